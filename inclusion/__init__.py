@@ -1,0 +1,142 @@
+"""inclusion: lend donated devices and data, pair residents with IT buddies, and
+track, skill by skill, how their confidence grows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_login import current_user
+from sqlalchemy import event
+
+from .config import load_config
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory: ``flask --app inclusion run`` or ``gunicorn 'inclusion:create_app()'``."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(load_config(app.instance_path, config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    with app.app_context():
+        _sqlite_pragmas(db.engine)
+
+    _register_models()
+    _register_blueprints(app)
+
+    from .security import init_security_headers
+    from .tenancy import scope_session
+    from .web import init_unit_of_work
+
+    init_unit_of_work(app)
+    init_security_headers(app)
+
+    @app.before_request
+    def _scope_to_organisation():
+        # The one place queries get their organisation: the signed-in user's.
+        if current_user.is_authenticated:
+            scope_session(db.session, current_user.organisation_id)
+        else:
+            scope_session(db.session, None)
+
+    from .templating import init_templating
+
+    init_templating(app)
+    _register_error_pages(app)
+
+    from .cli import cli
+
+    app.cli.add_command(cli)
+    return app
+
+
+def _sqlite_pragmas(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, record):
+        # Let SQLAlchemy, not pysqlite, decide where transactions begin (needed for
+        # savepoints), and enforce foreign keys as PostgreSQL does.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def _register_models() -> None:
+    # Import every model so metadata is complete for Alembic and relationships.
+    import buddies.models  # noqa: F401
+    import devices.models  # noqa: F401
+
+    from . import audit, references  # noqa: F401
+    from .accounts import models as _a  # noqa: F401
+    from .residents import models as _r  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    import buddies
+    import devices
+
+    from . import main
+    from .accounts.views import bp as accounts_bp
+    from .residents.views import bp as residents_bp
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(residents_bp)
+    devices.init_app(app)
+    buddies.init_app(app)
+
+
+def _register_error_pages(app: Flask) -> None:
+    messages = {
+        400: ("Something was wrong with that request", "Go back and try again."),
+        403: ("You do not have access to this page", "Ask a coordinator or admin if you need it."),
+        404: ("Page not found", "Check the address, or use the menu."),
+        405: ("That action is not allowed here", "Use the buttons on the page."),
+        429: (
+            "Too many attempts",
+            "For your security, please wait a minute before trying again.",
+        ),
+        500: ("Something went wrong", "Nothing was saved. Please try again."),
+    }
+
+    def handler(code):
+        def _render(err):
+            title, detail = messages[code]
+            return render_template("error.html", code=code, title=title, detail=detail), code
+
+        return _render
+
+    for code in messages:
+        app.register_error_handler(code, handler(code))
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from .accounts.models import User
+
+    return db.session.get(User, int(user_id), execution_options={"all_organisations": True})

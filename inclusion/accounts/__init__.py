@@ -1,0 +1,1 @@
+"""Organisations, user accounts, roles, sign-in and user administration."""

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+
+from ..validators import PhoneNumber
+from .models import ROLE_LABELS
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class InviteForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter their name."), Length(max=200)])
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter their email address."),
+            Email("Enter an email address like name@example.org."),
+            Length(max=254),
+        ],
+    )
+    role = SelectField("Role", choices=list(ROLE_LABELS.items()))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=list(ROLE_LABELS.items()))
+
+
+class EmptyForm(FlaskForm):
+    """A form with nothing but the CSRF token, for one-button actions."""
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        description="At least 12 characters. A few unrelated words make a good one.",
+        validators=[DataRequired("Choose a password.")],
+    )
+    confirm = PasswordField(
+        "Type it again",
+        validators=[DataRequired("Type the password again."), EqualTo("password", "The two passwords differ.")],
+    )
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Organisation name", validators=[DataRequired("Enter a name."), Length(max=200)])
+    contact_phone = StringField(
+        "Contact phone", description="Shown on the public page of every device label.",
+        validators=[DataRequired("Enter a phone number."), PhoneNumber()],
+    )
+    contact_email = EmailField(
+        "Contact email", validators=[Optional(), Email("Enter an email address like name@example.org.")]
+    )
+    return_address = TextAreaField(
+        "Where to return devices", description="Shown on the public page of every device label.",
+        validators=[DataRequired("Enter an address."), Length(max=1000)],
+    )
+    default_loan_days = IntegerField(
+        "Default loan length (days)",
+        validators=[DataRequired("Enter a number of days."), NumberRange(1, 366, "Between 1 and 366 days.")],
+    )
+    retention_months = IntegerField(
+        "Keep closed cases for (months)",
+        description="After this, closed cases are anonymised by the retention task.",
+        validators=[DataRequired("Enter a number of months."), NumberRange(1, 240, "Between 1 and 240 months.")],
+    )

@@ -1,0 +1,176 @@
+"""Accounts: sign-in, invitations, roles, deactivation, organisation settings.
+
+Every function changes objects, records an audit event and flushes; the caller
+(request or CLI command) commits once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import audit
+from ..clock import now
+from ..errors import RuleBroken
+from ..extensions import db
+from ..passwords import hash_password, password_problem, verify_password
+from .models import ADMIN, ROLES, Invitation, Organisation, User
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(
+        select(User).where(User.email == normalise_email(email)).execution_options(
+            all_organisations=True
+        )
+    )
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or ``None`` (never says which part was wrong)."""
+    user = find_user_by_email(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        return None
+    return user
+
+
+def record_sign_in(user: User) -> None:
+    user.last_sign_in_at = now()
+    audit.record("user.signed_in", user, changed=["last_sign_in_at"], actor=user)
+    db.session.flush()
+
+
+def create_organisation(name: str, code: str, **details) -> Organisation:
+    code = code.strip().upper()
+    if db.session.scalar(select(Organisation).where(Organisation.code == code)):
+        raise RuleBroken("That short code is already used by another organisation.", "code")
+    org = Organisation(name=name.strip(), code=code, **details)
+    db.session.add(org)
+    db.session.flush()
+    audit.record("organisation.created", org, changed=["name", "code", *details])
+    return org
+
+
+def update_organisation(org: Organisation, data: dict) -> list[str]:
+    for field, value in data.items():
+        setattr(org, field, value)
+    changed = audit.changed_fields(org, list(data))
+    if changed:
+        audit.record("organisation.updated", org, changed=changed)
+        db.session.flush()
+    return changed
+
+
+def create_user(
+    organisation: Organisation,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str | None = None,
+) -> User:
+    """A new account; the email must be free (case-insensitive) and the password acceptable."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise RuleBroken("Choose a role.", "role")
+    if find_user_by_email(email) is not None:
+        raise RuleBroken("An account with this email address already exists.", "email")
+    if password is not None:
+        problem = password_problem(password, email)
+        if problem:
+            raise RuleBroken(problem, "password")
+    user = User(
+        organisation_id=organisation.id,
+        email=email,
+        name=name.strip(),
+        role=role,
+        active=True,
+        password_hash=hash_password(password) if password else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", user, changed=["email", "name", "role"])
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_user(organisation: Organisation, *, email: str, name: str, role: str, by: User):
+    """Create the account without a password and a one-time link to set it.
+
+    Returns ``(user, token)``; only the token's hash is stored, so the link can be
+    shown once and never recovered.
+    """
+    user = create_user(organisation, email=email, name=name, role=role)
+    token = issue_invitation(user, by=by)
+    return user, token
+
+
+def issue_invitation(user: User, *, by: User | None) -> str:
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        user_id=user.id,
+        token_hash=_token_hash(token),
+        expires_at=now() + timedelta(days=current_app.config["INVITATION_DAYS"]),
+        created_by_id=by.id if by else None,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("user.invited", user, changed=["invitation"])
+    return token
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The unused, unexpired invitation for ``token``, or ``None``."""
+    invitation = db.session.scalar(
+        select(Invitation)
+        .where(Invitation.token_hash == _token_hash(token or ""))
+        .execution_options(all_organisations=True)
+    )
+    if invitation is None or invitation.used_at is not None or invitation.expires_at < now():
+        return None
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, password: str) -> User:
+    user = db.session.get(User, invitation.user_id, execution_options={"all_organisations": True})
+    problem = password_problem(password, user.email)
+    if problem:
+        raise RuleBroken(problem, "password")
+    user.password_hash = hash_password(password)
+    invitation.used_at = now()
+    audit.record("user.password_set", user, changed=["password_hash"], actor=user)
+    db.session.flush()
+    return user
+
+
+def change_role(user: User, role: str, *, by: User) -> None:
+    if role not in ROLES:
+        raise RuleBroken("Choose a role.", "role")
+    if user.id == by.id and role != ADMIN:
+        raise RuleBroken("You cannot remove your own admin role.", "role")
+    if user.role == role:
+        return
+    user.role = role
+    audit.record("user.role_changed", user, changed=["role"])
+    db.session.flush()
+
+
+def set_active(user: User, active: bool, *, by: User) -> None:
+    if user.id == by.id and not active:
+        raise RuleBroken("You cannot deactivate your own account.")
+    if user.active == active:
+        return
+    user.active = active
+    audit.record("user.activated" if active else "user.deactivated", user, changed=["active"])
+    db.session.flush()

@@ -1,0 +1,78 @@
+"""``flask inclusion …`` commands. Each command commits once, at its end."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .errors import RuleBroken
+from .extensions import db
+
+
+@click.group("inclusion")
+def cli():
+    """inclusion administration."""
+
+
+@cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--organisation", "org_name", prompt="Organisation name")
+@click.option("--code", prompt="Organisation short code", help="Short code, e.g. WCVS")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_admin(email, name, org_name, code, password):
+    """Create an admin account (and its organisation if the code is new)."""
+    from sqlalchemy import select
+
+    from .accounts import service
+    from .accounts.models import ADMIN, Organisation
+
+    org = db.session.scalar(select(Organisation).where(Organisation.code == code.strip().upper()))
+    try:
+        if org is None:
+            org = service.create_organisation(org_name, code)
+        user = service.create_user(org, email=email, name=name, role=ADMIN, password=password)
+    except RuleBroken as err:
+        db.session.rollback()
+        raise click.ClickException(err.message) from None
+    db.session.commit()
+    click.echo(f"Admin {user.email} created for {org.name} ({org.code}).")
+
+
+@cli.command("demo")
+@with_appcontext
+def demo():
+    """Load demo data for every role (safe to run again: it adds nothing twice)."""
+    from .demo import DEMO_PASSWORD, load_demo
+
+    users = load_demo(progress=True)
+    db.session.commit()
+    click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for user in users:
+        click.echo(f"  {user.role:<12} {user.email:<36} {user.organisation.name}")
+
+
+@cli.command("check")
+@with_appcontext
+def check():
+    """Check the database answers and its schema is at the latest migration."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    except Exception as exc:  # noqa: BLE001 - report any connection failure plainly
+        raise click.ClickException(f"Database not reachable: {exc}") from None
+    config = current_app.extensions["migrate"].migrate.get_config()
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    if current != heads:
+        raise click.ClickException(
+            f"Database schema is at {sorted(current) or 'nothing'}, latest is {sorted(heads)}: "
+            "run `flask --app inclusion db upgrade`."
+        )
+    click.echo(f"Database reachable ({db.engine.dialect.name}); migrations at head {', '.join(sorted(heads))}.")

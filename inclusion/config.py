@@ -1,0 +1,86 @@
+"""Configuration, read once from ``INCLUSION_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The deployment is configured in a way that must not start."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the Flask config from the environment (and test overrides).
+
+    Production (``INCLUSION_ENV=production``) refuses to start without
+    ``INCLUSION_SECRET_KEY``: a guessed key would let anyone forge a session.
+    """
+    env = os.environ
+    overrides = dict(overrides or {})
+    mode = overrides.pop("ENV", None) or env.get("INCLUSION_ENV", "development")
+    if mode not in {"development", "production", "testing"}:
+        raise ConfigError(
+            f"INCLUSION_ENV must be development, production or testing, not {mode!r}."
+        )
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    default_db = "sqlite:///" + str(Path(instance_path) / "inclusion.sqlite3")
+
+    secret = env.get("INCLUSION_SECRET_KEY")
+    if not secret and mode == "production" and "SECRET_KEY" not in overrides:
+        raise ConfigError(
+            "INCLUSION_SECRET_KEY is not set. In production inclusion refuses to start "
+            "without a secret key: set INCLUSION_SECRET_KEY to a long random value, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    if not secret:
+        # Development: a random key kept in the instance folder so sessions survive restarts.
+        key_file = Path(instance_path) / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+        secret = key_file.read_text().strip()
+
+    production = mode == "production"
+    config = {
+        "INCLUSION_ENV": mode,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": env.get("INCLUSION_DATABASE_URL", default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("INCLUSION_SECURE_COOKIES"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("INCLUSION_SECURE_COOKIES"), production),
+        "PERMANENT_SESSION_LIFETIME": int(env.get("INCLUSION_SESSION_HOURS", "12")) * 3600,
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": env.get("INCLUSION_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "LOGIN_LIMIT": env.get("INCLUSION_LOGIN_LIMIT", "5 per minute"),
+        # Argon2 cost; tests lower it so a suite of sign-ins stays fast.
+        "PASSWORD_TIME_COST": int(env.get("INCLUSION_PASSWORD_TIME_COST", "3")),
+        "PASSWORD_MEMORY_COST": int(env.get("INCLUSION_PASSWORD_MEMORY_COST", "65536")),
+        "INVITATION_DAYS": int(env.get("INCLUSION_INVITATION_DAYS", "7")),
+        "PER_PAGE": int(env.get("INCLUSION_PER_PAGE", "25")),
+        "PUBLIC_BASE_URL": env.get("INCLUSION_PUBLIC_BASE_URL", ""),
+        "DBS_RENEWAL_YEARS": int(env.get("INCLUSION_DBS_RENEWAL_YEARS", "3")),
+    }
+    if mode == "testing":
+        config.update(
+            TESTING=True,
+            PASSWORD_TIME_COST=1,
+            PASSWORD_MEMORY_COST=64,
+            SESSION_COOKIE_SECURE=False,
+            REMEMBER_COOKIE_SECURE=False,
+        )
+    config.update(overrides)
+    return config

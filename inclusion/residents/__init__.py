@@ -1,0 +1,1 @@
+"""Residents and referrals: intake, the referral workflow and the resident record."""

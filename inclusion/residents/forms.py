@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from ..clock import today
+from ..validators import PhoneNumber, UKPostcode
+from .models import CONSENT_METHODS, OUTCOMES, SOURCES, STATUSES
+
+LANGUAGES = [
+    "English", "Arabic", "Bengali", "British Sign Language", "Cantonese", "Farsi", "French",
+    "Gujarati", "Hindi", "Kurdish", "Mandarin", "Pashto", "Polish", "Portuguese", "Punjabi",
+    "Romanian", "Somali", "Spanish", "Tamil", "Tigrinya", "Turkish", "Ukrainian", "Urdu", "Welsh",
+]
+
+
+def _not_future(form, field):
+    if field.data and field.data > today():
+        raise ValidationError("This date cannot be in the future.")
+
+
+class _PersonFields(FlaskForm):
+    first_name = StringField(
+        "First name", validators=[DataRequired("Enter their first name."), Length(max=100)]
+    )
+    last_name = StringField(
+        "Last name", validators=[DataRequired("Enter their last name."), Length(max=100)]
+    )
+    phone = StringField(
+        "Phone number",
+        description="Most people we help have no email, so we phone them.",
+        validators=[DataRequired("Enter a phone number we can call."), PhoneNumber()],
+    )
+    email = EmailField(
+        "Email address (optional)",
+        validators=[Optional(), Email("Enter an email address like name@example.org."), Length(max=254)],
+    )
+    postcode = StringField(
+        "Postcode", validators=[DataRequired("Enter their postcode."), UKPostcode()]
+    )
+    preferred_language = SelectField(
+        "Preferred language", choices=[(x, x) for x in LANGUAGES], default="English"
+    )
+    interpreter_needed = BooleanField("Needs an interpreter")
+    access_sight = BooleanField("Sight")
+    access_hearing = BooleanField("Hearing")
+    access_dexterity = BooleanField("Dexterity")
+    access_memory = BooleanField("Memory or cognition")
+    access_learning = BooleanField("Learning disability")
+    access_other = BooleanField("Other")
+    access_notes = TextAreaField(
+        "Anything that would help us support them",
+        validators=[Optional(), Length(max=2000)],
+    )
+    needs_device = BooleanField("A device (tablet, laptop or phone)")
+    needs_data = BooleanField("Data or internet access")
+    needs_skills = BooleanField("Help to learn skills and build confidence")
+    referral_reason = TextAreaField(
+        "What would they like to be able to do?",
+        validators=[DataRequired("Tell us briefly what they would like help with."), Length(max=4000)],
+    )
+
+    def validate_needs_skills(self, field):
+        if not (self.needs_device.data or self.needs_data.data or field.data):
+            raise ValidationError("Choose at least one kind of help.")
+
+
+class PublicReferralForm(_PersonFields):
+    """Signed-out referral, by the person themself or someone on their behalf."""
+
+    organisation = SelectField("Where do they live?", coerce=int)
+    on_behalf = RadioField(
+        "Who is filling in this form?",
+        choices=[("self", "I am referring myself"), ("other", "I am referring someone else")],
+        default="self",
+        validators=[InputRequired("Tell us who is filling in the form.")],
+    )
+    referrer_name = StringField("Your name", validators=[Optional(), Length(max=200)])
+    referrer_organisation = StringField(
+        "Your organisation (if any)", validators=[Optional(), Length(max=200)]
+    )
+    referrer_contact = StringField(
+        "Your phone or email", validators=[Optional(), Length(max=254)]
+    )
+    consent = BooleanField(
+        "The person being referred agrees that we keep these details to contact them about "
+        "borrowing a device, getting data and learning with a volunteer.",
+        validators=[DataRequired("We can only take the referral with the person's agreement.")],
+    )
+
+    def validate_referrer_name(self, field):
+        if self.on_behalf.data == "other" and not (field.data or "").strip():
+            raise ValidationError("Enter your name, as you are referring someone else.")
+
+    def validate_referrer_contact(self, field):
+        if self.on_behalf.data == "other" and not (field.data or "").strip():
+            raise ValidationError("Enter a phone number or email so we can reach you.")
+
+
+class IntakeForm(_PersonFields):
+    """Coordinator's intake: a referral taken on the phone, at a desk or from a partner."""
+
+    date_of_birth = DateField("Date of birth (optional)", validators=[Optional(), _not_future])
+    referral_source = SelectField(
+        "Referral source", choices=[("", "Choose…"), *SOURCES.items()],
+        validators=[DataRequired("Choose where the referral came from.")],
+    )
+    referrer_name = StringField("Referrer name", validators=[Optional(), Length(max=200)])
+    referrer_organisation = StringField(
+        "Referrer organisation", validators=[Optional(), Length(max=200)]
+    )
+    referrer_contact = StringField("Referrer phone or email", validators=[Optional(), Length(max=254)])
+    referral_date = DateField(
+        "Referral date", default=today, validators=[DataRequired("Enter the referral date."), _not_future]
+    )
+    consent_given = BooleanField("The person has agreed that we keep their details")
+    consent_method = SelectField(
+        "How they agreed", choices=[("", "Choose…"), *CONSENT_METHODS.items()],
+        validators=[Optional()],
+    )
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
+
+    def validate_consent_method(self, field):
+        if self.consent_given.data and not field.data:
+            raise ValidationError("Say how the person agreed.")
+
+
+class ResidentEditForm(IntakeForm):
+    pass
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("Move to", choices=[(s, s.title()) for s in STATUSES])
+    outcome = SelectField(
+        "Outcome (when closing)", choices=[("", "Choose…"), *OUTCOMES.items()], validators=[Optional()]
+    )
+    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args, allowed: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            self.status.choices = [(s, s.title()) for s in allowed]
+
+    def validate_outcome(self, field):
+        if self.status.data == "closed" and not field.data:
+            raise ValidationError("Choose an outcome to close the case.")
+
+
+class ResidentFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField("Search name, reference or postcode", validators=[Optional()])
+    status = SelectField("Status", choices=[("", "Any"), *[(s, s.title()) for s in STATUSES]], validators=[Optional()])
+    source = SelectField("Source", choices=[("", "Any"), *SOURCES.items()], validators=[Optional()])
+    need = SelectField(
+        "Need",
+        choices=[("", "Any"), ("device", "Device"), ("data", "Data"), ("skills", "Skills")],
+        validators=[Optional()],
+    )

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now
+from ..extensions import db
+from ..tenancy import OrgScoped
+
+# The referral workflow as data. Closing needs an outcome; a closed case can be
+# re-opened as a new referral, never rewritten.
+STATUSES = ("referred", "contacted", "assessed", "supported", "closed")
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "referred": frozenset({"contacted", "closed"}),
+    "contacted": frozenset({"assessed", "closed"}),
+    "assessed": frozenset({"supported", "closed"}),
+    "supported": frozenset({"closed"}),
+    "closed": frozenset({"referred"}),
+}
+OUTCOMES = {
+    "goals_met": "Goals met: using their device with confidence",
+    "partly_met": "Partly met",
+    "declined": "Declined support",
+    "no_contact": "Could not be contacted",
+    "moved_away": "Moved away",
+    "referred_on": "Referred to another service",
+    "died": "Died",
+    "other": "Other",
+}
+SOURCES = {
+    "gp": "GP practice",
+    "social_care": "Social care",
+    "housing": "Housing",
+    "self": "Self-referral",
+    "family": "Family or friend",
+    "other": "Other",
+}
+CONSENT_METHODS = {
+    "online_self": "Online form, by the person",
+    "online_referrer": "Online form, by the referrer with the person's agreement",
+    "written": "Signed on paper",
+    "verbal": "Verbally, in person or by phone",
+    "api": "Partner system, consent confirmed by referrer",
+}
+ACCESS_NEEDS = {
+    "access_sight": "Sight",
+    "access_hearing": "Hearing",
+    "access_dexterity": "Dexterity",
+    "access_memory": "Memory or cognition",
+    "access_learning": "Learning disability",
+    "access_other": "Other",
+}
+DIGITAL_NEEDS = {
+    "needs_device": "A device",
+    "needs_data": "Data or internet access",
+    "needs_skills": "Skills and confidence",
+}
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class Resident(OrgScoped, db.Model):
+    __tablename__ = "resident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    postcode: Mapped[str] = mapped_column(String(8), default="")
+    area: Mapped[str] = mapped_column(String(100), default="")
+    preferred_language: Mapped[str] = mapped_column(String(60), default="English")
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    access_sight: Mapped[bool] = mapped_column(Boolean, default=False)
+    access_hearing: Mapped[bool] = mapped_column(Boolean, default=False)
+    access_dexterity: Mapped[bool] = mapped_column(Boolean, default=False)
+    access_memory: Mapped[bool] = mapped_column(Boolean, default=False)
+    access_learning: Mapped[bool] = mapped_column(Boolean, default=False)
+    access_other: Mapped[bool] = mapped_column(Boolean, default=False)
+    access_notes: Mapped[str] = mapped_column(Text, default="")
+
+    needs_device: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_skills: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    referral_source: Mapped[str] = mapped_column(String(20))
+    referrer_name: Mapped[str] = mapped_column(String(200), default="")
+    referrer_organisation: Mapped[str] = mapped_column(String(200), default="")
+    referrer_contact: Mapped[str] = mapped_column(String(254), default="")
+    referral_date: Mapped[date] = mapped_column(Date)
+    referral_reason: Mapped[str] = mapped_column(Text, default="")
+
+    consent_given: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    consent_method: Mapped[str | None] = mapped_column(String(20))
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+    status: Mapped[str] = mapped_column(String(12), default="referred", index=True)
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    consent_recorded_by = relationship("User", foreign_keys=[consent_recorded_by_id])
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="resident", order_by="StatusChange.at, StatusChange.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "reference", name="uq_resident_org_reference"),
+        CheckConstraint(f"status IN ({_in(STATUSES)})", name="status_known"),
+        CheckConstraint(f"referral_source IN ({_in(SOURCES)})", name="source_known"),
+        CheckConstraint(
+            f"outcome IS NULL OR outcome IN ({_in(OUTCOMES)})", name="outcome_known"
+        ),
+        CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
+        CheckConstraint(
+            "consent_given = false OR consent_at IS NOT NULL", name="consent_has_time"
+        ),
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def access_need_labels(self) -> list[str]:
+        return [label for field, label in ACCESS_NEEDS.items() if getattr(self, field)]
+
+    @property
+    def digital_need_labels(self) -> list[str]:
+        return [label for field, label in DIGITAL_NEEDS.items() if getattr(self, field)]
+
+    @property
+    def source_label(self) -> str:
+        return SOURCES.get(self.referral_source, self.referral_source)
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOMES.get(self.outcome or "", "")
+
+    def __repr__(self) -> str:
+        return f"<Resident {self.reference}>"
+
+
+class StatusChange(OrgScoped, db.Model):
+    """One step of a resident's referral workflow: the timeline on their page."""
+
+    __tablename__ = "resident_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("resident.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    resident: Mapped[Resident] = relationship(back_populates="history")
+    by = relationship("User")

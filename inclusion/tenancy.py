@@ -1,0 +1,70 @@
+"""The one mechanism that scopes every query to the signed-in user's organisation.
+
+Every model that belongs to an organisation mixes in :class:`OrgScoped`. While a
+request is served for a signed-in user, :func:`scope_session` stores the user's
+organisation on the session, and the ``do_orm_execute`` hook below adds
+``organisation_id = :org`` to every ORM select that touches an org-scoped model,
+including relationship loads. Views never filter by organisation by hand.
+
+Code that must see across organisations (sign-in, public pages, the CLI) simply
+runs without a scope, or passes ``execution_options(all_organisations=True)``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, event
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    relationship,
+    with_loader_criteria,
+)
+
+SCOPE_KEY = "organisation_id"
+
+
+class OrgScoped:
+    """Mixin for records that belong to one organisation."""
+
+    @declared_attr
+    def organisation_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(
+            ForeignKey("organisation.id", ondelete="RESTRICT"), index=True, nullable=False
+        )
+
+    @declared_attr
+    def organisation(cls):  # noqa: N805
+        return relationship("Organisation")
+
+
+def scope_session(session, organisation_id: int | None) -> None:
+    """Scope (or, with ``None``, unscope) all later queries of ``session``."""
+    if organisation_id is None:
+        session.info.pop(SCOPE_KEY, None)
+    else:
+        session.info[SCOPE_KEY] = organisation_id
+
+
+def current_scope(session) -> int | None:
+    return session.info.get(SCOPE_KEY)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_organisation_criteria(execute_state):
+    org_id = execute_state.session.info.get(SCOPE_KEY)
+    if org_id is None or execute_state.is_column_load:
+        return
+    if execute_state.execution_options.get("all_organisations"):
+        return
+    if not execute_state.is_select:
+        return
+    execute_state.statement = execute_state.statement.options(
+        with_loader_criteria(
+            OrgScoped,
+            lambda cls: cls.organisation_id == org_id,
+            include_aliases=True,
+            track_closure_variables=True,
+        )
+    )

@@ -1,0 +1,89 @@
+"""UK postcode and phone number checks shared by every form that takes them."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from wtforms.validators import ValidationError
+
+# The UK postcode shapes (A9 9AA, A99 9AA, AA9 9AA, AA99 9AA, A9A 9AA, AA9A 9AA) plus GIR 0AA.
+_POSTCODE = re.compile(
+    r"^(GIR0AA|[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY])[0-9][ABD-HJLNP-UW-Z]{2})$"
+)
+_DISTRICT = re.compile(r"^[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY])$")
+
+
+def normalise_postcode(value: str) -> str | None:
+    """'wv3 0aa' → 'WV3 0AA'; ``None`` when it is not a UK postcode."""
+    compact = re.sub(r"\s+", "", value or "").upper()
+    if not _POSTCODE.match(compact):
+        return None
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def normalise_district(value: str) -> str | None:
+    """'wv3' → 'WV3' (the outward half of a postcode); ``None`` when malformed."""
+    compact = re.sub(r"\s+", "", value or "").upper()
+    return compact if _DISTRICT.match(compact) else None
+
+
+def postcode_district(postcode: str) -> str:
+    return (postcode or "").split(" ")[0]
+
+
+def normalise_phone(value: str, region: str = "GB") -> str | None:
+    """A valid phone number in international format (+44 7700 900123); ``None`` when invalid."""
+    try:
+        number = phonenumbers.parse(value or "", region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+class UKPostcode:
+    """WTForms validator that also normalises the field's data."""
+
+    def __init__(self, message: str | None = None):
+        self.message = message or "Enter a UK postcode, like WV3 0AA."
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        normal = normalise_postcode(field.data)
+        if normal is None:
+            raise ValidationError(self.message)
+        field.data = normal
+
+
+class PhoneNumber:
+    def __init__(self, message: str | None = None):
+        self.message = message or "Enter a phone number, like 01902 555123 or 07911 123456."
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        normal = normalise_phone(field.data)
+        if normal is None:
+            raise ValidationError(self.message)
+        field.data = normal
+
+
+class District:
+    def __init__(self, message: str | None = None):
+        self.message = message or "Enter postcode districts like WV3, separated by commas."
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        out = []
+        for part in re.split(r"[,\s]+", field.data.strip()):
+            if not part:
+                continue
+            normal = normalise_district(part)
+            if normal is None:
+                raise ValidationError(self.message)
+            out.append(normal)
+        field.data = ", ".join(dict.fromkeys(out))

@@ -1,0 +1,246 @@
+"""Fixtures: an app per database (SQLite always, PostgreSQL when
+``INCLUSION_TEST_DATABASE_URL`` is set), a ``db`` that rolls back after each
+test, clients signed in as each role, and a query counter.
+
+The schema is built by the migrations (``flask db upgrade``), never by
+``create_all``, so a missing migration fails the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+
+import flask_migrate
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from inclusion import create_app
+from inclusion.extensions import db as _db
+from inclusion.extensions import limiter
+
+PG_URL = os.environ.get("INCLUSION_TEST_DATABASE_URL", "").strip()
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "correct horse battery staple"
+
+if IN_CI and not PG_URL:
+    raise pytest.UsageError("CI=true but INCLUSION_TEST_DATABASE_URL is not set: PostgreSQL tests must run")
+
+
+# ---- databases ---------------------------------------------------------------------
+
+
+def _create_pg_database(base_url: str) -> tuple[str, callable]:
+    """A fresh PostgreSQL database for this test run (so parallel runs never collide)."""
+    url = make_url(base_url)
+    name = f"inclusion_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+    def drop():
+        eng = create_engine(url, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def make_database(tmp_path_factory):
+    """Factory: a new, empty database URL for ``backend``; dropped at the end of the run."""
+    drops = []
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+            return f"sqlite:///{path}"
+        url, drop = _create_pg_database(PG_URL)
+        drops.append(drop)
+        return url
+
+    yield make
+    for drop in drops:
+        drop()
+
+
+def make_test_app(database_url: str, **overrides):
+    config = {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False}
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        flask_migrate.upgrade(revision="heads")
+    return app
+
+
+class FreshContextClient(FlaskClient):
+    """Each request runs in its own app context, as in production (fresh ``g``,
+    fresh session), while the test keeps its own context for factories."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if _db.session.registry.has():
+            _db.session.expire_all()
+        return response
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, make_database):
+    app = make_test_app(make_database(request.param))
+    app.test_client_class = FreshContextClient
+    # Sessions join the test's outer transaction through a savepoint, so a
+    # request's commit or rollback never escapes the test.
+    _db.session.session_factory.kw["join_transaction_mode"] = "create_savepoint"
+    app.backend = request.param
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The database, inside one transaction that is rolled back after the test."""
+    with app.app_context():
+        engines = _db._app_engines[app]
+        engine = engines[None]
+        connection = engine.connect()
+        outer = connection.begin()
+        engines[None] = connection
+        limiter.reset()
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            engines[None] = engine
+            if outer.is_active:
+                outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def count_queries(db):
+    """``with count_queries() as q: ...`` then ``q.count``: statements sent to the database."""
+    from contextlib import contextmanager
+
+    @dataclass
+    class Counter:
+        count: int = 0
+        statements: list = None
+
+    @contextmanager
+    def counting():
+        counter = Counter(statements=[])
+        connection = _db._app_engines[_db.get_app()][None]
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                counter.count += 1
+                counter.statements.append(statement)
+
+        event.listen(connection, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(connection, "before_cursor_execute", before)
+
+    return counting
+
+
+# ---- people ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def org(db):
+    from tests.factories import OrganisationFactory
+
+    return OrganisationFactory(name="Test Digital Inclusion", code="TDI")
+
+
+@pytest.fixture
+def other_org(db):
+    from tests.factories import OrganisationFactory
+
+    return OrganisationFactory(name="Elsewhere Link Workers", code="ELW")
+
+
+def sign_in(app, user, password=PASSWORD) -> FlaskClient:
+    client = app.test_client()
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, f"sign-in failed for {user.email}: {response.status_code}"
+    return client
+
+
+def _role_user(org, role, **kw):
+    from tests.factories import UserFactory
+
+    return UserFactory(organisation=org, role=role, **kw)
+
+
+@pytest.fixture
+def admin_user(org):
+    return _role_user(org, "admin", name="Ada Admin")
+
+
+@pytest.fixture
+def coordinator_user(org):
+    return _role_user(org, "coordinator", name="Cleo Coordinator")
+
+
+@pytest.fixture
+def buddy_user(org):
+    return _role_user(org, "buddy", name="Ben Buddy")
+
+
+@pytest.fixture
+def donor_user(org):
+    return _role_user(org, "donor", name="Dora Donor")
+
+
+@pytest.fixture
+def other_coordinator_user(other_org):
+    return _role_user(other_org, "coordinator", name="Otto Otherorg")
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def admin(app, admin_user):
+    return sign_in(app, admin_user)
+
+
+@pytest.fixture
+def coordinator(app, coordinator_user):
+    return sign_in(app, coordinator_user)
+
+
+@pytest.fixture
+def buddy(app, buddy_user):
+    return sign_in(app, buddy_user)
+
+
+@pytest.fixture
+def donor(app, donor_user):
+    return sign_in(app, donor_user)
+
+
+@pytest.fixture
+def other_coordinator(app, other_coordinator_user):
+    return sign_in(app, other_coordinator_user)
+
+
+def row_counts(*models) -> dict[str, int]:
+    """Rows per table, to prove bad input changed nothing."""
+    from sqlalchemy import func, select
+
+    return {m.__tablename__: _db.session.scalar(select(func.count()).select_from(m)) for m in models}
