@@ -8,3 +8,7 @@ def init_app(app) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
+
+    from . import loans
+
+    loans.init_app(app)

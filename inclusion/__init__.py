@@ -89,6 +89,8 @@ def _sqlite_pragmas(engine) -> None:
 def _register_models() -> None:
     # Import every model so metadata is complete for Alembic and relationships.
     import buddies.models  # noqa: F401
+    import buddies.practice.models  # noqa: F401
+    import devices.loans.models  # noqa: F401
     import devices.models  # noqa: F401
 
     from . import audit, references  # noqa: F401

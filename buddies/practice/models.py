@@ -1,0 +1,3 @@
+"""SQLAlchemy models of buddies/practice."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""SQLAlchemy models of devices/loans."""
+
+from __future__ import annotations
