@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+NAVIGATION_ENTRIES = [
+    ("buddies.manage", "buddies.index", "Buddies"),
+    ("matches.manage", "buddies.matching", "Matching"),
+]
+
 
 def init_app(app) -> None:
     """Register the blueprint and this package's entries in the shared navigation."""
+    from inclusion.templating import NAVIGATION
+
+    from . import service
     from .views import bp
 
     app.register_blueprint(bp)
+    for entry in NAVIGATION_ENTRIES:
+        if entry not in NAVIGATION:
+            NAVIGATION.append(entry)
+    app.extensions["inclusion.buddy_matched"] = service.buddy_matched
+    sections = app.extensions.setdefault("inclusion.resident_sections", [])
+    if "buddies/_resident_section.html" not in sections:
+        sections.append("buddies/_resident_section.html")
 
     from . import practice
 

@@ -83,3 +83,68 @@ class ResidentFactory(Base):
                 )
             )
             db.session.flush()
+
+
+# ---- buddies ---------------------------------------------------------------------------
+
+from buddies.models import BuddyProfile, BuddyTraining, Match  # noqa: E402
+
+
+class BuddyProfileFactory(Base):
+    """An ACTIVE buddy with a current DBS check by default (``status="applicant"`` for a new one).
+
+    Pass ``user=`` to link an account; trainings are added by ``trained=True`` (the default).
+    """
+
+    class Meta:
+        model = BuddyProfile
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Buddy Volunteer{n}")
+    email = factory.Sequence(lambda n: f"buddy{n}@volunteers.example.org")
+    phone = "+44 7700 900123"
+    areas = factory.LazyFunction(lambda: ["WV3"])
+    languages = factory.LazyFunction(lambda: ["English"])
+    skills = factory.LazyFunction(lambda: ["foundation", "communicating"])
+    access_experience = factory.LazyFunction(list)
+    availability = factory.LazyFunction(lambda: ["tue_morning", "thu_afternoon"])
+    visit_modes = factory.LazyFunction(lambda: ["home", "phone"])
+    caseload_limit = 3
+    status = "active"
+    dbs_level = "enhanced"
+    dbs_certificate = "001234567890"
+    dbs_issued_on = factory.LazyFunction(lambda: date.today().replace(day=1))
+    dbs_renewal_due = factory.LazyAttribute(
+        lambda o: o.dbs_issued_on.replace(year=o.dbs_issued_on.year + 3) if o.dbs_issued_on else None
+    )
+
+    @factory.post_generation
+    def trained(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            for kind in ("safeguarding", "data_protection"):
+                db.session.add(
+                    BuddyTraining(
+                        organisation_id=obj.organisation.id, buddy=obj, kind=kind,
+                        completed_on=date.today(),
+                    )
+                )
+            db.session.flush()
+
+
+class MatchFactory(Base):
+    """An ACTIVE match between a resident and a buddy of the same organisation."""
+
+    class Meta:
+        model = Match
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    resident = factory.SubFactory(
+        ResidentFactory, organisation=factory.SelfAttribute("..organisation")
+    )
+    buddy = factory.SubFactory(
+        BuddyProfileFactory, organisation=factory.SelfAttribute("..organisation")
+    )
+    status = "active"
+    score = 42.0
+    reasons = factory.LazyFunction(lambda: ["covers WV3"])
+    started_at = factory.LazyFunction(now)

@@ -1,0 +1,327 @@
+"""The rules of the buddies package: applications, review, activation, matches.
+
+Every state change is a function here that changes objects, records an audit
+event and flushes; the request (or CLI command) commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import exists, func, select
+
+from inclusion import audit
+from inclusion.accounts import service as accounts
+from inclusion.accounts.models import BUDDY, User
+from inclusion.clock import now, today
+from inclusion.errors import RuleBroken
+from inclusion.extensions import db
+from inclusion.residents.models import Resident
+from inclusion.workflow import transition
+
+from .models import (
+    BUDDY_TRANSITIONS,
+    MATCH_TRANSITIONS,
+    OPEN_MATCH_STATUSES,
+    TRAINING_KINDS,
+    BuddyProfile,
+    BuddyTraining,
+    Match,
+    MatchingNeeds,
+)
+
+# ---- who is whose -----------------------------------------------------------------
+
+
+def buddy_profile_of(user) -> BuddyProfile | None:
+    """The buddy profile linked to ``user``'s account, or ``None``."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(select(BuddyProfile).where(BuddyProfile.user_id == user.id))
+
+
+def residents_of_buddy(user):
+    """A ``select()`` of the residents with an ACTIVE match to ``user``'s buddy profile."""
+    return (
+        select(Resident)
+        .join(Match, Match.resident_id == Resident.id)
+        .join(BuddyProfile, BuddyProfile.id == Match.buddy_id)
+        .where(BuddyProfile.user_id == user.id, Match.status == "active")
+        .order_by(Resident.first_name, Resident.last_name, Resident.id)
+    )
+
+
+def buddy_matched(user, resident) -> bool:
+    """True when ``user`` is the buddy of an ACTIVE match with ``resident``
+    (``app.extensions["inclusion.buddy_matched"]``, used by ``can_view_resident``)."""
+    if user is None or resident is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(
+        db.session.scalar(
+            select(
+                exists()
+                .where(Match.resident_id == resident.id, Match.status == "active")
+                .where(Match.buddy_id == BuddyProfile.id, BuddyProfile.user_id == user.id)
+            )
+        )
+    )
+
+
+# ---- applications and review --------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "name", "email", "phone", "areas", "languages", "skills", "access_experience",
+    "availability", "visit_modes", "caseload_limit", "about",
+)
+
+
+def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
+    """A volunteer's application from the public form: a profile in status applicant."""
+    values = {k: data[k] for k in PROFILE_FIELDS if k in data}
+    email = accounts.normalise_email(values.get("email", ""))
+    if not email:
+        raise RuleBroken("Enter your email address.", "email")
+    values["email"] = email
+    if not values.get("languages"):
+        raise RuleBroken("Tell us at least one language you speak.", "languages")
+    duplicate = db.session.scalar(
+        select(BuddyProfile.id).where(
+            BuddyProfile.organisation_id == organisation.id,
+            BuddyProfile.email == email,
+            BuddyProfile.status.in_(("applicant", "active", "paused")),
+        )
+    )
+    if duplicate:
+        raise RuleBroken(
+            "We already have an application with this email address. We will be in touch.",
+            "email",
+        )
+    profile = BuddyProfile(organisation_id=organisation.id, status="applicant", **values)
+    db.session.add(profile)
+    db.session.flush()
+    audit.record("buddy.applied", profile, changed=list(values))
+    return profile
+
+
+def update_profile(profile: BuddyProfile, data: dict) -> list[str]:
+    for field in PROFILE_FIELDS:
+        if field in data:
+            setattr(profile, field, data[field])
+    changed = audit.changed_fields(profile, [f for f in PROFILE_FIELDS if f in data])
+    if changed:
+        audit.record("buddy.updated", profile, changed=changed)
+        db.session.flush()
+    return changed
+
+
+def renewal_due(issued_on: date) -> date:
+    """The DBS renewal date: ``DBS_RENEWAL_YEARS`` after issue (29 Feb → 28 Feb)."""
+    years = current_app.config["DBS_RENEWAL_YEARS"]
+    try:
+        return issued_on.replace(year=issued_on.year + years)
+    except ValueError:
+        return issued_on.replace(year=issued_on.year + years, day=28)
+
+
+def record_dbs(profile: BuddyProfile, *, level: str, certificate: str, issued_on: date) -> None:
+    """Record the buddy's DBS check; the renewal date follows from the issue date."""
+    if issued_on > today():
+        raise RuleBroken("The issue date cannot be in the future.", "issued_on")
+    certificate = (certificate or "").strip()
+    if not (certificate.isdigit() and len(certificate) == 12):
+        raise RuleBroken("A DBS certificate number has 12 digits.", "certificate")
+    profile.dbs_level = level
+    profile.dbs_certificate = certificate
+    profile.dbs_issued_on = issued_on
+    profile.dbs_renewal_due = renewal_due(issued_on)
+    audit.record(
+        "buddy.dbs_recorded", profile,
+        changed=["dbs_level", "dbs_certificate", "dbs_issued_on", "dbs_renewal_due"],
+    )
+    db.session.flush()
+
+
+def record_training(
+    profile: BuddyProfile, *, kind: str, completed_on: date, provider: str = "", by=None
+) -> BuddyTraining:
+    if kind not in TRAINING_KINDS:
+        raise RuleBroken("Choose the training.", "kind")
+    if completed_on > today():
+        raise RuleBroken("The completion date cannot be in the future.", "completed_on")
+    training = BuddyTraining(
+        organisation_id=profile.organisation_id, buddy=profile, kind=kind,
+        completed_on=completed_on, provider=(provider or "").strip(),
+        recorded_by_id=by.id if by is not None else None,
+    )
+    db.session.add(training)
+    db.session.flush()
+    audit.record("buddy.training_recorded", profile, changed=["trainings"])
+    return training
+
+
+def activation_problems(profile: BuddyProfile, on: date | None = None) -> list[str]:
+    """Why ``profile`` cannot be active yet: a current DBS and both trainings are needed."""
+    on = on or today()
+    problems = []
+    if not profile.dbs_level:
+        problems.append("Record a DBS check first.")
+    elif not profile.dbs_current(on):
+        problems.append("The DBS check is due for renewal: record the new certificate.")
+    for kind, label in TRAINING_KINDS.items():
+        if profile.latest_training(kind) is None:
+            problems.append(f"Record {label.lower()} training first.")
+    return problems
+
+
+def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
+    """Move a buddy along applicant → active → paused → left.
+
+    Becoming active needs a current DBS check and both trainings. Leaving or
+    pausing ends nothing automatically: open matches are listed for the
+    coordinator, but leaving refuses while any match is still open.
+    """
+    if new_status == "active":
+        problems = activation_problems(profile)
+        if problems:
+            raise RuleBroken(" ".join(problems), "status")
+    if new_status == "left":
+        open_count = db.session.scalar(
+            select(func.count()).select_from(Match).where(
+                Match.buddy_id == profile.id, Match.status.in_(OPEN_MATCH_STATUSES)
+            )
+        )
+        if open_count:
+            raise RuleBroken(
+                f"End this buddy's {open_count} open match(es) before they leave.", "status"
+            )
+    transition(
+        profile, new_status, BUDDY_TRANSITIONS, action=f"buddy.{new_status}",
+        extra_changed=["status_changed_at"],
+    )
+    profile.status_changed_at = now()
+    db.session.flush()
+
+
+def invite_buddy(profile: BuddyProfile, *, by: User) -> str:
+    """Give an active buddy an account (role buddy); returns the one-time link token."""
+    if profile.status != "active":
+        raise RuleBroken("Only an active buddy can be invited to an account.")
+    if profile.user_id is not None:
+        raise RuleBroken("This buddy already has an account.")
+    user, token = accounts.invite_user(
+        profile.organisation, email=profile.email, name=profile.name, role=BUDDY, by=by
+    )
+    profile.user_id = user.id
+    audit.record("buddy.account_linked", profile, changed=["user_id"])
+    db.session.flush()
+    return token
+
+
+# ---- matches ------------------------------------------------------------------------
+
+
+def open_places(profile: BuddyProfile, open_matches: int) -> int:
+    return max(profile.caseload_limit - open_matches, 0)
+
+
+def open_match_counts(buddy_ids=None) -> dict[int, int]:
+    """buddy id -> number of proposed or active matches (both hold a place)."""
+    stmt = (
+        select(Match.buddy_id, func.count())
+        .where(Match.status.in_(OPEN_MATCH_STATUSES))
+        .group_by(Match.buddy_id)
+    )
+    if buddy_ids is not None:
+        stmt = stmt.where(Match.buddy_id.in_(list(buddy_ids)))
+    return dict(db.session.execute(stmt).all())
+
+
+def waiting_residents():
+    """THE definition of a resident waiting for a buddy: needs skills, is in an open
+    status (not closed), and has no proposed or active match."""
+    return (
+        select(Resident)
+        .where(
+            Resident.needs_skills.is_(True),
+            Resident.status != "closed",
+            Resident.anonymised_at.is_(None),
+            ~exists().where(
+                Match.resident_id == Resident.id, Match.status.in_(OPEN_MATCH_STATUSES)
+            ),
+        )
+        .order_by(Resident.referral_date, Resident.id)
+    )
+
+
+def is_waiting(resident: Resident) -> bool:
+    return bool(
+        db.session.scalar(
+            select(exists().where(Resident.id == resident.id).where(
+                waiting_residents().whereclause
+            ))
+        )
+    )
+
+
+def propose_match(resident: Resident, buddy: BuddyProfile, *, score: float, reasons: list,
+                  by=None) -> Match:
+    """Propose ``buddy`` for ``resident``, keeping the score and reasons as they are now.
+
+    The resident must be waiting and the buddy active with a free place.
+    """
+    if not is_waiting(resident):
+        raise RuleBroken(f"{resident.full_name} is not waiting for a buddy.", "resident")
+    if buddy.status != "active":
+        raise RuleBroken(f"{buddy.name} is not an active buddy.", "buddy")
+    if open_places(buddy, open_match_counts([buddy.id]).get(buddy.id, 0)) < 1:
+        raise RuleBroken(f"{buddy.name} has no free places.", "buddy")
+    match = Match(
+        organisation_id=resident.organisation_id, resident_id=resident.id, buddy_id=buddy.id,
+        status="proposed", score=float(score), reasons=list(reasons),
+        proposed_by_id=by.id if by is not None else None,
+    )
+    db.session.add(match)
+    db.session.flush()
+    audit.record("match.proposed", match, changed=["status", "score", "reasons"])
+    return match
+
+
+def confirm_match(match: Match, *, by) -> None:
+    """A coordinator confirms a proposal: the match becomes active."""
+    if match.buddy.status != "active":
+        raise RuleBroken(f"{match.buddy.name} is not active any more.", "status")
+    transition(match, "active", MATCH_TRANSITIONS, action="match.confirmed",
+               extra_changed=["confirmed_by_id", "started_at"])
+    match.confirmed_by_id = by.id if by is not None else None
+    match.started_at = now()
+    db.session.flush()
+
+
+def end_match(match: Match, *, reason: str, note: str = "", by=None) -> None:
+    """End a proposed or active match, saying why (declining a proposal is ending it)."""
+    from .models import END_REASONS
+
+    if reason not in END_REASONS:
+        raise RuleBroken("Choose why the match ends.", "reason")
+    transition(match, "ended", MATCH_TRANSITIONS, action="match.ended",
+               extra_changed=["ended_at", "end_reason", "end_note", "ended_by_id"])
+    match.ended_at = now()
+    match.end_reason = reason
+    match.end_note = (note or "").strip()
+    match.ended_by_id = by.id if by is not None else None
+    db.session.flush()
+
+
+def save_matching_needs(resident: Resident, data: dict) -> MatchingNeeds:
+    needs = db.session.scalar(select(MatchingNeeds).where(MatchingNeeds.resident_id == resident.id))
+    if needs is None:
+        needs = MatchingNeeds(organisation_id=resident.organisation_id, resident_id=resident.id)
+        db.session.add(needs)
+    fields = ("availability", "visit_modes", "skills", "interpreter_available")
+    for field in fields:
+        if field in data:
+            setattr(needs, field, data[field])
+    db.session.flush()
+    audit.record("resident.matching_needs_saved", needs, changed=[f for f in fields if f in data])
+    return needs
