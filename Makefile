@@ -28,7 +28,7 @@ install-test: $(STAMP_TEST)
 
 ## make run: install, migrate the embedded SQLite database, load demo data, serve on :5000
 run: install
-	$(BIN)/flask db upgrade
+	$(BIN)/flask db upgrade heads
 	$(BIN)/flask inclusion demo
 	@echo ""
 	@echo "inclusion is running on http://$(HOST):$(PORT)  (Ctrl+C to stop)"

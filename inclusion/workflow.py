@@ -21,10 +21,11 @@ def transition(
     field: str = "status",
     extra_changed: list[str] | None = None,
     label: str = "status",
+    actor=None,
 ):
     """Move ``obj.<field>`` to ``new_status`` if ``transitions`` allows it, and audit it.
 
-    Raises :class:`RuleBroken` for a move the machine does not allow; nothing changes.
+    ``actor`` defaults to the signed-in user. Raises :class:`RuleBroken` for a move the machine does not allow; nothing changes.
     Returns the previous status.
     """
     old = getattr(obj, field)
@@ -34,5 +35,5 @@ def transition(
             field=label,
         )
     setattr(obj, field, new_status)
-    audit.record(action, obj, changed=[field, *(extra_changed or [])])
+    audit.record(action, obj, changed=[field, *(extra_changed or [])], actor=actor)
     return old

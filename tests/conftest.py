@@ -138,7 +138,7 @@ def count_queries(db):
     @contextmanager
     def counting():
         counter = Counter(statements=[])
-        connection = _db._app_engines[_db.get_app()][None]
+        connection = _db.engines[None]  # the test transaction's connection
 
         def before(conn, cursor, statement, parameters, context, executemany):
             if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):

@@ -84,13 +84,12 @@ class PublicReferralForm(_PersonFields):
         default="self",
         validators=[InputRequired("Tell us who is filling in the form.")],
     )
-    referrer_name = StringField("Your name", validators=[Optional(), Length(max=200)])
+    # No Optional(): it would stop the chain before the "someone else" checks below.
+    referrer_name = StringField("Your name", validators=[Length(max=200)])
     referrer_organisation = StringField(
         "Your organisation (if any)", validators=[Optional(), Length(max=200)]
     )
-    referrer_contact = StringField(
-        "Your phone or email", validators=[Optional(), Length(max=254)]
-    )
+    referrer_contact = StringField("Your phone or email", validators=[Length(max=254)])
     consent = BooleanField(
         "The person being referred agrees that we keep these details to contact them about "
         "borrowing a device, getting data and learning with a volunteer.",
@@ -124,8 +123,7 @@ class IntakeForm(_PersonFields):
     )
     consent_given = BooleanField("The person has agreed that we keep their details")
     consent_method = SelectField(
-        "How they agreed", choices=[("", "Choose…"), *CONSENT_METHODS.items()],
-        validators=[Optional()],
+        "How they agreed", choices=[("", "Choose…"), *CONSENT_METHODS.items()]
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
 

@@ -134,7 +134,9 @@ def change_status(resident: Resident, new_status: str, *, by, outcome: str | Non
     elif old == "closed":
         resident.outcome, resident.closed_at = None, None
         extra += ["outcome", "closed_at"]
-    transition(resident, new_status, TRANSITIONS, action="resident.status_changed", extra_changed=extra)
+    transition(
+        resident, new_status, TRANSITIONS, action="resident.status_changed", extra_changed=extra, actor=by
+    )
     resident.status_changed_at = now()
     db.session.add(
         StatusChange(

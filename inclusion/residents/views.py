@@ -21,7 +21,7 @@ from ..web import get_or_404, invalid, show_rule_error
 from ..workflow import allowed_next
 from . import queries, service
 from .forms import IntakeForm, PublicReferralForm, ResidentEditForm, ResidentFilterForm, StatusForm
-from .models import TRANSITIONS
+from .models import STATUSES, TRANSITIONS
 
 bp = Blueprint("residents", __name__)
 
@@ -122,7 +122,8 @@ def _resident(reference):
 
 
 def _status_form(resident, formdata=None):
-    return StatusForm(formdata=formdata, allowed=allowed_next(TRANSITIONS, resident.status))
+    allowed = sorted(allowed_next(TRANSITIONS, resident.status), key=STATUSES.index)
+    return StatusForm(formdata=formdata, allowed=allowed)
 
 
 @bp.route("/residents/<reference>")

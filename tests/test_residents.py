@@ -1,0 +1,201 @@
+"""Referrals: the public form, intake, the workflow, search and the resident page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from inclusion.audit import AuditEvent
+from inclusion.errors import RuleBroken
+from inclusion.residents import service
+from inclusion.residents.models import Resident, StatusChange
+from tests.conftest import row_counts
+from tests.factories import ResidentFactory
+
+PUBLIC = {
+    "on_behalf": "self", "first_name": "Edna", "last_name": "Hughes", "phone": "07911 123456",
+    "postcode": "wv3 0aa", "preferred_language": "English", "needs_device": "y", "needs_skills": "y",
+    "referral_reason": "Wants to order prescriptions online.", "consent": "y",
+}
+
+
+def _public(org, **changes):
+    data = dict(PUBLIC, organisation=str(org.id))
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_public_referral_gets_a_reference_and_is_referred(client, db, org):
+    response = client.post("/refer", data=_public(org), follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    resident = db.session.scalar(select(Resident).where(Resident.last_name == "Hughes"))
+    assert resident.reference in page and "Referral received" in page
+    assert resident.reference == "R-000001"
+    assert (resident.status, resident.postcode, resident.area, resident.phone) == (
+        "referred", "WV3 0AA", "WV3", "+44 7911 123456")
+    assert resident.referral_source == "self" and resident.consent_given
+    assert resident.consent_method == "online_self"
+    assert [h.to_status for h in resident.history] == ["referred"]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "Resident", AuditEvent.entity_id == resident.id))
+    assert event.action == "resident.referred" and event.actor_id is None
+    assert "Hughes" not in str(event.changed) and "first_name" in event.changed
+
+
+def test_referral_on_behalf_needs_the_referrers_details(client, db, org):
+    before = row_counts(Resident, StatusChange, AuditEvent)
+    response = client.post("/refer", data=_public(org, on_behalf="other"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="referrer_name-error"' in page and 'id="referrer_contact-error"' in page
+    assert row_counts(Resident, StatusChange, AuditEvent) == before
+    ok = client.post("/refer", data=_public(org, on_behalf="other", referrer_name="Sam Link",
+                                            referrer_organisation="Whitmore Reans PCN",
+                                            referrer_contact="07911 222333"))
+    assert ok.status_code == 302
+    resident = db.session.scalar(select(Resident).where(Resident.last_name == "Hughes"))
+    assert resident.referrer_name == "Sam Link" and resident.consent_method == "online_referrer"
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("first_name", "", "Enter their first name."),
+        ("phone", "12345", "Enter a phone number"),
+        ("postcode", "NOT A POSTCODE", "Enter a UK postcode"),
+        ("consent", None, "only take the referral with the person"),
+        ("email", "nope", "Enter an email address"),
+        ("referral_reason", "", "Tell us briefly"),
+    ],
+)
+def test_public_referral_bad_input_changes_nothing(client, db, org, field, value, message):
+    before = row_counts(Resident, StatusChange, AuditEvent)
+    response = client.post("/refer", data=_public(org, **{field: value}))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and message in page
+    assert 'aria-invalid="true"' in page or field == "consent"
+    assert row_counts(Resident, StatusChange, AuditEvent) == before
+
+
+def test_public_referral_needs_some_kind_of_help(client, db, org):
+    before = row_counts(Resident)
+    response = client.post("/refer", data=_public(org, needs_device=None, needs_skills=None))
+    assert response.status_code == 422
+    assert "Choose at least one kind of help." in response.get_data(as_text=True)
+    assert row_counts(Resident) == before
+
+
+def test_references_are_per_organisation_and_gap_free(db, org, other_org, coordinator_user):
+    data = dict(first_name="A", last_name="B", phone="01902 555123", postcode="WV1 1AA",
+                referral_source="gp", needs_skills=True)
+    refs = [service.create_referral(org, data, consent_given=False, consent_method=None).reference for _ in range(3)]
+    assert refs == ["R-000001", "R-000002", "R-000003"]
+    with pytest.raises(RuleBroken):
+        service.create_referral(org, dict(data, phone="bad"), consent_given=False, consent_method=None)
+    assert service.create_referral(other_org, data, consent_given=False, consent_method=None).reference == "R-000001"
+    assert service.create_referral(org, data, consent_given=False, consent_method=None).reference == "R-000004"
+
+
+def test_coordinator_intake_and_edit(coordinator, db, coordinator_user):
+    response = coordinator.post("/residents/new", data={
+        "referral_source": "gp", "referral_date": "2026-11-01", "referrer_name": "Dr Shah",
+        "first_name": "Harjit", "last_name": "Kaur", "phone": "01902 555 321", "postcode": "WV10 9RU",
+        "preferred_language": "Punjabi", "interpreter_needed": "y", "access_sight": "y",
+        "needs_device": "y", "referral_reason": "Video calls with family.",
+        "consent_given": "y", "consent_method": "verbal"})
+    assert response.status_code == 302
+    resident = db.session.scalar(select(Resident).where(Resident.last_name == "Kaur"))
+    assert resident.consent_recorded_by_id == coordinator_user.id
+    assert resident.access_sight and resident.interpreter_needed
+    assert resident.referral_date == date(2026, 11, 1)
+
+    edit = coordinator.post(f"/residents/{resident.reference}/edit", data={
+        "referral_source": "gp", "referral_date": "2026-11-01", "first_name": "Harjit", "last_name": "Kaur",
+        "phone": "01902 555 321", "postcode": "WV10 9RU", "preferred_language": "Punjabi",
+        "needs_device": "y", "referral_reason": "Video calls with family.", "notes": "Prefers mornings.",
+        "consent_given": "y", "consent_method": "verbal"})
+    assert edit.status_code == 302
+    db.session.refresh(resident)
+    assert resident.notes == "Prefers mornings." and not resident.access_sight
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "resident.updated")).one()
+    assert set(event.changed) >= {"notes", "access_sight", "interpreter_needed"}
+
+
+def test_intake_bad_input_changes_nothing(coordinator, db):
+    before = row_counts(Resident, StatusChange, AuditEvent)
+    response = coordinator.post("/residents/new", data={
+        "referral_source": "", "referral_date": "2999-01-01", "first_name": "X", "last_name": "Y",
+        "phone": "0", "postcode": "WV3", "needs_skills": "y", "referral_reason": "r",
+        "consent_given": "y", "consent_method": ""})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for field in ("referral_source", "referral_date", "phone", "postcode", "consent_method"):
+        assert f'id="{field}-error"' in page, field
+    assert row_counts(Resident, StatusChange, AuditEvent) == before
+
+
+def test_workflow_moves_only_along_allowed_transitions(coordinator, db, org):
+    resident = ResidentFactory(organisation=org)
+    ref = resident.reference
+    assert coordinator.post(f"/residents/{ref}/status", data={"status": "supported"}).status_code == 422
+    assert coordinator.post(f"/residents/{ref}/status", data={"status": "contacted", "note": "Phoned"}).status_code == 302
+    assert coordinator.post(f"/residents/{ref}/status", data={"status": "assessed"}).status_code == 302
+    no_outcome = coordinator.post(f"/residents/{ref}/status", data={"status": "closed"})
+    assert no_outcome.status_code == 422
+    assert "Choose an outcome" in no_outcome.get_data(as_text=True)
+    assert coordinator.post(f"/residents/{ref}/status", data={"status": "closed", "outcome": "declined"}).status_code == 302
+    db.session.refresh(resident)
+    assert resident.status == "closed" and resident.outcome == "declined" and resident.closed_at
+    assert [h.to_status for h in resident.history] == ["referred", "contacted", "assessed", "closed"]
+    page = coordinator.get(f"/residents/{ref}").get_data(as_text=True)
+    assert "referred → <strong>contacted</strong>" in page.replace("\n", "") or "contacted" in page
+    assert "Phoned" in page
+
+
+def test_workflow_service_refuses_a_skip(db, org, coordinator_user):
+    resident = ResidentFactory(organisation=org)
+    with pytest.raises(RuleBroken, match="Cannot move from referred to supported"):
+        service.change_status(resident, "supported", by=coordinator_user)
+
+
+def test_database_refuses_unknown_status(db, org):
+    from sqlalchemy.exc import IntegrityError
+
+    resident = ResidentFactory(organisation=org)
+    resident.status = "vanished"
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_list_search_filters_and_pagination(coordinator, db, org, other_org):
+    ResidentFactory(organisation=org, first_name="Margaret", last_name="Bennett", postcode="WV1 1AA", status="contacted")
+    ResidentFactory(organisation=org, first_name="Olu", last_name="Adeyemi", postcode="WV6 0QJ", referral_source="housing", needs_device=False, needs_data=True)
+    ResidentFactory(organisation=other_org, first_name="Margaret", last_name="Elsewhere")
+    page = coordinator.get("/residents?q=margaret").get_data(as_text=True)
+    assert "Bennett" in page and "Elsewhere" not in page and "Adeyemi" not in page
+    assert "Adeyemi" in coordinator.get("/residents?q=wv60qj").get_data(as_text=True)
+    assert "Adeyemi" in coordinator.get("/residents?source=housing").get_data(as_text=True)
+    assert "Bennett" not in coordinator.get("/residents?need=data").get_data(as_text=True)
+    assert "Adeyemi" not in coordinator.get("/residents?status=contacted").get_data(as_text=True)
+
+
+def test_resident_list_takes_constant_queries(app, coordinator, db, org, count_queries):
+    ResidentFactory.create_batch(3, organisation=org)
+    with count_queries() as few:
+        assert coordinator.get("/residents").status_code == 200
+    ResidentFactory.create_batch(40, organisation=org)
+    with count_queries() as many:
+        page = coordinator.get("/residents").get_data(as_text=True)
+    assert "Page 1 of 2" in page
+    assert many.count == few.count
+
+
+def test_other_organisation_cannot_see_the_resident(other_coordinator, db, org):
+    resident = ResidentFactory(organisation=org, last_name="Private")
+    assert other_coordinator.get(f"/residents/{resident.reference}").status_code == 404
+    listing = other_coordinator.get("/residents?q=Private").get_data(as_text=True)
+    assert resident.reference not in listing and "No residents match." in listing
