@@ -72,6 +72,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "INVITATION_DAYS": int(env.get("INCLUSION_INVITATION_DAYS", "7")),
         "PER_PAGE": int(env.get("INCLUSION_PER_PAGE", "25")),
         "PUBLIC_BASE_URL": env.get("INCLUSION_PUBLIC_BASE_URL", ""),
+        "ASSET_TAG_PREFIX": env.get("INCLUSION_ASSET_TAG_PREFIX", "IN"),
         "DBS_RENEWAL_YEARS": int(env.get("INCLUSION_DBS_RENEWAL_YEARS", "3")),
     }
     if mode == "testing":

@@ -148,3 +148,78 @@ class MatchFactory(Base):
     score = 42.0
     reasons = factory.LazyFunction(lambda: ["covers WV3"])
     started_at = factory.LazyFunction(now)
+
+
+# ---- devices ---------------------------------------------------------------------------
+
+from devices.models import Device, DeviceStatusChange, Donation, DonationItem, Donor, Wipe  # noqa: E402
+
+
+class DonorFactory(Base):
+    class Meta:
+        model = Donor
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    business_name = factory.Sequence(lambda n: f"Acme Builders {n} Ltd")
+    contact_name = "Priya Shah"
+    email = factory.Sequence(lambda n: f"it{n}@acme.example.com")
+    phone = "+44 1902 555777"
+
+
+class DonationFactory(Base):
+    """A pledged donation with one line item (``items=0`` for none)."""
+
+    class Meta:
+        model = Donation
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    donor = factory.SubFactory(DonorFactory, organisation=factory.SelfAttribute("..organisation"))
+    reference = factory.Sequence(lambda n: f"D-{9000 + n:04d}")
+    receipt_token = factory.Sequence(lambda n: f"receipt-token-{n:06d}-test")
+    status = "pledged"
+    handover = "drop_off"
+
+    @factory.post_generation
+    def items(obj, create, extracted, **kwargs):
+        if create and extracted != 0:
+            db.session.add(
+                DonationItem(
+                    organisation_id=obj.organisation.id, donation=obj, position=1, kind="tablet",
+                    quantity=extracted or 3, make_model="Samsung Galaxy Tab A7", approx_age="3_4",
+                    condition="good", chargers_included=True,
+                )
+            )
+            db.session.flush()
+
+
+class DeviceFactory(Base):
+    """A device in any status (default *ready*, with a wipe recorded); history starts with it."""
+
+    class Meta:
+        model = Device
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    asset_tag = factory.Sequence(lambda n: "TS-" + "".join(
+        "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"[(n // 32**i) % 32] for i in range(4)))
+    kind = "tablet"
+    make = "Samsung"
+    model = "Galaxy Tab A7"
+    serial = None
+    condition_grade = "B"
+    accessories = "Charger, case"
+    storage_location = "Cupboard A"
+    status = "ready"
+    wiped = factory.LazyAttribute(lambda o: o.status in ("ready", "on_loan"))
+    donation = None
+
+    @factory.post_generation
+    def timeline(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        org_id = obj.organisation.id
+        db.session.add(DeviceStatusChange(organisation_id=org_id, device=obj, from_status=None,
+                                          to_status=obj.status, note="Created by a test"))
+        if obj.wiped:
+            db.session.add(Wipe(organisation_id=org_id, device=obj, method="factory_reset_encrypted",
+                                wiped_by="Test Wiper", wiped_at=now(), certificate_reference="CERT-1"))
+        db.session.flush()

@@ -1,0 +1,79 @@
+"""Read-side queries for devices and donations (scoped by the tenancy hook, never by hand)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .models import Device, DeviceStatusChange, Donation, DonorAccount, Wipe
+
+
+def device_list(q: str = "", status: str = "", kind: str = "", donation_id: int | None = None):
+    """Devices matching a search (tag, make, model, serial) and filters, newest first."""
+    stmt = select(Device).options(joinedload(Device.donation))
+    q = (q or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Device.asset_tag).like(like),
+                func.lower(Device.make + " " + Device.model).like(like),
+                func.lower(Device.serial).like(like),
+                func.lower(Device.storage_location).like(like),
+            )
+        )
+    if status:
+        stmt = stmt.where(Device.status == status)
+    if kind:
+        stmt = stmt.where(Device.kind == kind)
+    if donation_id:
+        stmt = stmt.where(Device.donation_id == donation_id)
+    return stmt.order_by(Device.created_at.desc(), Device.id.desc())
+
+
+def device_page(tag: str):
+    """The device with everything its page shows, in a fixed number of queries."""
+    from .service import device_by_tag
+
+    return device_by_tag(tag).options(
+        selectinload(Device.history).joinedload(DeviceStatusChange.by),
+        selectinload(Device.wipes).joinedload(Wipe.recorded_by),
+    )
+
+
+def donation_list(status: str = "", q: str = ""):
+    stmt = select(Donation).options(joinedload(Donation.donor), selectinload(Donation.items))
+    if status:
+        stmt = stmt.where(Donation.status == status)
+    q = (q or "").strip()
+    if q:
+        from .models import Donor
+
+        like = f"%{q.lower()}%"
+        stmt = stmt.join(Donation.donor).where(
+            or_(func.lower(Donor.business_name).like(like), func.lower(Donation.reference).like(like))
+        )
+    return stmt.order_by(Donation.pledged_at.desc(), Donation.id.desc())
+
+
+def donation_by_reference(reference: str):
+    return (
+        select(Donation)
+        .where(Donation.reference == (reference or "").strip().upper())
+        .options(
+            joinedload(Donation.donor),
+            selectinload(Donation.items),
+            selectinload(Donation.devices),
+        )
+    )
+
+
+def donations_of_user(user):
+    """The donations of the business a donor-role user follows (none if not linked)."""
+    donor_ids = select(DonorAccount.donor_id).where(DonorAccount.user_id == user.id)
+    return (
+        select(Donation)
+        .where(Donation.donor_id.in_(donor_ids))
+        .options(joinedload(Donation.donor), selectinload(Donation.items))
+        .order_by(Donation.pledged_at.desc(), Donation.id.desc())
+    )
