@@ -223,3 +223,49 @@ class DeviceFactory(Base):
             db.session.add(Wipe(organisation_id=org_id, device=obj, method="factory_reset_encrypted",
                                 wiped_by="Test Wiper", wiped_at=now(), certificate_reference="CERT-1"))
         db.session.flush()
+
+
+# ---- practice: skill tasks, sessions, checkpoints -------------------------------------
+
+from buddies.practice.models import Checkpoint, PracticeSession, SkillTask  # noqa: E402
+
+
+class SkillTaskFactory(Base):
+    class Meta:
+        model = SkillTask
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    area = "communicating"
+    name = factory.Sequence(lambda n: f"Practice task {n}")
+    position = factory.Sequence(lambda n: 100 + n)
+
+
+class PracticeSessionFactory(Base):
+    """A session of an ACTIVE match (pass ``match=``, or one is made)."""
+
+    class Meta:
+        model = PracticeSession
+        exclude = ("match",)
+
+    match = factory.SubFactory(MatchFactory)
+    organisation = factory.SelfAttribute("match.organisation")
+    resident = factory.SelfAttribute("match.resident")
+    buddy = factory.SelfAttribute("match.buddy")
+    held_on = factory.LazyFunction(lambda: date.today())
+    minutes = 60
+    mode = "home"
+    idempotency_token = factory.Sequence(lambda n: f"factory-token-{n:08d}")
+
+
+class CheckpointFactory(Base):
+    """A level for a task; ``session=None`` makes it a baseline checkpoint."""
+
+    class Meta:
+        model = Checkpoint
+
+    session = factory.SubFactory(PracticeSessionFactory)
+    organisation = factory.LazyAttribute(lambda o: o.resident.organisation)
+    resident = factory.LazyAttribute(lambda o: o.session.resident)
+    task = factory.SubFactory(SkillTaskFactory, organisation=factory.SelfAttribute("..organisation"))
+    level = 2
+    recorded_on = factory.LazyAttribute(lambda o: o.session.held_on if o.session else date.today())

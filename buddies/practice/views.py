@@ -1,5 +1,244 @@
+"""Pages of practice: the buddy's residents and session log, the baseline, a
+resident's progress, the skill taxonomy, safeguarding alerts and programme progress.
+
+Views stay thin: permission, form, one service call, flash, redirect. A buddy is
+only ever shown a ``ResidentCard`` (what their work needs), never the Resident.
+"""
+
 from __future__ import annotations
 
-from flask import Blueprint
+import uuid
 
-bp = Blueprint("practice", __name__)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from inclusion.clock import today
+from inclusion.errors import RuleBroken
+from inclusion.extensions import db
+from inclusion.permissions import STAFF, authorize, buddy_is_matched, can_view_resident, requires
+from inclusion.residents.models import Resident
+from inclusion.web import get_or_404, invalid, show_rule_error
+
+from .. import service as buddies
+from . import queries, service
+from .forms import ActionForm, EmptyForm, ProgrammeFilterForm, TaskForm, baseline_form, session_form
+from .models import AREAS, LEVELS, PracticeSession, SkillTask
+
+bp = Blueprint("practice", __name__, url_prefix="/practice")
+
+
+def _resident(reference: str) -> Resident:
+    resident = get_or_404(select(Resident).where(Resident.reference == reference))
+    authorize(can_view_resident(current_user, resident))
+    return resident
+
+
+def can_record_checkpoints(user, resident) -> bool:
+    """Staff of the organisation, or the resident's active buddy."""
+    if not can_view_resident(user, resident):
+        return False
+    return user.role in STAFF or buddy_is_matched(user, resident)
+
+
+# ---- the buddy's residents ---------------------------------------------------------------
+
+
+@bp.route("/residents")
+@requires("sessions.log")
+def my_residents():
+    cards = queries.resident_cards(buddies.residents_of_buddy(current_user))
+    return render_template("practice/my_residents.html", cards=cards)
+
+
+@bp.route("/residents/<reference>")
+@requires("progress.view")
+def resident(reference):
+    found = _resident(reference)
+    card = queries.resident_card(found.id)
+    progress = queries.resident_progress(found.id)
+    return render_template(
+        "practice/resident.html", card=card, progress=progress, levels=LEVELS,
+        can_log=buddy_is_matched(current_user, found),
+        can_baseline=can_record_checkpoints(current_user, found)
+        and not progress.sessions and not progress.has_baseline,
+    )
+
+
+@bp.route("/residents/<reference>/sessions/new", methods=["GET", "POST"])
+@requires("sessions.log")
+def log_session(reference):
+    found = _resident(reference)
+    authorize(buddy_is_matched(current_user, found))
+    service.ensure_taxonomy(found.organisation_id)
+    task_list = service.tasks()
+    last = service.latest_levels(found.id)
+    form = session_form(task_list, last)
+    card = queries.resident_card(found.id)
+    context = dict(form=form, card=card, groups=service.tasks_by_area(task_list), areas=AREAS,
+                   last=last, levels=LEVELS)
+    if request.method == "GET":
+        form.token.data = uuid.uuid4().hex
+        form.held_on.data = form.held_on.data or today()
+        form.mode.data = form.mode.data or "home"
+        return render_template("practice/log_session.html", **context)
+    if form.validate_on_submit():
+        try:
+            session, created = service.log_session(
+                found, form.session_data(), form.practised(), token=form.token.data,
+                by=current_user,
+            )
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return invalid("practice/log_session.html", **context)
+        if created:
+            flash(f"Session saved for {card.name}.", "success")
+        else:
+            flash("That session was saved already; it has not been saved twice.", "info")
+        if session.safeguarding_concern and created:
+            flash("Your safeguarding concern is on the coordinators' alert list.", "info")
+        return redirect(url_for("practice.resident", reference=reference))
+    return invalid("practice/log_session.html", **context)
+
+
+@bp.route("/residents/<reference>/baseline", methods=["GET", "POST"])
+@requires("progress.view")
+def baseline(reference):
+    found = _resident(reference)
+    authorize(can_record_checkpoints(current_user, found))
+    service.ensure_taxonomy(found.organisation_id)
+    task_list = service.tasks()
+    form = baseline_form(task_list)
+    card = queries.resident_card(found.id)
+    context = dict(form=form, card=card, groups=service.tasks_by_area(task_list), areas=AREAS)
+    if request.method == "GET":
+        return render_template("practice/baseline.html", **context)
+    if form.validate_on_submit():
+        try:
+            service.record_baseline(found, form.practised(), by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return invalid("practice/baseline.html", **context)
+        flash("First assessment saved.", "success")
+        return redirect(url_for("practice.resident", reference=reference))
+    return invalid("practice/baseline.html", **context)
+
+
+# ---- the skill taxonomy (coordinators) ------------------------------------------------------
+
+
+def _skills_page(form, status=200):
+    service.ensure_taxonomy(current_user.organisation_id)
+    task_list = service.tasks(include_retired=True)
+    html = render_template("practice/skills.html", form=form, action_form=EmptyForm(),
+                           groups=service.tasks_by_area(task_list), areas=AREAS)
+    return html, status
+
+
+@bp.route("/skills")
+@requires("skills.manage")
+def skills():
+    return _skills_page(TaskForm())
+
+
+@bp.route("/skills", methods=["POST"])
+@requires("skills.manage")
+def add_task():
+    form = TaskForm()
+    if form.validate_on_submit():
+        try:
+            task = service.add_task(current_user.organisation_id, area=form.area.data,
+                                    name=form.name.data, by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return _skills_page(form, 422)
+        flash(f"Task added: {task.name}.", "success")
+        return redirect(url_for("practice.skills"))
+    return _skills_page(form, 422)
+
+
+def _task_action(task_id, change, message):
+    form = EmptyForm()
+    task = get_or_404(select(SkillTask).where(SkillTask.id == task_id))
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        change(task, by=current_user)
+    except RuleBroken as err:
+        flash(err.message, "error")
+        return redirect(url_for("practice.skills"))
+    flash(message.format(name=task.name), "success")
+    return redirect(url_for("practice.skills"))
+
+
+@bp.route("/skills/<int:task_id>/retire", methods=["POST"])
+@requires("skills.manage")
+def retire_task(task_id):
+    return _task_action(task_id, service.retire_task,
+                        "Retired: {name}. Its history stays in residents' progress.")
+
+
+@bp.route("/skills/<int:task_id>/restore", methods=["POST"])
+@requires("skills.manage")
+def restore_task(task_id):
+    return _task_action(task_id, service.restore_task, "Back in use: {name}.")
+
+
+# ---- safeguarding alerts (coordinators) -------------------------------------------------------
+
+
+@bp.route("/alerts")
+@requires("residents.manage")
+def alerts():
+    open_ = db.session.scalars(
+        service.open_alerts_query().options(
+            joinedload(PracticeSession.resident), joinedload(PracticeSession.buddy)
+        )
+    ).all()
+    return render_template("practice/alerts.html", alerts=open_)
+
+
+@bp.route("/sessions/<int:session_id>/action", methods=["GET", "POST"])
+@requires("residents.manage")
+def alert_action(session_id):
+    session = get_or_404(
+        select(PracticeSession)
+        .where(PracticeSession.id == session_id)
+        .options(joinedload(PracticeSession.resident), joinedload(PracticeSession.buddy))
+    )
+    if not session.safeguarding_concern:
+        abort(404)
+    form = ActionForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                service.record_safeguarding_action(session, form.action.data, by=current_user)
+            except RuleBroken as err:
+                show_rule_error(form, err)
+                return invalid("practice/alert_action.html", form=form, session=session)
+            flash("Action recorded; the alert is closed.", "success")
+            return redirect(url_for("practice.alerts"))
+        return invalid("practice/alert_action.html", form=form, session=session)
+    return render_template("practice/alert_action.html", form=form, session=session)
+
+
+# ---- programme progress (staff) ----------------------------------------------------------
+
+
+@bp.route("/progress")
+@requires("reports.view")
+def programme():
+    service.ensure_taxonomy(current_user.organisation_id)
+    task_list = service.tasks(include_retired=True)
+    filters = ProgrammeFilterForm(request.args)
+    filters.task.choices = [("", "All tasks")] + [(str(t.id), t.name) for t in task_list]
+    task_ids = {t.id for t in task_list}
+    task_id = int(filters.task.data) if (filters.task.data or "").isdigit() else None
+    if task_id not in task_ids:
+        task_id = None
+    grouping = filters.group.data if filters.group.data in queries.GROUPINGS else ""
+    curves, chart, task_rows = queries.programme(task_id, grouping)
+    return render_template("practice/programme.html", filters=filters, curves=curves,
+                           chart=chart, task_rows=task_rows, times=queries.AT_RISK_TIMES,
+                           grouping=queries.GROUPINGS[grouping])

@@ -1,0 +1,84 @@
+"""Server-rendered SVG line charts: coordinates are computed here, drawn by
+``templates/practice/_chart.html`` with SVG attributes and CSS classes only (the
+Content-Security-Policy forbids inline styles), so charts need no JavaScript."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+WIDTH, HEIGHT = 640, 300
+LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 44
+
+
+@dataclass
+class Series:
+    label: str
+    css: str  # a class from app.css, e.g. "series-1"
+    points: list[tuple[float, float]]  # data coordinates (x, y); gaps are simply left out
+    step: bool = False  # draw as a step function (survival curves)
+    svg_points: str = ""
+    markers: list[tuple[float, float, str]] = field(default_factory=list)
+
+
+@dataclass
+class Chart:
+    title: str
+    x_label: str
+    y_label: str
+    series: list[Series]
+    x_ticks: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    top: int = TOP
+    plot_right: int = WIDTH - RIGHT
+    plot_bottom: int = HEIGHT - BOTTOM
+    description: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not any(s.points for s in self.series)
+
+
+def _scale(value, low, high, out_low, out_high) -> float:
+    if high == low:
+        return out_low
+    return round(out_low + (value - low) * (out_high - out_low) / (high - low), 1)
+
+
+def line_chart(
+    title: str,
+    series: list[Series],
+    *,
+    x_max: float,
+    y_max: float,
+    y_ticks: list[tuple[float, str]],
+    x_label: str,
+    y_label: str,
+    description: str = "",
+) -> Chart:
+    """Place every series in a WIDTH × HEIGHT viewBox with axes from 0 to the maxima."""
+    x_max = max(x_max, 1)
+    chart = Chart(title, x_label, y_label, series, [], [], description=description)
+
+    def sx(x):
+        return _scale(x, 0, x_max, chart.left, chart.plot_right)
+
+    def sy(y):
+        return _scale(y, 0, y_max, chart.plot_bottom, chart.top)
+
+    step = max(1, round(x_max / 10))
+    chart.x_ticks = [(sx(x), str(x)) for x in range(0, int(x_max) + 1, step)]
+    chart.y_ticks = [(sy(v), label) for v, label in y_ticks]
+    for s in series:
+        pts = []
+        previous = None
+        for x, y in s.points:
+            if s.step and previous is not None:
+                pts.append((sx(x), sy(previous[1])))
+            pts.append((sx(x), sy(y)))
+            previous = (x, y)
+        s.svg_points = " ".join(f"{x},{y}" for x, y in pts)
+        s.markers = [(sx(x), sy(y), f"{s.label}: {y:g} at {x:g}") for x, y in s.points]
+    return chart
