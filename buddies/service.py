@@ -71,8 +71,17 @@ def buddy_matched(user, resident) -> bool:
 # ---- applications and review --------------------------------------------------------
 
 PROFILE_FIELDS = (
-    "name", "email", "phone", "areas", "languages", "skills", "access_experience",
-    "availability", "visit_modes", "caseload_limit", "about",
+    "name",
+    "email",
+    "phone",
+    "areas",
+    "languages",
+    "skills",
+    "access_experience",
+    "availability",
+    "visit_modes",
+    "caseload_limit",
+    "about",
 )
 
 
@@ -105,6 +114,9 @@ def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
 
 
 def update_profile(profile: BuddyProfile, data: dict) -> list[str]:
+    """A coordinator corrects a profile; returns the names of the fields that changed."""
+    if "email" in data:
+        data = dict(data, email=accounts.normalise_email(data["email"]))
     for field in PROFILE_FIELDS:
         if field in data:
             setattr(profile, field, data[field])
@@ -136,7 +148,8 @@ def record_dbs(profile: BuddyProfile, *, level: str, certificate: str, issued_on
     profile.dbs_issued_on = issued_on
     profile.dbs_renewal_due = renewal_due(issued_on)
     audit.record(
-        "buddy.dbs_recorded", profile,
+        "buddy.dbs_recorded",
+        profile,
         changed=["dbs_level", "dbs_certificate", "dbs_issued_on", "dbs_renewal_due"],
     )
     db.session.flush()
@@ -150,8 +163,11 @@ def record_training(
     if completed_on > today():
         raise RuleBroken("The completion date cannot be in the future.", "completed_on")
     training = BuddyTraining(
-        organisation_id=profile.organisation_id, buddy=profile, kind=kind,
-        completed_on=completed_on, provider=(provider or "").strip(),
+        organisation_id=profile.organisation_id,
+        buddy=profile,
+        kind=kind,
+        completed_on=completed_on,
+        provider=(provider or "").strip(),
         recorded_by_id=by.id if by is not None else None,
     )
     db.session.add(training)
@@ -187,16 +203,19 @@ def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
             raise RuleBroken(" ".join(problems), "status")
     if new_status == "left":
         open_count = db.session.scalar(
-            select(func.count()).select_from(Match).where(
-                Match.buddy_id == profile.id, Match.status.in_(OPEN_MATCH_STATUSES)
-            )
+            select(func.count())
+            .select_from(Match)
+            .where(Match.buddy_id == profile.id, Match.status.in_(OPEN_MATCH_STATUSES))
         )
         if open_count:
             raise RuleBroken(
                 f"End this buddy's {open_count} open match(es) before they leave.", "status"
             )
     transition(
-        profile, new_status, BUDDY_TRANSITIONS, action=f"buddy.{new_status}",
+        profile,
+        new_status,
+        BUDDY_TRANSITIONS,
+        action=f"buddy.{new_status}",
         extra_changed=["status_changed_at"],
     )
     profile.status_changed_at = now()
@@ -257,15 +276,16 @@ def waiting_residents():
 def is_waiting(resident: Resident) -> bool:
     return bool(
         db.session.scalar(
-            select(exists().where(Resident.id == resident.id).where(
-                waiting_residents().whereclause
-            ))
+            select(
+                exists().where(Resident.id == resident.id).where(waiting_residents().whereclause)
+            )
         )
     )
 
 
-def propose_match(resident: Resident, buddy: BuddyProfile, *, score: float, reasons: list,
-                  by=None) -> Match:
+def propose_match(
+    resident: Resident, buddy: BuddyProfile, *, score: float, reasons: list, by=None
+) -> Match:
     """Propose ``buddy`` for ``resident``, keeping the score and reasons as they are now.
 
     The resident must be waiting and the buddy active with a free place.
@@ -277,8 +297,12 @@ def propose_match(resident: Resident, buddy: BuddyProfile, *, score: float, reas
     if open_places(buddy, open_match_counts([buddy.id]).get(buddy.id, 0)) < 1:
         raise RuleBroken(f"{buddy.name} has no free places.", "buddy")
     match = Match(
-        organisation_id=resident.organisation_id, resident_id=resident.id, buddy_id=buddy.id,
-        status="proposed", score=float(score), reasons=list(reasons),
+        organisation_id=resident.organisation_id,
+        resident_id=resident.id,
+        buddy_id=buddy.id,
+        status="proposed",
+        score=float(score),
+        reasons=list(reasons),
         proposed_by_id=by.id if by is not None else None,
     )
     db.session.add(match)
@@ -291,8 +315,13 @@ def confirm_match(match: Match, *, by) -> None:
     """A coordinator confirms a proposal: the match becomes active."""
     if match.buddy.status != "active":
         raise RuleBroken(f"{match.buddy.name} is not active any more.", "status")
-    transition(match, "active", MATCH_TRANSITIONS, action="match.confirmed",
-               extra_changed=["confirmed_by_id", "started_at"])
+    transition(
+        match,
+        "active",
+        MATCH_TRANSITIONS,
+        action="match.confirmed",
+        extra_changed=["confirmed_by_id", "started_at"],
+    )
     match.confirmed_by_id = by.id if by is not None else None
     match.started_at = now()
     db.session.flush()
@@ -304,8 +333,13 @@ def end_match(match: Match, *, reason: str, note: str = "", by=None) -> None:
 
     if reason not in END_REASONS:
         raise RuleBroken("Choose why the match ends.", "reason")
-    transition(match, "ended", MATCH_TRANSITIONS, action="match.ended",
-               extra_changed=["ended_at", "end_reason", "end_note", "ended_by_id"])
+    transition(
+        match,
+        "ended",
+        MATCH_TRANSITIONS,
+        action="match.ended",
+        extra_changed=["ended_at", "end_reason", "end_note", "ended_by_id"],
+    )
     match.ended_at = now()
     match.end_reason = reason
     match.end_note = (note or "").strip()
@@ -325,3 +359,138 @@ def save_matching_needs(resident: Resident, data: dict) -> MatchingNeeds:
     db.session.flush()
     audit.record("resident.matching_needs_saved", needs, changed=[f for f in fields if f in data])
     return needs
+
+
+# ---- matching with the database -------------------------------------------------------
+
+
+def _needs_by_resident(resident_ids) -> dict[int, MatchingNeeds]:
+    if not resident_ids:
+        return {}
+    rows = db.session.scalars(
+        select(MatchingNeeds).where(MatchingNeeds.resident_id.in_(list(resident_ids)))
+    )
+    return {n.resident_id: n for n in rows}
+
+
+def matching_needs_of(resident: Resident) -> MatchingNeeds | None:
+    return _needs_by_resident([resident.id]).get(resident.id)
+
+
+def _buddy_candidates(include_inactive: bool):
+    from .matching import buddy_facts
+
+    stmt = select(BuddyProfile).order_by(BuddyProfile.name, BuddyProfile.id)
+    if include_inactive:
+        stmt = stmt.where(BuddyProfile.status != "left")
+    else:
+        stmt = stmt.where(BuddyProfile.status == "active")
+    profiles = db.session.scalars(stmt).all()
+    counts = open_match_counts()
+    on = today()
+    facts = [buddy_facts(p, counts.get(p.id, 0), on) for p in profiles]
+    return profiles, facts
+
+
+def rank_buddies(resident: Resident):
+    """Buddies for one resident: ``(ranked, excluded, profiles_by_id)``; ranked best
+    first with reasons in words, excluded with the hard constraints that ruled them out."""
+    from .matching import rank, resident_facts
+
+    profiles, facts = _buddy_candidates(include_inactive=True)
+    ranked, excluded = rank(resident_facts(resident, matching_needs_of(resident)), facts)
+    return ranked, excluded, {p.id: p for p in profiles}
+
+
+def pair_score(resident: Resident, buddy: BuddyProfile) -> tuple[float, list[str], list[str]]:
+    """``(score, reasons, exclusions)`` for one pair, as matching sees it now."""
+    from .matching import buddy_facts, exclusions_for, reasons_for, resident_facts, score
+
+    r = resident_facts(resident, matching_needs_of(resident))
+    b = buddy_facts(buddy, open_match_counts([buddy.id]).get(buddy.id, 0), today())
+    scores = score([r], [b])
+    return (
+        float(scores.total[0, 0]),
+        reasons_for(r, b, scores, 0, 0),
+        exclusions_for(r, b, scores, 0, 0),
+    )
+
+
+def assign_all_waiting():
+    """One optimal assignment for everyone waiting, as a proposal (nothing is saved):
+    a list of ``(resident, buddy, score, reasons)``, plus how many are waiting."""
+    from .matching import assign, reasons_for, resident_facts, score
+
+    residents = db.session.scalars(waiting_residents()).all()
+    needs = _needs_by_resident([r.id for r in residents])
+    r_facts = [resident_facts(r, needs.get(r.id)) for r in residents]
+    profiles, b_facts = _buddy_candidates(include_inactive=False)
+    scores = score(r_facts, b_facts)
+    proposal = [
+        (residents[i], profiles[j], s, reasons_for(r_facts[i], b_facts[j], scores, i, j))
+        for i, j, s in assign(r_facts, b_facts, scores)
+    ]
+    proposal.sort(key=lambda p: (p[0].referral_date, p[0].id))
+    return proposal, len(residents)
+
+
+def propose_pair(resident: Resident, buddy: BuddyProfile, *, by=None) -> Match:
+    """Propose a pair chosen by a coordinator, with its score and reasons as of now;
+    refused when a hard constraint rules it out."""
+    total, reasons, exclusions = pair_score(resident, buddy)
+    if exclusions:
+        raise RuleBroken(f"{buddy.name} cannot be matched: {'; '.join(exclusions)}.", "buddy_id")
+    return propose_match(resident, buddy, score=total, reasons=reasons, by=by)
+
+
+def accept_assignment(pairs: list[tuple[int, int]], *, by=None) -> list[Match]:
+    """Accept some or all pairs of an assignment proposal: each becomes a proposed match
+    (all or nothing: one refused pair refuses the lot)."""
+    matches = []
+    for resident_id, buddy_id in pairs:
+        resident = db.session.get(Resident, resident_id)
+        buddy = db.session.get(BuddyProfile, buddy_id)
+        if resident is None or buddy is None:
+            raise RuleBroken("That proposal is out of date; please look again.", "pairs")
+        matches.append(propose_pair(resident, buddy, by=by))
+    return matches
+
+
+def matches_of_resident(resident: Resident) -> list[Match]:
+    """A resident's matches, newest first (for the matches section of their page)."""
+    return db.session.scalars(
+        select(Match)
+        .where(Match.resident_id == resident.id)
+        .order_by(Match.proposed_at.desc(), Match.id.desc())
+    ).all()
+
+
+def dbs_renewals_due(within_days: int = 60):
+    """Active or paused buddies whose DBS check is due for renewal within ``within_days``
+    (or overdue), soonest first: a call list."""
+    from datetime import timedelta
+
+    return (
+        select(BuddyProfile)
+        .where(
+            BuddyProfile.status.in_(("active", "paused")),
+            BuddyProfile.dbs_renewal_due.is_not(None),
+            BuddyProfile.dbs_renewal_due <= today() + timedelta(days=within_days),
+        )
+        .order_by(BuddyProfile.dbs_renewal_due, BuddyProfile.id)
+    )
+
+
+def dashboard_summary() -> dict:
+    """The numbers on a coordinator's home page for buddies and matching."""
+    waiting = waiting_residents().order_by(None)
+    return {
+        "waiting": db.session.scalar(select(func.count()).select_from(waiting.subquery())),
+        "proposed": db.session.scalar(
+            select(func.count()).select_from(Match).where(Match.status == "proposed")
+        ),
+        "applicants": db.session.scalar(
+            select(func.count()).select_from(BuddyProfile).where(BuddyProfile.status == "applicant")
+        ),
+        "renewals": db.session.scalars(dbs_renewals_due().limit(10)).all(),
+    }

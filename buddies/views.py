@@ -1,30 +1,437 @@
-"""Coordinator pages for IT buddies and matching, and the public volunteer form."""
+"""Coordinator pages for IT buddies and matching, and the public volunteer form.
+
+Views stay thin: permission, form, one service call, flash, redirect.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
-from sqlalchemy import select
+from types import SimpleNamespace
 
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from inclusion.accounts.models import Organisation
+from inclusion.errors import RuleBroken
 from inclusion.extensions import db
-from inclusion.permissions import requires
+from inclusion.permissions import public, requires
+from inclusion.residents.models import Resident
+from inclusion.web import get_or_404, invalid, show_rule_error
+from inclusion.workflow import allowed_next
 
 from . import service
-from .models import BuddyProfile
+from .forms import (
+    ActionForm,
+    BuddyFilterForm,
+    BuddyStatusForm,
+    DbsForm,
+    EndMatchForm,
+    MatchingNeedsForm,
+    ProfileEditForm,
+    ProposeForm,
+    TrainingForm,
+    VolunteerForm,
+)
+from .models import (
+    ACCESS_EXPERIENCE,
+    BUDDY_TRANSITIONS,
+    DAYS,
+    DBS_LEVELS,
+    PARTS,
+    SKILL_AREAS,
+    TRAINING_KINDS,
+    VISIT_MODES,
+    BuddyProfile,
+    Match,
+)
 
 bp = Blueprint("buddies", __name__)
+
+
+def _join(vocabulary):
+    return lambda keys: ", ".join(vocabulary.get(k, k) for k in (keys or []))
+
+
+# Labels for the stored keys of a profile, for its page.
+LABELS = SimpleNamespace(
+    skills=_join(SKILL_AREAS),
+    access=_join(ACCESS_EXPERIENCE),
+    modes=_join(VISIT_MODES),
+    slots=_join({f"{d}_{p}": f"{DAYS[d]} {p}" for d in DAYS for p in PARTS}),
+    dbs=lambda key: DBS_LEVELS.get(key, key),
+    training=lambda key: TRAINING_KINDS.get(key, key),
+)
+
+
+# ---- public volunteer application ---------------------------------------------------------
+
+
+@bp.route("/volunteer", methods=["GET", "POST"])
+@public
+def apply():
+    form = VolunteerForm()
+    orgs = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    form.organisation.choices = [(o.id, o.name) for o in orgs]
+    if form.validate_on_submit():
+        org = db.session.get(Organisation, form.organisation.data)
+        try:
+            service.apply_to_volunteer(org, form.profile_data())
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return invalid("buddies/apply.html", form=form)
+        session["volunteer_done"] = {"organisation": org.name, "phone": org.contact_phone}
+        return redirect(url_for("buddies.applied"))
+    if form.is_submitted():
+        return invalid("buddies/apply.html", form=form)
+    return render_template("buddies/apply.html", form=form)
+
+
+@bp.route("/volunteer/thanks")
+@public
+def applied():
+    done = session.get("volunteer_done")
+    if not done:
+        return redirect(url_for("buddies.apply"))
+    return render_template("buddies/applied.html", done=done)
+
+
+# ---- coordinator review -----------------------------------------------------------------
 
 
 @bp.route("/buddies")
 @requires("buddies.manage")
 def index():
+    filters = BuddyFilterForm(request.args)
+    filters.validate()
     stmt = select(BuddyProfile).order_by(BuddyProfile.name, BuddyProfile.id)
+    if filters.status.data:
+        stmt = stmt.where(BuddyProfile.status == filters.status.data)
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
     counts = service.open_match_counts([b.id for b in page.items])
-    return render_template("buddies/index.html", page=page, counts=counts)
+    return render_template("buddies/index.html", page=page, counts=counts, filters=filters)
+
+
+def _profile(buddy_id: int) -> BuddyProfile:
+    return get_or_404(
+        select(BuddyProfile)
+        .where(BuddyProfile.id == buddy_id)
+        .options(selectinload(BuddyProfile.trainings))
+    )
+
+
+def _detail(
+    profile, *, dbs_form=None, training_form=None, status_form=None, invite_link=None, code=200
+):
+    matches = db.session.scalars(
+        select(Match)
+        .where(Match.buddy_id == profile.id)
+        .options(selectinload(Match.resident))
+        .order_by(Match.proposed_at.desc(), Match.id.desc())
+    ).all()
+    context = dict(
+        buddy=profile,
+        matches=matches,
+        open_count=sum(1 for m in matches if m.status in ("proposed", "active")),
+        dbs_form=dbs_form or DbsForm(formdata=None),
+        training_form=training_form or TrainingForm(formdata=None),
+        status_form=status_form
+        or BuddyStatusForm(formdata=None, allowed=allowed_next(BUDDY_TRANSITIONS, profile.status)),
+        problems=service.activation_problems(profile),
+        invite_link=invite_link,
+        labels=LABELS,
+    )
+    if code != 200:
+        return invalid("buddies/detail.html", **context)
+    return render_template("buddies/detail.html", **context)
+
+
+@bp.route("/buddies/<int:buddy_id>")
+@requires("buddies.manage")
+def detail(buddy_id):
+    return _detail(_profile(buddy_id))
+
+
+@bp.route("/buddies/<int:buddy_id>/edit", methods=["GET", "POST"])
+@requires("buddies.manage")
+def edit(buddy_id):
+    profile = _profile(buddy_id)
+    current = {name: getattr(profile, name) for name in service.PROFILE_FIELDS}
+    form = ProfileEditForm(data=dict(current, areas=", ".join(profile.areas or [])))
+    if form.validate_on_submit():
+        try:
+            changed = service.update_profile(profile, form.profile_data())
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return invalid("buddies/edit.html", form=form, buddy=profile)
+        flash("Saved." if changed else "Nothing changed.", "success")
+        return redirect(url_for("buddies.detail", buddy_id=profile.id))
+    if form.is_submitted():
+        return invalid("buddies/edit.html", form=form, buddy=profile)
+    return render_template("buddies/edit.html", form=form, buddy=profile)
+
+
+@bp.route("/buddies/<int:buddy_id>/dbs", methods=["POST"])
+@requires("buddies.manage")
+def record_dbs(buddy_id):
+    profile = _profile(buddy_id)
+    form = DbsForm()
+    if form.validate_on_submit():
+        try:
+            service.record_dbs(
+                profile,
+                level=form.level.data,
+                certificate=form.certificate.data,
+                issued_on=form.issued_on.data,
+            )
+        except RuleBroken as err:
+            show_rule_error(form, err)
+        else:
+            flash(f"DBS check recorded; renewal due {profile.dbs_renewal_due:%d %b %Y}.", "success")
+            return redirect(url_for("buddies.detail", buddy_id=profile.id))
+    return _detail(profile, dbs_form=form, code=422)
+
+
+@bp.route("/buddies/<int:buddy_id>/trainings", methods=["POST"])
+@requires("buddies.manage")
+def record_training(buddy_id):
+    profile = _profile(buddy_id)
+    form = TrainingForm()
+    if form.validate_on_submit():
+        try:
+            service.record_training(
+                profile,
+                kind=form.kind.data,
+                completed_on=form.completed_on.data,
+                provider=form.provider.data or "",
+                by=current_user,
+            )
+        except RuleBroken as err:
+            show_rule_error(form, err)
+        else:
+            flash("Training recorded.", "success")
+            return redirect(url_for("buddies.detail", buddy_id=profile.id))
+    return _detail(profile, training_form=form, code=422)
+
+
+@bp.route("/buddies/<int:buddy_id>/status", methods=["POST"])
+@requires("buddies.manage")
+def change_status(buddy_id):
+    profile = _profile(buddy_id)
+    form = BuddyStatusForm(allowed=allowed_next(BUDDY_TRANSITIONS, profile.status))
+    if form.validate_on_submit():
+        try:
+            service.change_status(profile, form.status.data, by=current_user)
+        except RuleBroken as err:
+            db.session.rollback()
+            profile = _profile(buddy_id)
+            show_rule_error(form, err)
+        else:
+            flash(f"{profile.name} is now {profile.status}.", "success")
+            return redirect(url_for("buddies.detail", buddy_id=profile.id))
+    return _detail(profile, status_form=form, code=422)
+
+
+@bp.route("/buddies/<int:buddy_id>/invite", methods=["POST"])
+@requires("buddies.manage")
+def invite(buddy_id):
+    profile = _profile(buddy_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        token = service.invite_buddy(profile, by=current_user)
+    except RuleBroken as err:
+        flash(err.message, "error")
+        return _detail(profile, code=422)
+    link = url_for("accounts.accept_invitation", token=token, _external=True)
+    if current_app.config.get("PUBLIC_BASE_URL"):
+        link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
+            "accounts.accept_invitation", token=token
+        )
+    return _detail(profile, invite_link=link)
+
+
+# ---- matching -------------------------------------------------------------------------------
 
 
 @bp.route("/matching")
 @requires("matches.manage")
 def matching():
     page = db.paginate(service.waiting_residents(), per_page=current_app.config["PER_PAGE"])
-    return render_template("buddies/matching.html", page=page)
+    proposed = db.session.scalars(
+        select(Match)
+        .where(Match.status == "proposed")
+        .options(selectinload(Match.resident), selectinload(Match.buddy))
+        .order_by(Match.proposed_at, Match.id)
+    ).all()
+    return render_template(
+        "buddies/matching.html", page=page, proposed=proposed, end_form=EndMatchForm(formdata=None)
+    )
+
+
+def _resident(reference) -> Resident:
+    return get_or_404(select(Resident).where(Resident.reference == reference))
+
+
+@bp.route("/matching/residents/<reference>")
+@requires("matches.manage")
+def rank(reference):
+    resident = _resident(reference)
+    ranked, excluded, profiles = service.rank_buddies(resident)
+    return render_template(
+        "buddies/rank.html",
+        resident=resident,
+        ranked=ranked,
+        excluded=excluded,
+        profiles=profiles,
+        waiting=service.is_waiting(resident),
+        form=ProposeForm(formdata=None),
+    )
+
+
+@bp.route("/matching/residents/<reference>/propose", methods=["POST"])
+@requires("matches.manage")
+def propose(reference):
+    resident = _resident(reference)
+    form = ProposeForm()
+    buddy = None
+    if form.validate_on_submit() and form.buddy_id.data.isdigit():
+        buddy = db.session.get(BuddyProfile, int(form.buddy_id.data))
+    if buddy is None:
+        form.buddy_id.errors = ["Choose a buddy from the list."]
+    else:
+        try:
+            service.propose_pair(resident, buddy, by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+        else:
+            flash(
+                f"{buddy.name} is proposed for {resident.full_name}. Confirm once both agree.",
+                "success",
+            )
+            return redirect(url_for("residents.detail", reference=resident.reference))
+    ranked, excluded, profiles = service.rank_buddies(resident)
+    return invalid(
+        "buddies/rank.html",
+        resident=resident,
+        ranked=ranked,
+        excluded=excluded,
+        profiles=profiles,
+        waiting=service.is_waiting(resident),
+        form=form,
+    )
+
+
+@bp.route("/matching/assignment", methods=["GET", "POST"])
+@requires("matches.manage")
+def assignment():
+    proposal, waiting = service.assign_all_waiting()
+    errors = []
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        pairs = []
+        for value in request.form.getlist("pair"):
+            left, _, right = value.partition("-")
+            if left.isdigit() and right.isdigit():
+                pairs.append((int(left), int(right)))
+        if not pairs:
+            errors.append("Tick at least one pair to accept.")
+        else:
+            try:
+                matches = service.accept_assignment(pairs, by=current_user)
+            except RuleBroken as err:
+                db.session.rollback()
+                proposal, waiting = service.assign_all_waiting()
+                errors.append(err.message)
+            else:
+                flash(
+                    f"{len(matches)} match(es) proposed. Confirm each once both agree.", "success"
+                )
+                return redirect(url_for("buddies.matching"))
+        return invalid(
+            "buddies/assignment.html",
+            proposal=proposal,
+            waiting=waiting,
+            errors=errors,
+            form=ProposeForm(formdata=None),
+        )
+    return render_template(
+        "buddies/assignment.html",
+        proposal=proposal,
+        waiting=waiting,
+        errors=errors,
+        form=ProposeForm(formdata=None),
+    )
+
+
+def _match(match_id) -> Match:
+    return get_or_404(select(Match).where(Match.id == match_id))
+
+
+@bp.route("/matches/<int:match_id>/confirm", methods=["POST"])
+@requires("matches.manage")
+def confirm(match_id):
+    match = _match(match_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        service.confirm_match(match, by=current_user)
+    except RuleBroken as err:
+        flash(err.message, "error")
+        return invalid("buddies/match_refused.html", match=match, message=err.message)
+    flash(f"{match.buddy.name} is now {match.resident.full_name}'s IT buddy.", "success")
+    return redirect(url_for("residents.detail", reference=match.resident.reference))
+
+
+@bp.route("/matches/<int:match_id>/end", methods=["GET", "POST"])
+@requires("matches.manage")
+def end(match_id):
+    match = _match(match_id)
+    form = EndMatchForm()
+    if form.validate_on_submit():
+        try:
+            service.end_match(
+                match, reason=form.reason.data, note=form.note.data or "", by=current_user
+            )
+        except RuleBroken as err:
+            show_rule_error(form, err)
+        else:
+            flash("The match has ended.", "success")
+            return redirect(url_for("residents.detail", reference=match.resident.reference))
+    if form.is_submitted():
+        return invalid("buddies/end.html", match=match, form=form)
+    return render_template("buddies/end.html", match=match, form=form)
+
+
+@bp.route("/matching/residents/<reference>/needs", methods=["GET", "POST"])
+@requires("matches.manage")
+def needs(reference):
+    resident = _resident(reference)
+    current = service.matching_needs_of(resident)
+    form = MatchingNeedsForm(obj=current)
+    if form.validate_on_submit():
+        service.save_matching_needs(
+            resident,
+            {
+                "availability": form.availability.data or [],
+                "visit_modes": form.visit_modes.data or [],
+                "skills": form.skills.data or [],
+                "interpreter_available": bool(form.interpreter_available.data),
+            },
+        )
+        flash("Saved what they are looking for.", "success")
+        return redirect(url_for("buddies.rank", reference=resident.reference))
+    if form.is_submitted():
+        return invalid("buddies/needs.html", resident=resident, form=form)
+    return render_template("buddies/needs.html", resident=resident, form=form)
