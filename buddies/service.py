@@ -114,6 +114,9 @@ def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
 
 
 def update_profile(profile: BuddyProfile, data: dict) -> list[str]:
+    """A coordinator corrects a profile; returns the names of the fields that changed."""
+    if "email" in data:
+        data = dict(data, email=accounts.normalise_email(data["email"]))
     for field in PROFILE_FIELDS:
         if field in data:
             setattr(profile, field, data[field])
@@ -460,3 +463,34 @@ def matches_of_resident(resident: Resident) -> list[Match]:
         .where(Match.resident_id == resident.id)
         .order_by(Match.proposed_at.desc(), Match.id.desc())
     ).all()
+
+
+def dbs_renewals_due(within_days: int = 60):
+    """Active or paused buddies whose DBS check is due for renewal within ``within_days``
+    (or overdue), soonest first: a call list."""
+    from datetime import timedelta
+
+    return (
+        select(BuddyProfile)
+        .where(
+            BuddyProfile.status.in_(("active", "paused")),
+            BuddyProfile.dbs_renewal_due.is_not(None),
+            BuddyProfile.dbs_renewal_due <= today() + timedelta(days=within_days),
+        )
+        .order_by(BuddyProfile.dbs_renewal_due, BuddyProfile.id)
+    )
+
+
+def dashboard_summary() -> dict:
+    """The numbers on a coordinator's home page for buddies and matching."""
+    waiting = waiting_residents().order_by(None)
+    return {
+        "waiting": db.session.scalar(select(func.count()).select_from(waiting.subquery())),
+        "proposed": db.session.scalar(
+            select(func.count()).select_from(Match).where(Match.status == "proposed")
+        ),
+        "applicants": db.session.scalar(
+            select(func.count()).select_from(BuddyProfile).where(BuddyProfile.status == "applicant")
+        ),
+        "renewals": db.session.scalars(dbs_renewals_due().limit(10)).all(),
+    }
