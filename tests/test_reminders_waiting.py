@@ -83,6 +83,7 @@ def test_logging_a_call_shows_who_called_when(coordinator, org, coordinator_user
      ({"resident": "__R__", "outcome": ""}, "Choose what happened on the call.")],
 )
 def test_bad_call_log_is_refused(coordinator, org, data, message):
+    data = dict(data)
     overdue, _, _ = _call_list_world(org)
     if data.get("resident") == "__R__":
         data["resident"] = overdue.resident.reference
@@ -129,6 +130,7 @@ def test_a_resident_joins_the_waiting_list(coordinator, org):
      ({"twice": True}, "resident", "is already on the waiting list")],
 )
 def test_bad_waiting_list_input_is_refused(coordinator, org, overrides, field, message):
+    overrides = dict(overrides)  # the parameters are shared by both databases' runs
     resident = ResidentFactory(organisation=org, needs_device=overrides.pop("needs_device", True))
     if overrides.pop("twice", False):
         WaitingListEntryFactory(organisation=org, resident=resident)
