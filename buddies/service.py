@@ -193,9 +193,9 @@ def activation_problems(profile: BuddyProfile, on: date | None = None) -> list[s
 def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
     """Move a buddy along applicant → active → paused → left.
 
-    Becoming active needs a current DBS check and both trainings. Leaving or
-    pausing ends nothing automatically: open matches are listed for the
-    coordinator, but leaving refuses while any match is still open.
+    Becoming active needs a current DBS check and both trainings. Pausing ends
+    nothing (a paused buddy keeps their residents but gets no new ones); leaving
+    refuses while any match is still open, and deactivates the buddy's account.
     """
     if new_status == "active":
         problems = activation_problems(profile)
@@ -219,6 +219,10 @@ def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
         extra_changed=["status_changed_at"],
     )
     profile.status_changed_at = now()
+    if new_status == "left" and profile.user is not None and profile.user.active:
+        # Least privilege: someone who has left keeps no way in.
+        profile.user.active = False
+        audit.record("user.deactivated", profile.user, changed=["active"])
     db.session.flush()
 
 

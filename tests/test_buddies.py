@@ -296,3 +296,10 @@ def test_dashboard_lists_waiting_applicants_and_dbs_renewals(coordinator, buddy,
     assert "1</span> applications to review" in page
     assert "Renata Renew" in page and f"{due.dbs_renewal_due:%d %b %Y}" in page
     assert "waiting for a buddy" not in buddy.get("/dashboard").get_data(as_text=True)
+
+
+def test_leaving_deactivates_the_buddys_account(org, buddy_user):
+    profile = BuddyProfileFactory(organisation=org, user=buddy_user)
+    service.change_status(profile, "left")
+    assert profile.status == "left"
+    assert db.session.get(User, buddy_user.id).active is False
