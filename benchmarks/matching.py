@@ -78,22 +78,38 @@ def population(n_residents=2000, n_buddies=500, seed=7):
     return residents, buddies
 
 
-def main() -> int:
-    residents, buddies = population()
+def run(residents, buddies) -> tuple[float, int, int, float]:
+    """Score everyone and assign: (seconds, free places, pairs, total score)."""
     places = sum(b.free for b in buddies if b.active and b.dbs_current)
     start = time.perf_counter()
     scores = score(residents, buddies)
-    scored = time.perf_counter()
     pairs = assign(residents, buddies, scores)
     elapsed = time.perf_counter() - start
-    total = sum(s for _, _, s in pairs)
-    print(
-        f"matching: {len(residents)} residents × {len(buddies)} buddies "
-        f"({places} free places): {len(pairs)} assigned, total score {total:.1f}, "
-        f"scoring {scored - start:.3f} s + assignment {elapsed - (scored - start):.3f} s "
-        f"= {elapsed:.3f} s (target < {TARGET_SECONDS:.1f} s)"
-    )
-    if elapsed >= TARGET_SECONDS:
+    return elapsed, places, len(pairs), sum(s for _, _, s in pairs)
+
+
+def main() -> int:
+    """Two populations: a typical one (some places taken, fewer places than people) and
+    a demanding one (every buddy free, more places than people: the widest matrix).
+    Each is timed three times and the best run counts, as timeit does, so a
+    neighbour's burst of CPU on this shared machine does not decide the result."""
+    typical = population()
+    demanding = population(seed=11)
+    rng = random.Random(1)
+    for b in demanding[1]:
+        b.active, b.dbs_current, b.limit, b.open_matches = True, True, rng.randint(2, 8), 0
+    missed = False
+    for label, (residents, buddies) in (("typical", typical), ("all buddies free", demanding)):
+        runs = [run(residents, buddies) for _ in range(3)]
+        best = min(r[0] for r in runs)
+        _, places, pairs, total = runs[0]
+        print(
+            f"matching ({label}): {len(residents)} residents × {len(buddies)} buddies, "
+            f"{places} free places → {pairs} assigned, total score {total:.1f}; "
+            f"best of 3: {best:.3f} s (target < {TARGET_SECONDS:.1f} s)"
+        )
+        missed |= best >= TARGET_SECONDS
+    if missed:
         print("MISSED the target", file=sys.stderr)
         return 1
     return 0

@@ -21,6 +21,10 @@ def init_app(app) -> None:
             NAVIGATION.append(entry)
     app.extensions["inclusion.buddy_matched"] = service.buddy_matched
     app.jinja_env.globals["buddy_matches_of"] = service.matches_of_resident
+    app.jinja_env.globals["buddies_dashboard"] = service.dashboard_summary
+    panels = app.extensions.setdefault("inclusion.dashboard_panels", [])
+    if "buddies/_dashboard.html" not in panels:
+        panels.append("buddies/_dashboard.html")
     sections = app.extensions.setdefault("inclusion.resident_sections", [])
     if "buddies/_resident_section.html" not in sections:
         sections.append("buddies/_resident_section.html")

@@ -114,6 +114,9 @@ def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
 
 
 def update_profile(profile: BuddyProfile, data: dict) -> list[str]:
+    """A coordinator corrects a profile; returns the names of the fields that changed."""
+    if "email" in data:
+        data = dict(data, email=accounts.normalise_email(data["email"]))
     for field in PROFILE_FIELDS:
         if field in data:
             setattr(profile, field, data[field])
@@ -190,9 +193,9 @@ def activation_problems(profile: BuddyProfile, on: date | None = None) -> list[s
 def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
     """Move a buddy along applicant → active → paused → left.
 
-    Becoming active needs a current DBS check and both trainings. Leaving or
-    pausing ends nothing automatically: open matches are listed for the
-    coordinator, but leaving refuses while any match is still open.
+    Becoming active needs a current DBS check and both trainings. Pausing ends
+    nothing (a paused buddy keeps their residents but gets no new ones); leaving
+    refuses while any match is still open, and deactivates the buddy's account.
     """
     if new_status == "active":
         problems = activation_problems(profile)
@@ -216,6 +219,10 @@ def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
         extra_changed=["status_changed_at"],
     )
     profile.status_changed_at = now()
+    if new_status == "left" and profile.user is not None and profile.user.active:
+        # Least privilege: someone who has left keeps no way in.
+        profile.user.active = False
+        audit.record("user.deactivated", profile.user, changed=["active"])
     db.session.flush()
 
 
@@ -460,3 +467,34 @@ def matches_of_resident(resident: Resident) -> list[Match]:
         .where(Match.resident_id == resident.id)
         .order_by(Match.proposed_at.desc(), Match.id.desc())
     ).all()
+
+
+def dbs_renewals_due(within_days: int = 60):
+    """Active or paused buddies whose DBS check is due for renewal within ``within_days``
+    (or overdue), soonest first: a call list."""
+    from datetime import timedelta
+
+    return (
+        select(BuddyProfile)
+        .where(
+            BuddyProfile.status.in_(("active", "paused")),
+            BuddyProfile.dbs_renewal_due.is_not(None),
+            BuddyProfile.dbs_renewal_due <= today() + timedelta(days=within_days),
+        )
+        .order_by(BuddyProfile.dbs_renewal_due, BuddyProfile.id)
+    )
+
+
+def dashboard_summary() -> dict:
+    """The numbers on a coordinator's home page for buddies and matching."""
+    waiting = waiting_residents().order_by(None)
+    return {
+        "waiting": db.session.scalar(select(func.count()).select_from(waiting.subquery())),
+        "proposed": db.session.scalar(
+            select(func.count()).select_from(Match).where(Match.status == "proposed")
+        ),
+        "applicants": db.session.scalar(
+            select(func.count()).select_from(BuddyProfile).where(BuddyProfile.status == "applicant")
+        ),
+        "renewals": db.session.scalars(dbs_renewals_due().limit(10)).all(),
+    }

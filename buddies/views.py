@@ -38,6 +38,7 @@ from .forms import (
     DbsForm,
     EndMatchForm,
     MatchingNeedsForm,
+    ProfileEditForm,
     ProposeForm,
     TrainingForm,
     VolunteerForm,
@@ -159,6 +160,25 @@ def _detail(
 @requires("buddies.manage")
 def detail(buddy_id):
     return _detail(_profile(buddy_id))
+
+
+@bp.route("/buddies/<int:buddy_id>/edit", methods=["GET", "POST"])
+@requires("buddies.manage")
+def edit(buddy_id):
+    profile = _profile(buddy_id)
+    current = {name: getattr(profile, name) for name in service.PROFILE_FIELDS}
+    form = ProfileEditForm(data=dict(current, areas=", ".join(profile.areas or [])))
+    if form.validate_on_submit():
+        try:
+            changed = service.update_profile(profile, form.profile_data())
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return invalid("buddies/edit.html", form=form, buddy=profile)
+        flash("Saved." if changed else "Nothing changed.", "success")
+        return redirect(url_for("buddies.detail", buddy_id=profile.id))
+    if form.is_submitted():
+        return invalid("buddies/edit.html", form=form, buddy=profile)
+    return render_template("buddies/edit.html", form=form, buddy=profile)
 
 
 @bp.route("/buddies/<int:buddy_id>/dbs", methods=["POST"])

@@ -149,6 +149,8 @@ class Donation(OrgScoped, db.Model):
     preferred_to: Mapped[date | None] = mapped_column(Date)
     collection_address: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The donor asked for an account to follow the donation (coordinators give it).
+    wants_account: Mapped[bool] = mapped_column(Boolean, default=False)
     scheduled_for: Mapped[date | None] = mapped_column(Date)
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     pledged_at: Mapped[datetime] = mapped_column(DateTime, default=now)

@@ -74,6 +74,8 @@ def donations_of_user(user):
     return (
         select(Donation)
         .where(Donation.donor_id.in_(donor_ids))
-        .options(joinedload(Donation.donor), selectinload(Donation.items))
+        .options(
+            joinedload(Donation.donor), selectinload(Donation.items), selectinload(Donation.devices)
+        )
         .order_by(Donation.pledged_at.desc(), Donation.id.desc())
     )

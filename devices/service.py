@@ -9,22 +9,33 @@ import re
 import secrets
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from inclusion import audit
-from inclusion.clock import now
+from inclusion.accounts.models import Organisation
+from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
+from inclusion.references import next_reference
+from inclusion.validators import normalise_phone
 from inclusion.workflow import transition
 
 from .models import (
     CONDITION_GRADES,
     DEVICE_KINDS,
     DEVICE_TRANSITIONS,
+    DONATION_TRANSITIONS,
+    HANDOVER,
+    ITEM_AGES,
+    ITEM_CONDITIONS,
     WIPE_METHODS,
     Device,
     DeviceStatusChange,
+    Donation,
+    DonationItem,
+    Donor,
+    DonorAccount,
     Wipe,
 )
 
@@ -238,3 +249,287 @@ def record_wipe(
         change_device_status(device, "ready", note="Wiped and ready to lend", by=by)
     db.session.flush()
     return wipe
+
+
+# ---- donors and donations --------------------------------------------------------------
+
+MAX_ITEMS = 5
+
+
+def _clean_items(items: list[dict]) -> list[dict]:
+    """Pledge lines with a quantity or a kind; empty rows are ignored."""
+    lines = []
+    for n, raw in enumerate(items, start=1):
+        kind = (raw.get("kind") or "").strip()
+        quantity = raw.get("quantity")
+        make_model = (raw.get("make_model") or "").strip()
+        if not kind and not quantity and not make_model:
+            continue
+        if kind not in DEVICE_KINDS:
+            raise RuleBroken(f"Line {n}: choose what kind of device.", "items")
+        if not isinstance(quantity, int) or not 1 <= quantity <= 500:
+            raise RuleBroken(f"Line {n}: enter how many, from 1 to 500.", "items")
+        age = raw.get("approx_age") or "unknown"
+        condition = raw.get("condition") or "unknown"
+        if age not in ITEM_AGES or condition not in ITEM_CONDITIONS:
+            raise RuleBroken(f"Line {n}: choose the age and condition.", "items")
+        lines.append(
+            dict(kind=kind, quantity=quantity, make_model=make_model[:200], approx_age=age,
+                 condition=condition, chargers_included=bool(raw.get("chargers_included")))
+        )
+    if not lines:
+        raise RuleBroken("Add at least one line: what kind of device and how many.", "items")
+    return lines
+
+
+def _find_or_create_donor(organisation_id: int, data: dict) -> Donor:
+    business = (data.get("business_name") or "").strip()
+    contact = (data.get("contact_name") or "").strip()
+    email = (data.get("email") or "").strip().lower()
+    if not business:
+        raise RuleBroken("Enter the business name.", "business_name")
+    if not contact:
+        raise RuleBroken("Enter a contact name.", "contact_name")
+    if not email:
+        raise RuleBroken("Enter an email address.", "email")
+    phone = data.get("phone") or ""
+    if phone:
+        phone = normalise_phone(phone)
+        if phone is None:
+            raise RuleBroken("Enter a phone number, like 01902 555123.", "phone")
+    # The same business (name and email) pledging again is one donor.
+    donor = db.session.scalar(
+        select(Donor)
+        .where(
+            Donor.organisation_id == organisation_id,
+            Donor.email == email,
+            func.lower(Donor.business_name) == business.lower(),
+        )
+        .execution_options(all_organisations=True)
+    )
+    if donor is None:
+        donor = Donor(organisation_id=organisation_id, business_name=business, contact_name=contact,
+                      email=email, phone=phone)
+        db.session.add(donor)
+        db.session.flush()
+        audit.record("donor.created", donor, changed=["business_name", "contact_name", "email", "phone"])
+    else:
+        donor.contact_name, donor.phone = contact, phone or donor.phone
+    return donor
+
+
+def pledge_donation(
+    organisation_id: int,
+    donor_data: dict,
+    items: list[dict],
+    *,
+    donor_wiped: bool = False,
+    wipe_certificate: str = "",
+    handover: str = "drop_off",
+    preferred_from=None,
+    preferred_to=None,
+    collection_address: str = "",
+    notes: str = "",
+    wants_account: bool = False,
+) -> Donation:
+    """A business pledges devices: a donation in state *pledged* with the next D-0042 reference.
+
+    Empty item rows are ignored but one line is needed; a donor who wiped the devices says
+    how (or the certificate); a collection needs an address; preferred dates are not past.
+    """
+    lines = _clean_items(items)
+    donor = _find_or_create_donor(organisation_id, donor_data)
+    wipe_certificate = (wipe_certificate or "").strip()
+    if donor_wiped and not wipe_certificate:
+        raise RuleBroken(
+            "Say how the devices were wiped, or give the certificate number.", "wipe_certificate"
+        )
+    if handover not in HANDOVER:
+        raise RuleBroken("Choose drop-off or collection.", "handover")
+    collection_address = (collection_address or "").strip()
+    if handover == "collection" and not collection_address:
+        raise RuleBroken("Enter the address to collect from.", "collection_address")
+    if preferred_from and preferred_from < today():
+        raise RuleBroken("Choose a date from today on.", "preferred_from")
+    if preferred_from and preferred_to and preferred_to < preferred_from:
+        raise RuleBroken("The last date must be on or after the first.", "preferred_to")
+    donation = Donation(
+        organisation_id=organisation_id,
+        reference=next_reference(organisation_id, "donation"),
+        donor_id=donor.id,
+        receipt_token=secrets.token_urlsafe(24),
+        status="pledged",
+        status_changed_at=now(),
+        donor_wiped=bool(donor_wiped),
+        wipe_certificate=wipe_certificate if donor_wiped else "",
+        handover=handover,
+        preferred_from=preferred_from,
+        preferred_to=preferred_to,
+        collection_address=collection_address if handover == "collection" else "",
+        notes=(notes or "").strip(),
+        wants_account=bool(wants_account),
+        pledged_at=now(),
+    )
+    db.session.add(donation)
+    db.session.flush()
+    for position, line in enumerate(lines, start=1):
+        db.session.add(
+            DonationItem(organisation_id=organisation_id, donation_id=donation.id, position=position,
+                         **line)
+        )
+    audit.record("donation.pledged", donation, changed=["reference", "status", "items"])
+    db.session.flush()
+    return donation
+
+
+def schedule_donation(donation: Donation, when, *, by=None, note: str = "") -> None:
+    """Agree a drop-off or collection date; a scheduled donation can be moved to another day."""
+    if when is None:
+        raise RuleBroken("Choose the date.", "scheduled_for")
+    if when < today():
+        raise RuleBroken("Choose a date from today on.", "scheduled_for")
+    donation.scheduled_for = when
+    if donation.status == "scheduled":
+        audit.record("donation.rescheduled", donation, changed=["scheduled_for"], actor=by)
+    else:
+        transition(donation, "scheduled", DONATION_TRANSITIONS, action="donation.scheduled",
+                   extra_changed=["scheduled_for"], actor=by, label="scheduled_for")
+        donation.status_changed_at = now()
+    db.session.flush()
+
+
+def receive_donation(donation: Donation, counts: dict[int, int], *, by=None) -> None:
+    """Record what actually arrived, per line (0 when nothing came); something must have come."""
+    if donation.status not in ("pledged", "scheduled"):
+        raise RuleBroken(f"A {donation.status} donation cannot be received.", "items")
+    for item in donation.items:
+        count = counts.get(item.id)
+        if not isinstance(count, int) or not 0 <= count <= 500:
+            raise RuleBroken(
+                f"Line {item.position}: enter how many arrived, from 0 to 500.", f"item_{item.id}"
+            )
+    if not any(counts.get(item.id) for item in donation.items):
+        raise RuleBroken("Nothing arrived? Decline the donation instead.", "items")
+    for item in donation.items:
+        item.quantity_received = counts[item.id]
+    donation.received_at = now()
+    transition(donation, "received", DONATION_TRANSITIONS, action="donation.received",
+               extra_changed=["received_at", "items"], actor=by, label="items")
+    donation.status_changed_at = now()
+    db.session.flush()
+
+
+def process_donation(donation: Donation, grades: dict[int, dict], *, by=None) -> list[Device]:
+    """Turn every received unit into a device record linked to the donation, in one step.
+
+    ``grades`` gives per line the condition grade and storage location of its devices.
+    """
+    if donation.status != "received":
+        raise RuleBroken("Only a received donation can be processed into devices.", "items")
+    devices = []
+    for item in donation.items:
+        spec = grades.get(item.id) or {}
+        grade = spec.get("condition_grade") or "B"
+        if grade not in CONDITION_GRADES:
+            raise RuleBroken(f"Line {item.position}: choose a grade.", f"item_{item.id}")
+        make, _, model = item.make_model.partition(" ")
+        for _ in range(item.quantity_received or 0):
+            devices.append(
+                create_device(
+                    donation.organisation_id,
+                    {
+                        "kind": item.kind, "make": make, "model": model, "condition_grade": grade,
+                        "accessories": "Charger" if item.chargers_included else "",
+                        "storage_location": spec.get("storage_location") or "",
+                    },
+                    donation=donation,
+                    by=by,
+                )
+            )
+    donation.processed_at = now()
+    transition(donation, "processed", DONATION_TRANSITIONS, action="donation.processed",
+               extra_changed=["processed_at"], actor=by, label="items")
+    donation.status_changed_at = now()
+    db.session.flush()
+    return devices
+
+
+def decline_donation(donation: Donation, reason: str, *, by=None) -> None:
+    """Decline a pledge (or a delivery) with a reason the donor can be told."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleBroken("Say why the donation is declined.", "reason")
+    donation.decline_reason = reason
+    transition(donation, "declined", DONATION_TRANSITIONS, action="donation.declined",
+               extra_changed=["decline_reason"], actor=by, label="reason")
+    donation.status_changed_at = now()
+    db.session.flush()
+
+
+def link_donor_account(donor: Donor, user, *, by=None) -> DonorAccount:
+    """Let a donor-role user of the same organisation follow this business's donations."""
+    if user.role != "donor":
+        raise RuleBroken("Only a donor account can follow donations.", "email")
+    if user.organisation_id != donor.organisation_id:
+        raise RuleBroken("That account belongs to another organisation.", "email")
+    link = db.session.scalar(
+        select(DonorAccount).where(DonorAccount.user_id == user.id)
+        .execution_options(all_organisations=True)
+    )
+    if link is not None:
+        if link.donor_id != donor.id:
+            raise RuleBroken("That account already follows another business.", "email")
+        return link
+    link = DonorAccount(organisation_id=donor.organisation_id, donor_id=donor.id, user_id=user.id)
+    db.session.add(link)
+    db.session.flush()
+    audit.record("donor.account_linked", link, changed=["user_id"], actor=by)
+    db.session.flush()
+    return link
+
+
+def give_donor_account(donor: Donor, *, by):
+    """Link the donor's contact to an account, inviting them when they have none.
+
+    Returns ``(user, invitation_token or None)``.
+    """
+    from inclusion.accounts import service as accounts
+
+    user = accounts.find_user_by_email(donor.email)
+    token = None
+    if user is None:
+        user, token = accounts.invite_user(
+            db.session.get(Organisation, donor.organisation_id),
+            email=donor.email, name=donor.contact_name, role="donor", by=by,
+        )
+    link_donor_account(donor, user, by=by)
+    return user, token
+
+
+def donor_of_user(user) -> Donor | None:
+    return db.session.scalar(
+        select(Donor).join(DonorAccount, DonorAccount.donor_id == Donor.id)
+        .where(DonorAccount.user_id == user.id)
+    )
+
+
+def can_follow_donation(user, donation: Donation) -> bool:
+    """A donor sees only their own business's donations; staff see their organisation's."""
+    if not (user and user.is_authenticated) or user.organisation_id != donation.organisation_id:
+        return False
+    if user.role in ("admin", "coordinator"):
+        return True
+    if user.role == "donor":
+        donor = donor_of_user(user)
+        return donor is not None and donor.id == donation.donor_id
+    return False
+
+
+def donor_accounts(donor: Donor) -> list:
+    """The user accounts that follow this business."""
+    from inclusion.accounts.models import User
+
+    return db.session.scalars(
+        select(User).join(DonorAccount, DonorAccount.user_id == User.id)
+        .where(DonorAccount.donor_id == donor.id).order_by(User.name)
+    ).all()

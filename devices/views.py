@@ -1,22 +1,195 @@
-"""Devices, donations and labels: parse the request, call the service, render."""
+"""Devices, donations, labels and scanning: parse the request, call the service, render."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
+from sqlalchemy import select
 
+from inclusion.accounts.models import Organisation
+from inclusion.errors import RuleBroken
 from inclusion.extensions import db
-from inclusion.permissions import requires
-from inclusion.web import get_or_404
+from inclusion.permissions import authorize, has_permission, public, requires
+from inclusion.tenancy import scope_session
+from inclusion.web import get_or_404, invalid, show_rule_error
+from inclusion.workflow import allowed_next
 
-from . import queries
-from .forms import DeviceFilterForm, DonationFilterForm
+from . import labels as label_pdf
+from . import queries, service
+from .forms import (
+    DeclineForm,
+    DeviceFilterForm,
+    DeviceForm,
+    DeviceStatusForm,
+    DonationFilterForm,
+    LabelForm,
+    PledgeForm,
+    ScheduleForm,
+    WipeForm,
+    process_form,
+    receive_form,
+)
+from .models import DEVICE_STATUS_LABELS, DEVICE_TRANSITIONS, Device, Donation
+from .pdf import receipt_pdf
 
 bp = Blueprint("devices", __name__)
 
+# Statuses a coordinator sets by hand; lending and returns go through the loans pages.
+_HAND_MOVES_EXCLUDED = {"on_loan", "ready"}
 
-def _sections(name: str) -> list[str]:
-    return current_app.extensions.get(name, [])
+
+def _pdf(data: bytes, filename: str, inline: bool = True) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"',
+                 "Cache-Control": "private, no-store"},
+    )
+
+
+def public_device_url(tag: str) -> str:
+    """The absolute URL printed in a label's QR code."""
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if base:
+        return f"{base}/d/{tag}"
+    return url_for("devices.public_device", tag=tag, _external=True)
+
+
+# ---- public: pledge, receipt, device label page --------------------------------------
+
+
+def _organisations():
+    return db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+
+
+@bp.route("/donate", methods=["GET", "POST"])
+@public
+def pledge():
+    form = PledgeForm()
+    orgs = _organisations()
+    form.organisation.choices = [(o.id, o.name) for o in orgs]
+    if request.method == "GET" and request.args.get("org"):
+        chosen = next((o for o in orgs if o.code == request.args["org"].upper()), None)
+        if chosen:
+            form.organisation.data = chosen.id
+    if form.validate_on_submit():
+        try:
+            donation = service.pledge_donation(
+                form.organisation.data,
+                {k: getattr(form, k).data for k in ("business_name", "contact_name", "email", "phone")},
+                form.item_dicts(),
+                donor_wiped=form.donor_wiped.data,
+                wipe_certificate=form.wipe_certificate.data,
+                handover=form.handover.data,
+                preferred_from=form.preferred_from.data,
+                preferred_to=form.preferred_to.data,
+                collection_address=form.collection_address.data,
+                notes=form.notes.data,
+                wants_account=form.wants_account.data,
+            )
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return invalid("devices/pledge.html", form=form)
+        session["pledge_done"] = {"reference": donation.reference, "token": donation.receipt_token}
+        return redirect(url_for("devices.pledge_received"))
+    if form.is_submitted():
+        return invalid("devices/pledge.html", form=form)
+    return render_template("devices/pledge.html", form=form)
+
+
+@bp.route("/donate/thanks")
+@public
+def pledge_received():
+    done = session.get("pledge_done")
+    if not done:
+        return redirect(url_for("devices.pledge"))
+    donation = db.session.scalar(
+        select(Donation).where(Donation.receipt_token == done["token"])
+        .execution_options(all_organisations=True)
+    )
+    if donation is None:
+        return redirect(url_for("devices.pledge"))
+    organisation = db.session.get(Organisation, donation.organisation_id)
+    return render_template("devices/pledge_received.html", donation=donation,
+                           organisation=organisation)
+
+
+@bp.route("/donate/receipts/<token>.pdf")
+@public
+def public_receipt(token):
+    """The receipt by its random token (the link on the confirmation page), never by reference."""
+    if len(token) < 20:
+        abort(404)
+    # The random token is the key: read the donation as a signed-out visitor would, whoever
+    # is signed in (the receipt names only the business and its gift).
+    scope_session(db.session, None)
+    donation = db.session.scalar(
+        select(Donation).where(Donation.receipt_token == token)
+        .execution_options(all_organisations=True)
+    )
+    if donation is None:
+        abort(404)
+    organisation = db.session.get(Organisation, donation.organisation_id)
+    return _pdf(receipt_pdf(donation, organisation), f"receipt-{donation.reference}.pdf")
+
+
+@bp.route("/d/<tag>")
+@public
+def public_device(tag):
+    """What a QR label opens: for staff of the device's organisation, its page; otherwise only
+    whose it is and how to return it, never who holds it."""
+    normal = service.normalise_tag(tag)
+    device = normal and db.session.scalar(
+        select(Device).where(Device.asset_tag == normal).execution_options(all_organisations=True)
+    )
+    if not device:
+        abort(404)
+    if (
+        current_user.is_authenticated
+        and current_user.organisation_id == device.organisation_id
+        and has_permission(current_user, "devices.manage")
+    ):
+        return redirect(url_for("devices.detail", tag=device.asset_tag))
+    organisation = db.session.get(Organisation, device.organisation_id)
+    return render_template("devices/public_device.html", tag=device.asset_tag,
+                           organisation=organisation)
+
+
+# ---- scanning ------------------------------------------------------------------------
+
+
+@bp.route("/scan")
+@requires("devices.manage")
+def scan():
+    """The scan box: a tag or a label URL opens the device page."""
+    q = (request.args.get("q") or "").strip()
+    if not q:
+        return render_template("devices/scan.html", q="")
+    device = db.session.scalar(service.device_by_tag(q)) if service.normalise_tag(q) else None
+    if device is None:
+        return render_template("devices/scan.html", q=q, not_found=True), 404
+    return redirect(url_for("devices.detail", tag=device.asset_tag))
+
+
+@bp.route("/scan/camera")
+@requires("devices.manage")
+def scan_camera():
+    return render_template("devices/scan_camera.html")
+
+
+# ---- devices -------------------------------------------------------------------------
 
 
 @bp.route("/devices")
@@ -29,11 +202,163 @@ def index():
     return render_template("devices/index.html", page=page, filters=filters)
 
 
+@bp.route("/devices/new", methods=["GET", "POST"])
+@requires("devices.manage")
+def new():
+    form = DeviceForm()
+    if form.validate_on_submit():
+        try:
+            device = service.create_device(current_user.organisation_id, form.data_dict(),
+                                           by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return invalid("devices/form.html", form=form, device=None)
+        flash(f"Device registered as {device.asset_tag}. Print its label next.", "success")
+        return redirect(url_for("devices.detail", tag=device.asset_tag))
+    if form.is_submitted():
+        return invalid("devices/form.html", form=form, device=None)
+    return render_template("devices/form.html", form=form, device=None)
+
+
+def _device(tag) -> Device:
+    return get_or_404(queries.device_page(tag))
+
+
+def _status_form(device, formdata=None) -> DeviceStatusForm:
+    form = DeviceStatusForm(formdata=formdata)
+    form.status.choices = [
+        (s, DEVICE_STATUS_LABELS[s])
+        for s in allowed_next(DEVICE_TRANSITIONS, device.status)
+        if s not in _HAND_MOVES_EXCLUDED and device.status != "on_loan"
+    ]
+    return form
+
+
+def _detail_page(device, status_code=200, **forms):
+    forms.setdefault("status_form", _status_form(device, None))
+    return render_template("devices/detail.html", device=device, **forms), status_code
+
+
 @bp.route("/devices/<tag>")
 @requires("devices.manage")
 def detail(tag):
-    device = get_or_404(queries.device_page(tag))
-    return render_template("devices/detail.html", device=device)
+    return _detail_page(_device(tag))
+
+
+@bp.route("/devices/<tag>/edit", methods=["GET", "POST"])
+@requires("devices.manage")
+def edit(tag):
+    device = _device(tag)
+    form = DeviceForm(obj=device)
+    if form.validate_on_submit():
+        try:
+            service.update_device(device, form.data_dict(), by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return invalid("devices/form.html", form=form, device=device)
+        flash("Device details saved.", "success")
+        return redirect(url_for("devices.detail", tag=device.asset_tag))
+    if form.is_submitted():
+        return invalid("devices/form.html", form=form, device=device)
+    return render_template("devices/form.html", form=form, device=device)
+
+
+@bp.route("/devices/<tag>/status", methods=["POST"])
+@requires("devices.manage")
+def change_status(tag):
+    device = _device(tag)
+    form = _status_form(device, request.form)
+    if form.validate():
+        try:
+            service.change_device_status(device, form.status.data, note=form.note.data,
+                                         by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return _detail_page(device, 422, status_form=form)
+        flash(f"{device.asset_tag} is now {device.status_label.lower()}.", "success")
+        return redirect(url_for("devices.detail", tag=device.asset_tag))
+    return _detail_page(device, 422, status_form=form)
+
+
+@bp.route("/devices/<tag>/wipe", methods=["GET", "POST"])
+@requires("devices.manage")
+def wipe(tag):
+    device = _device(tag)
+    form = WipeForm()
+    if request.method == "GET":
+        form.wiped_by.data = current_user.name
+    if form.validate_on_submit():
+        try:
+            service.record_wipe(
+                device, method=form.method.data, wiped_by=form.wiped_by.data,
+                wiped_at=form.wiped_at.data, certificate_reference=form.certificate_reference.data,
+                notes=form.notes.data, mark_ready=form.mark_ready.data, by=current_user,
+            )
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return invalid("devices/wipe.html", form=form, device=device)
+        flash(f"Wipe recorded; {device.asset_tag} is {device.status_label.lower()}.", "success")
+        return redirect(url_for("devices.detail", tag=device.asset_tag))
+    if form.is_submitted():
+        return invalid("devices/wipe.html", form=form, device=device)
+    return render_template("devices/wipe.html", form=form, device=device)
+
+
+# ---- labels --------------------------------------------------------------------------
+
+
+def _selected_devices() -> tuple[list[Device], Donation | None]:
+    """Devices chosen by ``tag`` (repeatable) or a whole ``donation`` (its reference)."""
+    donation = None
+    ref = (request.args.get("donation") or "").strip()
+    if ref:
+        donation = get_or_404(queries.donation_by_reference(ref))
+        return list(donation.devices), donation
+    tags = [t for t in (service.normalise_tag(t) for t in request.args.getlist("tag")) if t]
+    if not tags:
+        return [], None
+    devices = db.session.scalars(
+        select(Device).where(Device.asset_tag.in_(tags[:2000])).order_by(Device.asset_tag)
+    ).all()
+    return list(devices), None
+
+
+def _labels_for(devices) -> list[label_pdf.Label]:
+    org = current_user.organisation
+    return [label_pdf.Label(d.asset_tag, public_device_url(d.asset_tag), org.code) for d in devices]
+
+
+@bp.route("/labels")
+@requires("devices.manage")
+def labels():
+    devices, donation = _selected_devices()
+    form = LabelForm(request.args if "layout" in request.args else None)
+    return render_template("devices/labels.html", devices=devices, donation=donation, form=form)
+
+
+@bp.route("/labels/pdf")
+@requires("devices.manage")
+def labels_pdf():
+    devices, donation = _selected_devices()
+    form = LabelForm(request.args)
+    if not devices:
+        form.form_errors.append("Choose at least one device to print labels for.")
+    if not form.validate() or not devices:
+        return invalid("devices/labels.html", devices=devices, donation=donation, form=form)
+    name = f"labels-{donation.reference if donation else len(devices)}.pdf"
+    if form.layout.data == "single":
+        return _pdf(label_pdf.single_pdf(_labels_for(devices)), name)
+    return _pdf(label_pdf.sheet_pdf(_labels_for(devices), form.layout.data, form.start.data or 1), name)
+
+
+@bp.route("/devices/<tag>/label.pdf")
+@requires("devices.manage")
+def device_label(tag):
+    device = _device(tag)
+    return _pdf(label_pdf.single_pdf(_labels_for([device])), f"label-{device.asset_tag}.pdf")
+
+
+# ---- donations (coordinators) ----------------------------------------------------------
 
 
 @bp.route("/donations")
@@ -46,8 +371,127 @@ def donations():
     return render_template("devices/donations.html", page=page, filters=filters)
 
 
+def _donation(reference) -> Donation:
+    return get_or_404(queries.donation_by_reference(reference))
+
+
+def _donation_page(donation, status_code=200, **forms):
+    forms.setdefault("schedule_form", ScheduleForm(formdata=None, scheduled_for=donation.scheduled_for
+                                                   or donation.preferred_from))
+    forms.setdefault("receive_form", receive_form(donation, formdata=None))
+    forms.setdefault("process_form", process_form(donation, formdata=None))
+    forms.setdefault("decline_form", DeclineForm(formdata=None))
+    account = service.donor_accounts(donation.donor)
+    return render_template("devices/donation.html", donation=donation, accounts=account,
+                           **forms), status_code
+
+
+@bp.route("/donations/<reference>")
+@requires("donations.manage")
+def donation(reference):
+    return _donation_page(_donation(reference))
+
+
+@bp.route("/donations/<reference>/schedule", methods=["POST"])
+@requires("donations.manage")
+def schedule(reference):
+    donation = _donation(reference)
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        try:
+            service.schedule_donation(donation, form.scheduled_for.data, by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return _donation_page(donation, 422, schedule_form=form)
+        flash(f"{donation.reference} is scheduled for {form.scheduled_for.data:%d %b %Y}.", "success")
+        return redirect(url_for("devices.donation", reference=donation.reference))
+    return _donation_page(donation, 422, schedule_form=form)
+
+
+@bp.route("/donations/<reference>/receive", methods=["POST"])
+@requires("donations.manage")
+def receive(reference):
+    donation = _donation(reference)
+    form = receive_form(donation, request.form)
+    if form.validate():
+        counts = {item.id: form[f"item_{item.id}"].data for item in donation.items}
+        try:
+            service.receive_donation(donation, counts, by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return _donation_page(donation, 422, receive_form=form)
+        flash(f"{donation.reference} received: {donation.received_count} devices.", "success")
+        return redirect(url_for("devices.donation", reference=donation.reference))
+    return _donation_page(donation, 422, receive_form=form)
+
+
+@bp.route("/donations/<reference>/process", methods=["POST"])
+@requires("donations.manage")
+def process(reference):
+    donation = _donation(reference)
+    form = process_form(donation, request.form)
+    if form.validate():
+        grades = {
+            item.id: {"condition_grade": form[f"grade_{item.id}"].data,
+                      "storage_location": form[f"location_{item.id}"].data}
+            for item in donation.items if f"grade_{item.id}" in form
+        }
+        try:
+            devices = service.process_donation(donation, grades, by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return _donation_page(donation, 422, process_form=form)
+        flash(f"{len(devices)} devices registered from {donation.reference}. Wipe them, then "
+              "print their labels.", "success")
+        return redirect(url_for("devices.donation", reference=donation.reference))
+    return _donation_page(donation, 422, process_form=form)
+
+
+@bp.route("/donations/<reference>/decline", methods=["POST"])
+@requires("donations.manage")
+def decline(reference):
+    donation = _donation(reference)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            service.decline_donation(donation, form.reason.data, by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return _donation_page(donation, 422, decline_form=form)
+        flash(f"{donation.reference} is declined.", "success")
+        return redirect(url_for("devices.donation", reference=donation.reference))
+    return _donation_page(donation, 422, decline_form=form)
+
+
+@bp.route("/donations/<reference>/account", methods=["POST"])
+@requires("donations.manage")
+def donor_account(reference):
+    """Give the donation's contact a donor account that follows their business's donations."""
+    donation = _donation(reference)
+    try:
+        user, token = service.give_donor_account(donation.donor, by=current_user)
+    except RuleBroken as err:
+        flash(err.message, "error")
+        return _donation_page(donation, 422)
+    link = url_for("accounts.accept_invitation", token=token, _external=True) if token else None
+    return render_template("devices/donor_account.html", donation=donation, user=user, link=link)
+
+
+@bp.route("/donations/<reference>/receipt.pdf")
+@requires("dashboard")
+def receipt(reference):
+    """Staff of the organisation, or a donor who follows this business."""
+    donation = _donation(reference)
+    authorize(service.can_follow_donation(current_user, donation))
+    return _pdf(receipt_pdf(donation, current_user.organisation), f"receipt-{donation.reference}.pdf")
+
+
+# ---- donors ----------------------------------------------------------------------------
+
+
 @bp.route("/my-donations")
 @requires("donations.follow")
 def my_donations():
+    donor = service.donor_of_user(current_user)
     donations = db.session.scalars(queries.donations_of_user(current_user)).all()
-    return render_template("devices/my_donations.html", donations=donations)
+    return render_template("devices/my_donations.html", donor=donor, donations=donations)

@@ -257,3 +257,49 @@ def test_other_organisations_buddies_are_not_found(other_coordinator, org):
     profile = BuddyProfileFactory(organisation=org, name="Hidden Person")
     assert other_coordinator.get(f"/buddies/{profile.id}").status_code == 404
     assert "Hidden Person" not in other_coordinator.get("/buddies").get_data(as_text=True)
+
+
+def test_a_coordinator_edits_a_profile(coordinator, org):
+    profile = BuddyProfileFactory(organisation=org, areas=["WV3"])
+    page = coordinator.get(f"/buddies/{profile.id}/edit").get_data(as_text=True)
+    assert 'value="WV3"' in page
+    data = _application(org, areas="WV5, wv6", caseload_limit="4")
+    data.pop("organisation")
+    data.pop("agree")
+    assert coordinator.post(f"/buddies/{profile.id}/edit", data=data).status_code == 302
+    profile = db.session.get(BuddyProfile, profile.id)
+    assert profile.areas == ["WV5", "WV6"] and profile.caseload_limit == 4
+    assert profile.languages == ["English", "Punjabi"]
+
+
+def test_a_bad_edit_changes_nothing(coordinator, org):
+    profile = BuddyProfileFactory(organisation=org, areas=["WV3"])
+    data = _application(org, areas="nowhere")
+    response = coordinator.post(f"/buddies/{profile.id}/edit", data=data)
+    assert response.status_code == 422
+    assert 'id="areas-error"' in response.get_data(as_text=True)
+    assert db.session.get(BuddyProfile, profile.id).areas == ["WV3"]
+
+
+def test_dashboard_lists_waiting_applicants_and_dbs_renewals(coordinator, buddy, org):
+    from tests.factories import ResidentFactory
+
+    ResidentFactory(organisation=org)
+    BuddyProfileFactory(organisation=org, status="applicant")
+    due = BuddyProfileFactory(
+        organisation=org,
+        name="Renata Renew",
+        dbs_issued_on=date.today() - timedelta(days=3 * 365 - 10),
+    )
+    page = coordinator.get("/dashboard").get_data(as_text=True)
+    assert "1</span> waiting for a buddy" in page
+    assert "1</span> applications to review" in page
+    assert "Renata Renew" in page and f"{due.dbs_renewal_due:%d %b %Y}" in page
+    assert "waiting for a buddy" not in buddy.get("/dashboard").get_data(as_text=True)
+
+
+def test_leaving_deactivates_the_buddys_account(org, buddy_user):
+    profile = BuddyProfileFactory(organisation=org, user=buddy_user)
+    service.change_status(profile, "left")
+    assert profile.status == "left"
+    assert db.session.get(User, buddy_user.id).active is False

@@ -316,3 +316,16 @@ def test_matching_page_takes_constant_queries(coordinator, org, count_queries):
     with count_queries() as more:
         assert coordinator.get("/matching").status_code == 200
     assert more.count == few.count
+
+
+def test_the_benchmark_script_runs_on_a_small_population():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "matching.py"
+    spec = importlib.util.spec_from_file_location("matching_benchmark", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    residents, buddies = bench.population(n_residents=60, n_buddies=15)
+    seconds, places, pairs, total = bench.run(residents, buddies)
+    assert 0 < pairs <= min(60, places) and total > 0 and seconds < 2

@@ -20,6 +20,8 @@ ROUTES = [
     public("buddies.applied", "/volunteer/thanks"),
     staff("buddies.index", "/buddies"),
     staff("buddies.detail", "/buddies/{buddy_profile_id}", record=True),
+    staff("buddies.edit", "/buddies/{buddy_profile_id}/edit", record=True),
+    staff("buddies.edit", "/buddies/{buddy_profile_id}/edit", "POST", record=True),
     staff("buddies.record_dbs", "/buddies/{buddy_profile_id}/dbs", "POST", record=True),
     staff("buddies.record_training", "/buddies/{buddy_profile_id}/trainings", "POST", record=True),
     staff("buddies.change_status", "/buddies/{buddy_profile_id}/status", "POST", record=True),

@@ -4,18 +4,59 @@ from __future__ import annotations
 
 from tests.factories import DeviceFactory, DonationFactory
 
-from . import DENY, LOGIN, OK, Route, staff
+from . import DENY, LOGIN, MISSING, OK, Route, public, staff
 
 
 def arrange(world) -> None:
-    world.device_tag = DeviceFactory(organisation=world.org).asset_tag
-    world.donation_ref = DonationFactory(organisation=world.org).reference
+    device = DeviceFactory(organisation=world.org, status="received")
+    world.device_tag = device.asset_tag
+    donation = DonationFactory(organisation=world.org)
+    world.donation_ref = donation.reference
+    world.receipt_token = donation.receipt_token
+
+
+def donor_or_staff(endpoint, url, **kw) -> Route:
+    """Staff of the organisation and donors who follow it (the world's donor does not)."""
+    base = dict(anon=LOGIN, admin=OK, coordinator=OK, buddy=DENY, donor=DENY, other=MISSING)
+    base.update(kw)
+    return Route(endpoint, url, **base)
 
 
 ROUTES = [
+    # public
+    public("devices.pledge", "/donate"),
+    public("devices.pledge", "/donate", "POST"),
+    public("devices.pledge_received", "/donate/thanks"),
+    public("devices.public_receipt", "/donate/receipts/{receipt_token}.pdf"),
+    # staff of the device's organisation are sent to the device page; everyone else sees
+    # the public page (other coordinators included: the label is public).
+    public("devices.public_device", "/d/{device_tag}"),
+    # scanning
+    staff("devices.scan", "/scan"),
+    staff("devices.scan_camera", "/scan/camera"),
+    # devices
     staff("devices.index", "/devices"),
+    staff("devices.new", "/devices/new"),
+    staff("devices.new", "/devices/new", "POST"),
     staff("devices.detail", "/devices/{device_tag}", record=True),
+    staff("devices.edit", "/devices/{device_tag}/edit", record=True),
+    staff("devices.edit", "/devices/{device_tag}/edit", "POST", record=True),
+    staff("devices.change_status", "/devices/{device_tag}/status", "POST", record=True),
+    staff("devices.wipe", "/devices/{device_tag}/wipe", record=True),
+    staff("devices.wipe", "/devices/{device_tag}/wipe", "POST", record=True),
+    staff("devices.device_label", "/devices/{device_tag}/label.pdf", record=True),
+    # labels
+    staff("devices.labels", "/labels?tag={device_tag}"),
+    staff("devices.labels_pdf", "/labels/pdf?tag={device_tag}&layout=3x7&start=1"),
+    # donations
     staff("devices.donations", "/donations"),
+    staff("devices.donation", "/donations/{donation_ref}", record=True),
+    staff("devices.schedule", "/donations/{donation_ref}/schedule", "POST", record=True),
+    staff("devices.receive", "/donations/{donation_ref}/receive", "POST", record=True),
+    staff("devices.process", "/donations/{donation_ref}/process", "POST", record=True),
+    staff("devices.decline", "/donations/{donation_ref}/decline", "POST", record=True),
+    staff("devices.donor_account", "/donations/{donation_ref}/account", "POST", record=True),
+    donor_or_staff("devices.receipt", "/donations/{donation_ref}/receipt.pdf"),
     Route("devices.my_donations", "/my-donations", anon=LOGIN, admin=DENY, coordinator=DENY,
           buddy=DENY, donor=OK, other=DENY),
 ]
