@@ -223,3 +223,54 @@ class DeviceFactory(Base):
             db.session.add(Wipe(organisation_id=org_id, device=obj, method="factory_reset_encrypted",
                                 wiped_by="Test Wiper", wiped_at=now(), certificate_reference="CERT-1"))
         db.session.flush()
+
+
+# ---- loans and data bundles ------------------------------------------------------------
+
+from devices.loans.models import DataBundle, Loan, WaitingListEntry  # noqa: E402
+
+
+class DataBundleFactory(Base):
+    """An in-stock SIM (``status="issued", resident=...`` for one already given out)."""
+
+    class Meta:
+        model = DataBundle
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    kind = "sim"
+    network = "Vodafone"
+    allowance_gb = 20
+    validity_days = 30
+    reference = factory.Sequence(lambda n: f"8944100000{n:010d}")
+    source = "national_scheme"
+    status = "in_stock"
+
+
+class LoanFactory(Base):
+    """An OPEN loan of an on-loan device to a resident (pass ``device=`` to reuse one)."""
+
+    class Meta:
+        model = Loan
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    reference = factory.Sequence(lambda n: f"L-{90000 + n:05d}")
+    device = factory.SubFactory(
+        DeviceFactory, organisation=factory.SelfAttribute("..organisation"), status="on_loan"
+    )
+    resident = factory.SubFactory(ResidentFactory, organisation=factory.SelfAttribute("..organisation"))
+    lent_at = factory.LazyFunction(now)
+    due_on = factory.LazyFunction(lambda: date.today().replace(day=1).replace(year=date.today().year + 1))
+    agreement_method = "paper"
+    accessories = "Charger"
+
+
+class WaitingListEntryFactory(Base):
+    class Meta:
+        model = WaitingListEntry
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    resident = factory.SubFactory(ResidentFactory, organisation=factory.SelfAttribute("..organisation"))
+    priority = 3
+    reason = "isolated"
+    joined_on = factory.LazyFunction(date.today)
+    status = "waiting"

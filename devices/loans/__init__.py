@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+NAVIGATION_ENTRIES = [
+    ("devices.manage", "loans.loans", "Loans"),
+    ("devices.manage", "loans.bundles", "Data"),
+    ("devices.manage", "loans.reminders", "Call list"),
+    ("devices.manage", "loans.waiting_list", "Waiting list"),
+]
+
 
 def init_app(app) -> None:
-    from .views import bp
+    """Register the blueprint, navigation, the resident page section and template helpers."""
+    from inclusion.templating import NAVIGATION
+
+    from .views import bp, device_panel, resident_loans
 
     app.register_blueprint(bp)
+    for entry in NAVIGATION_ENTRIES:
+        if entry not in NAVIGATION:
+            NAVIGATION.append(entry)
+    sections = app.extensions.setdefault("inclusion.resident_sections", [])
+    if "loans/_resident_section.html" not in sections:
+        sections.append("loans/_resident_section.html")
+    app.jinja_env.globals["loan_panel_of"] = device_panel
+    app.jinja_env.globals["loans_of_resident"] = resident_loans

@@ -1,3 +1,331 @@
-"""SQLAlchemy models of devices/loans."""
+"""SQLAlchemy models of devices/loans: data bundles, loans and their extensions,
+reminder calls, and the device waiting list.
+
+State machines are data (``BUNDLE_TRANSITIONS``, ``WAITING_TRANSITIONS``) moved only by
+``inclusion.workflow.transition`` in ``devices.loans.service``; check constraints back them.
+A device has at most one open loan: the partial unique index ``uq_loan_open_device``.
+"""
 
 from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inclusion.clock import now, today
+from inclusion.extensions import db
+from inclusion.tenancy import OrgScoped
+
+BUNDLE_KINDS = {
+    "sim": "SIM card",
+    "esim": "eSIM",
+    "voucher": "Voucher code",
+    "hotspot_topup": "Hotspot top-up",
+}
+BUNDLE_SOURCES = {
+    "donation": "Donation",
+    "purchase": "Purchase",
+    "national_scheme": "National data scheme",
+}
+BUNDLE_STATUSES = ("in_stock", "issued", "expired")
+BUNDLE_TRANSITIONS: dict[str, frozenset[str]] = {
+    "in_stock": frozenset({"issued", "expired"}),
+    "issued": frozenset({"expired"}),
+    "expired": frozenset(),
+}
+BUNDLE_STATUS_LABELS = {"in_stock": "In stock", "issued": "Issued", "expired": "Expired"}
+# Which bundles suit which device: SIM slots in tablets and phones, top-ups for hotspots,
+# voucher codes (Wi-Fi or hotspot data) for anything without a SIM slot.
+BUNDLES_FOR_DEVICE = {
+    "tablet": ("sim", "esim", "voucher"),
+    "smartphone": ("sim", "esim", "voucher"),
+    "hotspot": ("hotspot_topup", "sim"),
+    "laptop": ("voucher", "hotspot_topup"),
+    "chromebook": ("voucher", "hotspot_topup"),
+}
+
+AGREEMENT_METHODS = {
+    "paper": "Signed on paper",
+    "phone": "Read aloud and agreed by phone",
+    "screen": "Signed on screen",
+}
+END_KINDS = {
+    "returned": "Returned",
+    "gifted": "Gifted to the resident",
+    "lost": "Lost",
+    "not_returned": "Not returned",
+}
+# The device status each end of a loan leads to (a return continues to awaiting wipe).
+END_DEVICE_STATUS = {"returned": "returned", "gifted": "gifted", "lost": "lost", "not_returned": "lost"}
+
+CALL_OUTCOMES = {
+    "spoke_returning": "Spoke to them: bringing it back",
+    "spoke_extend": "Spoke to them: needs longer",
+    "spoke_other": "Spoke to them: other",
+    "left_message": "Left a message",
+    "no_answer": "No answer",
+    "wrong_number": "Wrong number",
+}
+
+WAITING_PRIORITIES = {1: "High", 2: "Medium", 3: "Normal"}
+WAITING_REASONS = {
+    "isolated": "Isolated",
+    "health": "Health condition",
+    "no_other_access": "No other access",
+    "job_seeking": "Looking for work",
+    "other": "Other",
+}
+WAITING_STATUSES = ("waiting", "lent", "removed")
+WAITING_TRANSITIONS: dict[str, frozenset[str]] = {
+    "waiting": frozenset({"lent", "removed"}),
+    "lent": frozenset(),
+    "removed": frozenset(),
+}
+# Device kinds with a large screen, for residents with sight or dexterity needs.
+LARGE_SCREEN_KINDS = frozenset({"tablet", "laptop", "chromebook"})
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class DataBundle(OrgScoped, db.Model):
+    """Mobile data: a SIM, eSIM, voucher code or hotspot top-up, in stock or issued to a resident."""
+
+    __tablename__ = "data_bundle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(14))
+    network: Mapped[str] = mapped_column(String(60))
+    allowance_gb: Mapped[float] = mapped_column(Numeric(8, 2, asdecimal=False))
+    validity_days: Mapped[int] = mapped_column(Integer)
+    # ICCID or voucher code: unique within the organisation.
+    reference: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(10), default="in_stock", index=True)
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resident.id", ondelete="RESTRICT"), index=True
+    )
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loan.id", ondelete="SET NULL"), index=True)
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    expires_on: Mapped[date | None] = mapped_column(Date, index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+    resident = relationship("Resident")
+    issued_by = relationship("User")
+    loan: Mapped[Loan | None] = relationship(back_populates="bundles")
+
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "reference", name="uq_data_bundle_org_reference"),
+        CheckConstraint(f"status IN ({_in(BUNDLE_STATUSES)})", name="status_known"),
+        CheckConstraint(f"kind IN ({_in(BUNDLE_KINDS)})", name="kind_known"),
+        CheckConstraint(f"source IN ({_in(BUNDLE_SOURCES)})", name="source_known"),
+        CheckConstraint("allowance_gb > 0 AND allowance_gb <= 10000", name="allowance_range"),
+        CheckConstraint("validity_days BETWEEN 1 AND 3660", name="validity_range"),
+        CheckConstraint(
+            "status <> 'issued' OR (resident_id IS NOT NULL AND issued_at IS NOT NULL "
+            "AND expires_on IS NOT NULL)",
+            name="issued_has_resident",
+        ),
+    )
+
+    @property
+    def kind_label(self) -> str:
+        return BUNDLE_KINDS.get(self.kind, self.kind)
+
+    @property
+    def source_label(self) -> str:
+        return BUNDLE_SOURCES.get(self.source, self.source)
+
+    @property
+    def status_label(self) -> str:
+        return BUNDLE_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def allowance_label(self) -> str:
+        value = float(self.allowance_gb or 0)
+        return f"{value:g} GB"
+
+    @property
+    def label(self) -> str:
+        return f"{self.network} {self.allowance_label}, {self.validity_days} days ({self.kind_label} {self.reference})"
+
+    def __repr__(self) -> str:
+        return f"<DataBundle {self.reference}>"
+
+
+class Loan(OrgScoped, db.Model):
+    """A device lent to a resident. Open while ``ended_at`` is null; at most one open per device."""
+
+    __tablename__ = "loan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12))
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="RESTRICT"), index=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("resident.id", ondelete="RESTRICT"), index=True
+    )
+    lent_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    lent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    agreement_method: Mapped[str] = mapped_column(String(10))
+    accessories: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_kind: Mapped[str | None] = mapped_column(String(14))
+    received_by: Mapped[str] = mapped_column(String(200), default="")
+    return_condition: Mapped[str | None] = mapped_column(String(6))
+    accessories_back: Mapped[str] = mapped_column(Text, default="")
+    end_note: Mapped[str] = mapped_column(Text, default="")
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    device = relationship("Device")
+    resident = relationship("Resident")
+    lent_by = relationship("User", foreign_keys=[lent_by_id])
+    ended_by = relationship("User", foreign_keys=[ended_by_id])
+    bundles: Mapped[list[DataBundle]] = relationship(
+        back_populates="loan", order_by="DataBundle.id"
+    )
+    extensions: Mapped[list[LoanExtension]] = relationship(
+        back_populates="loan", order_by="LoanExtension.at, LoanExtension.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "reference", name="uq_loan_org_reference"),
+        # The rule that protects the stock: one open loan per device, whatever the code does.
+        Index(
+            "uq_loan_open_device",
+            "device_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        CheckConstraint(f"agreement_method IN ({_in(AGREEMENT_METHODS)})", name="agreement_known"),
+        CheckConstraint(f"end_kind IS NULL OR end_kind IN ({_in(END_KINDS)})", name="end_known"),
+        CheckConstraint(
+            "(ended_at IS NULL AND end_kind IS NULL) OR (ended_at IS NOT NULL AND end_kind IS NOT NULL)",
+            name="ended_has_kind",
+        ),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_on < today()
+
+    @property
+    def agreement_label(self) -> str:
+        return AGREEMENT_METHODS.get(self.agreement_method, self.agreement_method)
+
+    @property
+    def end_label(self) -> str:
+        return END_KINDS.get(self.end_kind or "", "")
+
+    def __repr__(self) -> str:
+        return f"<Loan {self.reference}>"
+
+
+class LoanExtension(OrgScoped, db.Model):
+    """A later due date agreed for an open loan."""
+
+    __tablename__ = "loan_extension"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id", ondelete="CASCADE"), index=True)
+    previous_due_on: Mapped[date] = mapped_column(Date)
+    new_due_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    loan: Mapped[Loan] = relationship(back_populates="extensions")
+    by = relationship("User")
+
+    __table_args__ = (CheckConstraint("new_due_on > previous_due_on", name="later_due"),)
+
+
+class ReminderCall(OrgScoped, db.Model):
+    """A coordinator phoned a resident from the call list: who, when, what came of it."""
+
+    __tablename__ = "reminder_call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("resident.id", ondelete="CASCADE"), index=True
+    )
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    called_at: Mapped[datetime] = mapped_column(DateTime, default=now, index=True)
+    called_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    resident = relationship("Resident")
+    called_by = relationship("User")
+
+    __table_args__ = (CheckConstraint(f"outcome IN ({_in(CALL_OUTCOMES)})", name="outcome_known"),)
+
+    @property
+    def outcome_label(self) -> str:
+        return CALL_OUTCOMES.get(self.outcome, self.outcome)
+
+
+class WaitingListEntry(OrgScoped, db.Model):
+    """A resident waiting for a device, with a priority (1 high … 3 normal) and since when."""
+
+    __tablename__ = "waiting_list_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("resident.id", ondelete="CASCADE"), index=True
+    )
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    reason: Mapped[str] = mapped_column(String(16))
+    joined_on: Mapped[date] = mapped_column(Date, default=today)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(8), default="waiting", index=True)
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loan.id", ondelete="SET NULL"))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    resident = relationship("Resident")
+    added_by = relationship("User")
+
+    __table_args__ = (
+        # A resident waits once at a time.
+        Index(
+            "uq_waiting_list_resident",
+            "resident_id",
+            unique=True,
+            sqlite_where=text("status = 'waiting'"),
+            postgresql_where=text("status = 'waiting'"),
+        ),
+        CheckConstraint(f"status IN ({_in(WAITING_STATUSES)})", name="status_known"),
+        CheckConstraint(f"reason IN ({_in(WAITING_REASONS)})", name="reason_known"),
+        CheckConstraint("priority BETWEEN 1 AND 3", name="priority_range"),
+    )
+
+    @property
+    def priority_label(self) -> str:
+        return WAITING_PRIORITIES.get(self.priority, str(self.priority))
+
+    @property
+    def reason_label(self) -> str:
+        return WAITING_REASONS.get(self.reason, self.reason)

@@ -1,0 +1,98 @@
+"""Read-side queries of devices/loans (scoped by the tenancy hook, never by hand)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from inclusion.clock import today
+from inclusion.residents.models import Resident
+
+from .models import DataBundle, Loan, LoanExtension
+
+
+def bundle_list(q: str = "", status: str = "", kind: str = "", source: str = ""):
+    """Bundles matching a search (reference, network, resident name) and filters, newest first."""
+    stmt = select(DataBundle).options(joinedload(DataBundle.resident), joinedload(DataBundle.loan))
+    q = (q or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.outerjoin(DataBundle.resident).where(
+            or_(
+                func.lower(DataBundle.reference).like(like),
+                func.lower(DataBundle.network).like(like),
+                func.lower(Resident.first_name + " " + Resident.last_name).like(like),
+            )
+        )
+    if status:
+        stmt = stmt.where(DataBundle.status == status)
+    if kind:
+        stmt = stmt.where(DataBundle.kind == kind)
+    if source:
+        stmt = stmt.where(DataBundle.source == source)
+    return stmt.order_by(DataBundle.added_at.desc(), DataBundle.id.desc())
+
+
+def loan_list(state: str = "open", q: str = ""):
+    """Loans, open ones by due date; ``state``: open, overdue, ended or all."""
+    stmt = select(Loan).options(joinedload(Loan.device), joinedload(Loan.resident))
+    if state == "open":
+        stmt = stmt.where(Loan.ended_at.is_(None)).order_by(Loan.due_on, Loan.id)
+    elif state == "overdue":
+        stmt = stmt.where(Loan.ended_at.is_(None), Loan.due_on < today()).order_by(Loan.due_on, Loan.id)
+    elif state == "ended":
+        stmt = stmt.where(Loan.ended_at.is_not(None)).order_by(Loan.ended_at.desc(), Loan.id.desc())
+    else:
+        stmt = stmt.order_by(Loan.lent_at.desc(), Loan.id.desc())
+    q = (q or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.join(Loan.resident).where(
+            or_(
+                func.lower(Loan.reference).like(like),
+                func.lower(Resident.first_name + " " + Resident.last_name).like(like),
+                func.lower(Resident.reference).like(like),
+            )
+        )
+    return stmt
+
+
+def loan_by_reference(reference: str):
+    return (
+        select(Loan)
+        .where(Loan.reference == (reference or "").strip().upper())
+        .options(
+            joinedload(Loan.device),
+            joinedload(Loan.resident),
+            joinedload(Loan.lent_by),
+            joinedload(Loan.ended_by),
+            selectinload(Loan.bundles),
+            selectinload(Loan.extensions).joinedload(LoanExtension.by),
+        )
+    )
+
+
+def loans_of_device(device_id: int):
+    return (
+        select(Loan)
+        .where(Loan.device_id == device_id)
+        .options(joinedload(Loan.resident), selectinload(Loan.bundles))
+        .order_by(Loan.lent_at.desc(), Loan.id.desc())
+    )
+
+
+def loans_of_resident(resident_id: int):
+    return (
+        select(Loan)
+        .where(Loan.resident_id == resident_id)
+        .options(joinedload(Loan.device))
+        .order_by(Loan.lent_at.desc(), Loan.id.desc())
+    )
+
+
+def bundles_of_resident(resident_id: int):
+    return (
+        select(DataBundle)
+        .where(DataBundle.resident_id == resident_id)
+        .order_by(DataBundle.issued_at.desc(), DataBundle.id.desc())
+    )

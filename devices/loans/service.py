@@ -1,0 +1,640 @@
+"""The rules of lending: data bundles, loans, returns, reminder calls and the waiting list.
+
+Functions change objects, audit and flush; the request or CLI command commits, so a lend
+(device status + loan + bundle + waiting list + audit) is all or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from devices.models import CONDITION_GRADES, Device
+from devices.service import change_device_status
+from inclusion import audit
+from inclusion.clock import now, today
+from inclusion.errors import RuleBroken
+from inclusion.extensions import db
+from inclusion.references import next_reference
+from inclusion.residents.models import Resident
+from inclusion.workflow import transition
+
+from .models import (
+    AGREEMENT_METHODS,
+    BUNDLE_KINDS,
+    BUNDLE_SOURCES,
+    BUNDLE_TRANSITIONS,
+    BUNDLES_FOR_DEVICE,
+    CALL_OUTCOMES,
+    END_DEVICE_STATUS,
+    END_KINDS,
+    LARGE_SCREEN_KINDS,
+    WAITING_PRIORITIES,
+    WAITING_REASONS,
+    WAITING_TRANSITIONS,
+    DataBundle,
+    Loan,
+    LoanExtension,
+    ReminderCall,
+    WaitingListEntry,
+)
+
+LOAN_REFERENCE = "L-{:05d}"
+MAX_LOAN_DAYS = 366
+DUE_SOON_DAYS = 7
+EXPIRING_SOON_DAYS = 14
+MAX_BULK_ROWS = 2000
+_REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
+_RESIDENT_REF = re.compile(r"\bR-?(\d{1,6})\b", re.IGNORECASE)
+
+
+# ---- data bundles ---------------------------------------------------------------------
+
+
+def normalise_bundle_reference(value: str) -> str:
+    """ICCIDs and codes are compared without spaces and case: ``8944 1100…`` → ``89441100…``."""
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+def _clean_bundle(data: dict) -> dict:
+    """Check one bundle's values; raises RuleBroken naming the field."""
+    kind = (data.get("kind") or "").strip().lower()
+    if kind not in BUNDLE_KINDS:
+        raise RuleBroken("Choose a kind: SIM, eSIM, voucher or hotspot top-up.", "kind")
+    network = (data.get("network") or "").strip()
+    if not network or len(network) > 60:
+        raise RuleBroken("Enter the network, like Vodafone or Three.", "network")
+    try:
+        allowance = float(str(data.get("allowance_gb") or "").strip())
+    except ValueError:
+        allowance = -1
+    if not (0 < allowance <= 10000):
+        raise RuleBroken("Enter the allowance in GB, like 20 or 0.5.", "allowance_gb")
+    try:
+        validity = int(str(data.get("validity_days") or "").strip())
+    except ValueError:
+        validity = -1
+    if not (1 <= validity <= 3660):
+        raise RuleBroken("Enter how many days it lasts once issued, from 1 to 3660.", "validity_days")
+    source = (data.get("source") or "").strip().lower()
+    if source not in BUNDLE_SOURCES:
+        raise RuleBroken("Choose where it came from.", "source")
+    reference = normalise_bundle_reference(data.get("reference", ""))
+    if not _REFERENCE.match(reference):
+        raise RuleBroken(
+            "Enter the ICCID or code: 4 to 40 letters, digits or dashes.", "reference"
+        )
+    if kind == "sim" and not re.fullmatch(r"\d{18,22}F?", reference):
+        raise RuleBroken("A SIM card ICCID has 18 to 22 digits (printed on the card).", "reference")
+    return dict(
+        kind=kind, network=network, allowance_gb=allowance, validity_days=validity, source=source,
+        reference=reference, notes=(data.get("notes") or "").strip(),
+    )
+
+
+def _references_taken(organisation_id: int, references) -> set[str]:
+    references = list(references)
+    if not references:
+        return set()
+    taken = set()
+    for start in range(0, len(references), 500):
+        chunk = references[start : start + 500]
+        taken.update(
+            db.session.scalars(
+                select(DataBundle.reference).where(
+                    DataBundle.organisation_id == organisation_id,
+                    DataBundle.reference.in_(chunk),
+                )
+            )
+        )
+    return taken
+
+
+def add_bundle(organisation_id: int, data: dict, *, by=None) -> DataBundle:
+    """Add one bundle to stock; its reference (ICCID or code) is unique in the organisation."""
+    values = _clean_bundle(data)
+    if _references_taken(organisation_id, [values["reference"]]):
+        raise RuleBroken("A bundle with this reference is already recorded.", "reference")
+    bundle = DataBundle(organisation_id=organisation_id, status="in_stock", status_changed_at=now(), **values)
+    db.session.add(bundle)
+    db.session.flush()
+    audit.record("data_bundle.added", bundle, changed=list(values), actor=by)
+    db.session.flush()
+    return bundle
+
+
+@dataclass
+class BulkRejected(Exception):
+    """Rows that could not be added; nothing was added."""
+
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reference, message)
+    message: str = "Nothing was added: fix the rows listed below and try again."
+
+
+BULK_COLUMNS = ("reference", "kind", "network", "allowance_gb", "validity_days", "source", "notes")
+
+
+def parse_bundle_rows(text_value: str, defaults: dict) -> list[tuple[int, dict]]:
+    """Rows of pasted text or CSV: either one reference per line, or a CSV with a header naming
+    any of BULK_COLUMNS (missing columns take the form's defaults). Returns (line, values)."""
+    text_value = (text_value or "").lstrip("\ufeff")
+    lines = text_value.splitlines()
+    rows: list[tuple[int, dict]] = []
+    if not lines:
+        return rows
+    first = [c.strip().lower().replace(" ", "_") for c in next(csv.reader([lines[0]]), [])]
+    has_header = "reference" in first
+    reader = csv.reader(io.StringIO(text_value))
+    header = None
+    for number, cells in enumerate(reader, start=1):
+        if number == 1 and has_header:
+            header = first
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        values = dict(defaults)
+        if header:
+            for name, cell in zip(header, cells, strict=False):
+                if name in BULK_COLUMNS and cell.strip():
+                    values[name] = cell.strip()
+        else:
+            values["reference"] = cells[0]
+        rows.append((number, values))
+    return rows
+
+
+def bulk_add_bundles(organisation_id: int, text_value: str, defaults: dict, *, by=None) -> list[DataBundle]:
+    """Add many bundles at once: every row is checked first, and if any row is bad
+    (bad value, duplicate in the paste, already recorded) nothing is added."""
+    rows = parse_bundle_rows(text_value, defaults)
+    if not rows:
+        raise RuleBroken("Paste or upload at least one reference.", "rows")
+    if len(rows) > MAX_BULK_ROWS:
+        raise RuleBroken(f"Add at most {MAX_BULK_ROWS} bundles at a time.", "rows")
+    errors: list[tuple[int, str, str]] = []
+    cleaned: list[tuple[int, dict]] = []
+    seen: dict[str, int] = {}
+    for line, values in rows:
+        shown = normalise_bundle_reference(values.get("reference", ""))
+        try:
+            clean = _clean_bundle(values)
+        except RuleBroken as err:
+            errors.append((line, shown, err.message))
+            continue
+        if clean["reference"] in seen:
+            errors.append((line, shown, f"Repeats line {seen[clean['reference']]}."))
+            continue
+        seen[clean["reference"]] = line
+        cleaned.append((line, clean))
+    taken = _references_taken(organisation_id, [c["reference"] for _, c in cleaned])
+    for line, clean in cleaned:
+        if clean["reference"] in taken:
+            errors.append((line, clean["reference"], "Already recorded."))
+    if errors:
+        raise BulkRejected(errors=sorted(errors))
+    stamp = now()
+    bundles = [
+        DataBundle(organisation_id=organisation_id, status="in_stock", status_changed_at=stamp, **clean)
+        for _, clean in cleaned
+    ]
+    db.session.add_all(bundles)
+    db.session.flush()
+    for bundle in bundles:
+        audit.record("data_bundle.added", bundle, changed=["reference", "kind", "status"], actor=by)
+    db.session.flush()
+    return bundles
+
+
+def bundles_for_device(device: Device, limit: int = 50):
+    """In-stock bundles that suit the device's kind, oldest first (used first)."""
+    kinds = BUNDLES_FOR_DEVICE.get(device.kind, tuple(BUNDLE_KINDS))
+    return db.session.scalars(
+        select(DataBundle)
+        .where(
+            DataBundle.organisation_id == device.organisation_id,
+            DataBundle.status == "in_stock",
+            DataBundle.kind.in_(kinds),
+        )
+        .order_by(
+            # the first suitable kind first (a SIM for a tablet before a voucher)
+            *[DataBundle.kind != k for k in kinds[:1]],
+            DataBundle.added_at,
+            DataBundle.id,
+        )
+        .limit(limit)
+    ).all()
+
+
+def issue_bundle(bundle: DataBundle, resident: Resident, *, loan: Loan | None = None, by=None) -> DataBundle:
+    """Give an in-stock bundle to a resident; it expires validity days after today."""
+    if bundle.organisation_id != resident.organisation_id:
+        raise RuleBroken("That bundle belongs to another organisation.", "bundle")
+    if bundle.status != "in_stock":
+        raise RuleBroken(f"Bundle {bundle.reference} is not in stock any more.", "bundle")
+    transition(
+        bundle, "issued", BUNDLE_TRANSITIONS, action="data_bundle.issued",
+        extra_changed=["resident_id", "issued_at", "expires_on", "loan_id"], label="bundle", actor=by,
+    )
+    bundle.resident_id = resident.id
+    bundle.loan_id = loan.id if loan is not None else None
+    bundle.issued_at = now()
+    bundle.issued_by_id = by.id if by else None
+    bundle.expires_on = bundle.issued_at.date() + timedelta(days=bundle.validity_days)
+    bundle.status_changed_at = now()
+    db.session.flush()
+    return bundle
+
+
+def expire_bundles(organisation_id: int, *, as_of: date | None = None, by=None) -> int:
+    """Mark issued bundles whose expiry date has passed as expired; returns how many."""
+    as_of = as_of or today()
+    bundles = db.session.scalars(
+        select(DataBundle).where(
+            DataBundle.organisation_id == organisation_id,
+            DataBundle.status == "issued",
+            DataBundle.expires_on < as_of,
+        )
+    ).all()
+    for bundle in bundles:
+        transition(bundle, "expired", BUNDLE_TRANSITIONS, action="data_bundle.expired", actor=by)
+        bundle.status_changed_at = now()
+    db.session.flush()
+    return len(bundles)
+
+
+def withdraw_bundle(bundle: DataBundle, *, by=None) -> None:
+    """An in-stock bundle that can no longer be used (lapsed voucher, dead SIM) is expired."""
+    transition(bundle, "expired", BUNDLE_TRANSITIONS, action="data_bundle.expired", label="bundle", actor=by)
+    bundle.status_changed_at = now()
+    db.session.flush()
+
+
+# ---- residents --------------------------------------------------------------------------
+
+
+def search_residents(text_value: str, limit: int = 10):
+    """Residents matching a name, reference or postcode (scoped by tenancy during requests)."""
+    q = (text_value or "").strip()
+    if not q:
+        return []
+    stmt = select(Resident).where(Resident.anonymised_at.is_(None))
+    ref = _RESIDENT_REF.search(q)
+    if ref:
+        stmt = stmt.where(Resident.reference == f"R-{int(ref.group(1)):06d}")
+    else:
+        like = f"%{q.lower()}%"
+        compact = re.sub(r"\s+", "", q).lower()
+        stmt = stmt.where(
+            or_(
+                func.lower(Resident.first_name + " " + Resident.last_name).like(like),
+                func.lower(Resident.last_name).like(like),
+                func.lower(func.replace(Resident.postcode, " ", "")).like(f"{compact}%"),
+            )
+        )
+    return db.session.scalars(stmt.order_by(Resident.last_name, Resident.first_name, Resident.id).limit(limit)).all()
+
+
+def resolve_resident(text_value: str, field_name: str = "resident") -> Resident:
+    """The one resident a search names, or RuleBroken (none, or several to choose from)."""
+    if not (text_value or "").strip():
+        raise RuleBroken("Choose the resident: type a name, reference or postcode.", field_name)
+    found = search_residents(text_value, limit=2)
+    if not found:
+        raise RuleBroken("No resident matches that. Try a surname, R- reference or postcode.", field_name)
+    if len(found) > 1:
+        raise RuleBroken("Several residents match: choose one from the list.", field_name)
+    return found[0]
+
+
+# ---- loans ------------------------------------------------------------------------------
+
+
+def open_loan_of(device: Device) -> Loan | None:
+    return db.session.scalar(select(Loan).where(Loan.device_id == device.id, Loan.ended_at.is_(None)))
+
+
+def default_due_date(organisation) -> date:
+    return today() + timedelta(days=organisation.default_loan_days)
+
+
+def lend_device(
+    device: Device,
+    resident: Resident,
+    *,
+    due_on: date,
+    agreement_method: str,
+    bundle: DataBundle | None = None,
+    notes: str = "",
+    by=None,
+) -> Loan:
+    """Lend a ready device to a resident, with an optional data bundle, in one transaction.
+
+    A device has at most one open loan: the device row is locked, its status must be
+    *ready*, and the partial unique index ``uq_loan_open_device`` refuses a second open
+    loan even if two lends race. A waiting list entry of the resident is marked *lent*.
+    """
+    if resident.organisation_id != device.organisation_id:
+        raise RuleBroken("That resident belongs to another organisation.", "resident")
+    if resident.anonymised_at is not None:
+        raise RuleBroken("That resident's record is closed.", "resident")
+    if agreement_method not in AGREEMENT_METHODS:
+        raise RuleBroken("Choose how the loan agreement was accepted.", "agreement_method")
+    if due_on is None or due_on <= today():
+        raise RuleBroken("The due date must be after today.", "due_on")
+    if due_on > today() + timedelta(days=MAX_LOAN_DAYS):
+        raise RuleBroken("A loan can last at most a year; extend it later if needed.", "due_on")
+    # Lock the device so two desks lending it at once queue here (PostgreSQL); re-read it
+    # so the second sees the first's change.
+    device = db.session.scalar(
+        select(Device)
+        .where(Device.id == device.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if open_loan_of(device) is not None or device.status == "on_loan":
+        raise RuleBroken(f"{device.asset_tag} is already on loan. Return it first.", "resident")
+    if device.status != "ready":
+        raise RuleBroken(
+            f"{device.asset_tag} is {device.status_label.lower()}, not ready to lend.", "resident"
+        )
+    loan = Loan(
+        organisation_id=device.organisation_id,
+        reference=next_reference(device.organisation_id, "loan", LOAN_REFERENCE),
+        device_id=device.id,
+        resident_id=resident.id,
+        lent_at=now(),
+        lent_by_id=by.id if by else None,
+        due_on=due_on,
+        agreement_method=agreement_method,
+        accessories=device.accessories or "",
+        notes=(notes or "").strip(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(loan)
+            db.session.flush()
+    except IntegrityError:
+        raise RuleBroken(f"{device.asset_tag} is already on loan. Return it first.", "resident") from None
+    audit.record("loan.created", loan, changed=["device_id", "resident_id", "due_on", "agreement_method"], actor=by)
+    change_device_status(device, "on_loan", note=f"Lent as {loan.reference}", by=by)
+    if bundle is not None:
+        issue_bundle(bundle, resident, loan=loan, by=by)
+    entry = db.session.scalar(
+        select(WaitingListEntry).where(
+            WaitingListEntry.resident_id == resident.id, WaitingListEntry.status == "waiting"
+        )
+    )
+    if entry is not None:
+        transition(entry, "lent", WAITING_TRANSITIONS, action="waiting_list.lent",
+                   extra_changed=["loan_id"], actor=by)
+        entry.loan_id = loan.id
+        entry.status_changed_at = now()
+    db.session.flush()
+    return loan
+
+
+def extend_loan(loan: Loan, new_due_on: date, *, reason: str = "", by=None) -> LoanExtension:
+    """Move an open loan's due date later; the old date is kept in the extension."""
+    if not loan.is_open:
+        raise RuleBroken("This loan has ended.", "new_due_on")
+    if new_due_on is None or new_due_on <= loan.due_on:
+        raise RuleBroken(f"Choose a date after the current due date ({loan.due_on:%d %b %Y}).", "new_due_on")
+    if new_due_on <= today():
+        raise RuleBroken("The new due date must be after today.", "new_due_on")
+    if new_due_on > today() + timedelta(days=MAX_LOAN_DAYS):
+        raise RuleBroken("Extend by at most a year at a time.", "new_due_on")
+    extension = LoanExtension(
+        organisation_id=loan.organisation_id, loan=loan, previous_due_on=loan.due_on,
+        new_due_on=new_due_on, reason=(reason or "").strip(), by_id=by.id if by else None,
+    )
+    db.session.add(extension)
+    loan.due_on = new_due_on
+    audit.record("loan.extended", loan, changed=["due_on"], actor=by)
+    db.session.flush()
+    return extension
+
+
+def return_device(
+    loan: Loan,
+    *,
+    condition: str,
+    accessories_back: str = "",
+    received_by: str,
+    note: str = "",
+    by=None,
+) -> Loan:
+    """Take a device back: the loan ends, the device goes returned → awaiting wipe, its
+    condition grade is updated. Bundles stay with the resident until they expire."""
+    if not loan.is_open:
+        raise RuleBroken("This loan has already ended.", "condition")
+    if condition not in CONDITION_GRADES:
+        raise RuleBroken("Choose the condition it came back in.", "condition")
+    received_by = (received_by or "").strip()
+    if not received_by:
+        raise RuleBroken("Say who received the device.", "received_by")
+    device = loan.device
+    loan.ended_at = now()
+    loan.end_kind = "returned"
+    loan.return_condition = condition
+    loan.accessories_back = (accessories_back or "").strip()
+    loan.received_by = received_by
+    loan.end_note = (note or "").strip()
+    loan.ended_by_id = by.id if by else None
+    audit.record(
+        "loan.returned", loan,
+        changed=["ended_at", "end_kind", "return_condition", "accessories_back", "received_by"], actor=by,
+    )
+    change_device_status(device, "returned", note=f"Returned from {loan.reference}", by=by)
+    change_device_status(device, "awaiting_wipe", note="Wipe before the next loan", by=by)
+    if device.condition_grade != condition:
+        device.condition_grade = condition
+        audit.record("device.updated", device, changed=["condition_grade"], actor=by)
+    db.session.flush()
+    return loan
+
+
+def end_loan(loan: Loan, end_kind: str, *, note: str = "", by=None) -> Loan:
+    """End a loan without a return: the device was gifted, lost or not returned."""
+    if not loan.is_open:
+        raise RuleBroken("This loan has already ended.", "end_kind")
+    if end_kind not in END_KINDS or end_kind == "returned":
+        raise RuleBroken("Choose how the loan ended.", "end_kind")
+    note = (note or "").strip()
+    if end_kind in ("lost", "not_returned") and not note:
+        raise RuleBroken("Say what happened (for the record and the funder).", "note")
+    loan.ended_at = now()
+    loan.end_kind = end_kind
+    loan.end_note = note
+    loan.ended_by_id = by.id if by else None
+    audit.record("loan.ended", loan, changed=["ended_at", "end_kind", "end_note"], actor=by)
+    change_device_status(
+        loan.device, END_DEVICE_STATUS[end_kind], note=f"{END_KINDS[end_kind]} ({loan.reference})", by=by
+    )
+    db.session.flush()
+    return loan
+
+
+# ---- reminder call lists ----------------------------------------------------------------
+
+
+@dataclass
+class CallRow:
+    resident: Resident
+    loans: list = field(default_factory=list)
+    bundles: list = field(default_factory=list)
+    last_call: ReminderCall | None = None
+
+    @property
+    def most_urgent(self) -> date:
+        dates = [loan.due_on for loan in self.loans] + [b.expires_on for b in self.bundles]
+        return min(dates)
+
+    @property
+    def overdue(self) -> bool:
+        return any(loan.is_overdue for loan in self.loans)
+
+
+def call_list(*, as_of: date | None = None) -> list[CallRow]:
+    """Residents to phone: loans due within 7 days or overdue, bundles expiring within 14
+    days, grouped by resident, most urgent first, with the last call logged for each.
+    Runs in a fixed number of queries (scoped to the signed-in organisation)."""
+    from sqlalchemy.orm import joinedload
+
+    as_of = as_of or today()
+    loans = db.session.scalars(
+        select(Loan)
+        .where(Loan.ended_at.is_(None), Loan.due_on <= as_of + timedelta(days=DUE_SOON_DAYS))
+        .options(joinedload(Loan.resident), joinedload(Loan.device))
+        .order_by(Loan.due_on, Loan.id)
+    ).all()
+    bundles = db.session.scalars(
+        select(DataBundle)
+        .where(
+            DataBundle.status == "issued",
+            DataBundle.expires_on <= as_of + timedelta(days=EXPIRING_SOON_DAYS),
+        )
+        .options(joinedload(DataBundle.resident))
+        .order_by(DataBundle.expires_on, DataBundle.id)
+    ).all()
+    rows: dict[int, CallRow] = {}
+    for loan in loans:
+        rows.setdefault(loan.resident_id, CallRow(resident=loan.resident)).loans.append(loan)
+    for bundle in bundles:
+        rows.setdefault(bundle.resident_id, CallRow(resident=bundle.resident)).bundles.append(bundle)
+    if rows:
+        calls = db.session.scalars(
+            select(ReminderCall)
+            .where(ReminderCall.resident_id.in_(list(rows)))
+            .options(joinedload(ReminderCall.called_by))
+            .order_by(ReminderCall.called_at.desc(), ReminderCall.id.desc())
+        ).all()
+        for call in calls:
+            row = rows[call.resident_id]
+            if row.last_call is None:
+                row.last_call = call
+    return sorted(rows.values(), key=lambda r: (r.most_urgent, r.resident.last_name, r.resident.id))
+
+
+def log_call(resident: Resident, outcome: str, *, note: str = "", by=None) -> ReminderCall:
+    """Record that someone phoned a resident from the call list, so nobody calls twice."""
+    if outcome not in CALL_OUTCOMES:
+        raise RuleBroken("Choose what happened on the call.", "outcome")
+    call = ReminderCall(
+        organisation_id=resident.organisation_id, resident_id=resident.id, outcome=outcome,
+        note=(note or "").strip(), called_at=now(), called_by_id=by.id if by else None,
+    )
+    db.session.add(call)
+    db.session.flush()
+    audit.record("reminder_call.logged", call, changed=["outcome", "note"], actor=by)
+    db.session.flush()
+    return call
+
+
+# ---- the device waiting list ------------------------------------------------------------
+
+
+def join_waiting_list(resident: Resident, *, priority: int, reason: str, note: str = "",
+                      joined_on: date | None = None, by=None) -> WaitingListEntry:
+    """Put a resident who needs a device on the waiting list (once at a time)."""
+    if not resident.needs_device:
+        raise RuleBroken("Only residents whose needs include a device can wait for one. "
+                         "Edit their needs first.", "resident")
+    if priority not in WAITING_PRIORITIES:
+        raise RuleBroken("Choose a priority.", "priority")
+    if reason not in WAITING_REASONS:
+        raise RuleBroken("Choose the main reason.", "reason")
+    joined_on = joined_on or today()
+    if joined_on > today():
+        raise RuleBroken("The date joined cannot be in the future.", "joined_on")
+    already = db.session.scalar(
+        select(WaitingListEntry.id).where(
+            WaitingListEntry.resident_id == resident.id, WaitingListEntry.status == "waiting"
+        )
+    )
+    if already is not None:
+        raise RuleBroken(f"{resident.full_name} is already on the waiting list.", "resident")
+    entry = WaitingListEntry(
+        organisation_id=resident.organisation_id, resident_id=resident.id, priority=priority,
+        reason=reason, joined_on=joined_on, note=(note or "").strip(), status="waiting",
+        added_by_id=by.id if by else None,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    audit.record("waiting_list.joined", entry, changed=["resident_id", "priority", "reason"], actor=by)
+    db.session.flush()
+    return entry
+
+
+def remove_from_waiting_list(entry: WaitingListEntry, *, by=None) -> None:
+    transition(entry, "removed", WAITING_TRANSITIONS, action="waiting_list.removed", actor=by)
+    entry.status_changed_at = now()
+    db.session.flush()
+
+
+def device_fits(kind: str, resident: Resident) -> bool:
+    """Whether a device kind suits the resident's access needs: sight and dexterity needs
+    call for a large screen (tablet, laptop or Chromebook); a hotspot only brings data."""
+    if kind == "hotspot":
+        return False
+    if resident.access_sight or resident.access_dexterity:
+        return kind in LARGE_SCREEN_KINDS
+    return True
+
+
+def waiting_list(limit: int | None = None):
+    """Waiting entries in the order devices are offered: highest priority, then longest wait."""
+    from sqlalchemy.orm import joinedload
+
+    stmt = (
+        select(WaitingListEntry)
+        .where(WaitingListEntry.status == "waiting")
+        .options(joinedload(WaitingListEntry.resident))
+        .order_by(WaitingListEntry.priority, WaitingListEntry.joined_on, WaitingListEntry.id)
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    return stmt
+
+
+def suggest_resident(device: Device) -> WaitingListEntry | None:
+    """The waiting resident to offer this device to: highest priority, longest waiting,
+    whose access needs the device fits, without a device on loan already."""
+    open_borrowers = select(Loan.resident_id).where(Loan.ended_at.is_(None))
+    entries = db.session.scalars(
+        waiting_list()
+        .where(
+            WaitingListEntry.organisation_id == device.organisation_id,
+            WaitingListEntry.resident_id.not_in(open_borrowers),
+        )
+        .limit(200)
+    ).all()
+    for entry in entries:
+        if device_fits(device.kind, entry.resident):
+            return entry
+    return None
