@@ -19,6 +19,12 @@ def init_app(app) -> None:
     for entry in NAVIGATION_ENTRIES:
         if entry not in NAVIGATION:
             NAVIGATION.append(entry)
+    from .queries import dashboard_summary
+
+    app.jinja_env.globals["devices_dashboard"] = dashboard_summary
+    panels = app.extensions.setdefault("inclusion.dashboard_panels", [])
+    if "devices/_dashboard.html" not in panels:
+        panels.append("devices/_dashboard.html")
 
     from . import loans
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from inclusion.extensions import db
+
 from .models import Device, DeviceStatusChange, Donation, DonorAccount, Wipe
 
 
@@ -79,3 +81,23 @@ def donations_of_user(user):
         )
         .order_by(Donation.pledged_at.desc(), Donation.id.desc())
     )
+
+
+def dashboard_summary() -> dict:
+    """Counts for the coordinator's home page: devices by status, donations needing action."""
+    from .models import DEVICE_STATUSES
+
+    by_status = dict(
+        db.session.execute(select(Device.status, func.count()).group_by(Device.status)).all()
+    )
+    donations = dict(
+        db.session.execute(
+            select(Donation.status, func.count())
+            .where(Donation.status.in_(("pledged", "scheduled", "received")))
+            .group_by(Donation.status)
+        ).all()
+    )
+    return {
+        "devices": {s: by_status[s] for s in DEVICE_STATUSES if by_status.get(s)},
+        "donations": donations,
+    }

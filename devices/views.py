@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from inclusion.accounts.models import Organisation
 from inclusion.errors import RuleBroken
-from inclusion.extensions import db
+from inclusion.extensions import db, limiter
 from inclusion.permissions import authorize, has_permission, public, requires
 from inclusion.tenancy import scope_session
 from inclusion.web import get_or_404, invalid, show_rule_error
@@ -45,8 +45,8 @@ from .pdf import receipt_pdf
 
 bp = Blueprint("devices", __name__)
 
-# Statuses a coordinator sets by hand; lending and returns go through the loans pages.
-_HAND_MOVES_EXCLUDED = {"on_loan", "ready"}
+# Lending goes through the loans pages, and ready through a wipe (unless already wiped).
+_HAND_MOVES_EXCLUDED = {"on_loan"}
 
 
 def _pdf(data: bytes, filename: str, inline: bool = True) -> Response:
@@ -76,6 +76,7 @@ def _organisations():
 
 @bp.route("/donate", methods=["GET", "POST"])
 @public
+@limiter.limit(lambda: current_app.config.get("PLEDGE_LIMIT", "20 per hour"), methods=["POST"])
 def pledge():
     form = PledgeForm()
     orgs = _organisations()
@@ -230,6 +231,7 @@ def _status_form(device, formdata=None) -> DeviceStatusForm:
         (s, DEVICE_STATUS_LABELS[s])
         for s in allowed_next(DEVICE_TRANSITIONS, device.status)
         if s not in _HAND_MOVES_EXCLUDED and device.status != "on_loan"
+        and (s != "ready" or device.wiped)
     ]
     return form
 

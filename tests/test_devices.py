@@ -227,3 +227,32 @@ def test_camera_page_loads_vendored_decoder_without_inline_script(coordinator, d
     assert "vendor/jsqr/jsQR.js" in page and "devices.js" in page
     assert "<script>" not in page and "http" not in page.split("vendor/jsqr")[0].rsplit("src=", 1)[-1]
     assert coordinator.get("/static/vendor/jsqr/jsQR.js").status_code == 200
+
+
+def test_dashboard_panel_counts(coordinator, buddy, db, org):
+    DeviceFactory(organisation=org, status="ready")
+    DeviceFactory(organisation=org, status="ready")
+    DonationFactory(organisation=org)
+    page = coordinator.get("/dashboard").get_data(as_text=True)
+    assert 'id="devices-dash-h"' in page and "/devices?status=ready" in page
+    assert "/donations?status=pledged" in page
+    assert 'id="devices-dash-h"' not in buddy.get("/dashboard").get_data(as_text=True)
+
+
+def test_pledges_are_rate_limited(client, db, org, app):
+    app.config["PLEDGE_LIMIT"] = "2 per hour"
+    try:
+        codes = [client.post("/donate", data={"organisation": str(org.id)}).status_code for _ in range(3)]
+    finally:
+        app.config.pop("PLEDGE_LIMIT")
+    assert codes == [422, 422, 429]
+
+
+def test_wiped_device_can_be_made_ready_by_hand(coordinator, db, org, coordinator_user):
+    device = DeviceFactory(organisation=org, status="awaiting_wipe")
+    page = coordinator.get(f"/devices/{device.asset_tag}").get_data(as_text=True)
+    assert 'value="ready"' not in page
+    service.record_wipe(device, method="nist_clear", wiped_by="Sam", mark_ready=False, by=coordinator_user)
+    assert 'value="ready"' in coordinator.get(f"/devices/{device.asset_tag}").get_data(as_text=True)
+    assert coordinator.post(f"/devices/{device.asset_tag}/status", data={"status": "ready"}).status_code == 302
+    assert db.session.get(Device, device.id).status == "ready"

@@ -219,3 +219,10 @@ def test_other_organisation_cannot_find_donation(other_coordinator, db, org):
     donation = DonationFactory(organisation=org)
     assert other_coordinator.get(f"/donations/{donation.reference}").status_code == 404
     assert donation.reference not in other_coordinator.get("/donations").get_data(as_text=True)
+
+
+def test_more_lines_open_when_used(client, db, org):
+    closed = client.get("/donate").get_data(as_text=True)
+    assert '<details class="more-items">' in closed
+    page = client.post("/donate", data=_pledge(org, **{"items-1-kind": ""})).get_data(as_text=True)
+    assert '<details class="more-items" open>' in page

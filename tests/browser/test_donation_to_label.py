@@ -34,8 +34,13 @@ def _opened_pdf(page, trigger, path: str) -> bytes:
     return again.body()
 
 
-def test_pledge_receive_wipe_print_scan(page, live_server):
+def test_pledge_receive_wipe_print_scan(page, live_server, output_path):
+    page.set_viewport_size({"width": 390, "height": 844})
     page.goto(live_server("/donate?org=WDI"))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the pledge form scrolls sideways on a phone ({width}px)"
+    page.screenshot(path=f"{output_path}/pledge-390.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_label("Business name").fill("Playwright Plumbing Ltd")
     page.get_by_label("Contact name").fill("Pat Tester")
     page.get_by_label("Email address").fill("pat@plumbing.example.com")
