@@ -199,3 +199,15 @@ def test_other_organisation_cannot_see_the_resident(other_coordinator, db, org):
     assert other_coordinator.get(f"/residents/{resident.reference}").status_code == 404
     listing = other_coordinator.get("/residents?q=Private").get_data(as_text=True)
     assert resident.reference not in listing and "No residents match." in listing
+
+
+def test_closing_a_case_ends_the_buddys_match(coordinator, db, org):
+    from buddies.models import Match
+    from tests.factories import MatchFactory
+
+    match = MatchFactory(organisation=org, resident=ResidentFactory(organisation=org, status="supported"))
+    ref = match.resident.reference
+    response = coordinator.post(f"/residents/{ref}/status", data={"status": "closed", "outcome": "goals_met"})
+    assert response.status_code == 302
+    match = db.session.get(Match, match.id)
+    assert (match.status, match.end_reason) == ("ended", "resident_closed")

@@ -6,6 +6,8 @@ Audit events list changed field *names* only, never personal data.
 
 from __future__ import annotations
 
+from blinker import Namespace
+
 from .. import audit
 from ..accounts.models import Organisation
 from ..clock import now, today
@@ -24,6 +26,11 @@ from .models import (
     Resident,
     StatusChange,
 )
+
+_signals = Namespace()
+#: Sent inside the closing transaction, so what receivers change (e.g. ending
+#: the resident's matches) commits or rolls back with the close itself.
+resident_closed = _signals.signal("resident-closed")
 
 PERSON_FIELDS = (
     "first_name", "last_name", "phone", "email", "date_of_birth", "postcode",
@@ -150,3 +157,5 @@ def change_status(resident: Resident, new_status: str, *, by, outcome: str | Non
         )
     )
     db.session.flush()
+    if new_status == "closed":
+        resident_closed.send(resident, by=by)
