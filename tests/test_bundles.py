@@ -174,3 +174,19 @@ def test_bundle_list_filters_and_takes_a_constant_number_of_queries(coordinator,
     page = coordinator.get("/bundles?status=issued&q=EE").get_data(as_text=True)
     assert resident.full_name in page
     assert "Vodafone" not in coordinator.get("/bundles?q=EE").get_data(as_text=True).split("<tbody>")[1]
+
+
+def test_data_is_issued_on_its_own_to_a_resident(coordinator, org):
+    bundle = DataBundleFactory(organisation=org, validity_days=90)
+    resident = ResidentFactory(organisation=org, first_name="Kofi", last_name="Mensah")
+    response = coordinator.post(f"/bundles/{bundle.id}/issue", data={"resident": "Kofi Mensah"})
+    assert response.status_code == 302
+    bundle = db.session.get(DataBundle, bundle.id)
+    assert bundle.status == "issued" and bundle.resident_id == resident.id and bundle.loan_id is None
+    assert bundle.expires_on == today() + timedelta(days=90)
+    before = row_counts(DataBundle, AuditEvent)
+    again = coordinator.post(f"/bundles/{bundle.id}/issue", data={"resident": resident.reference})
+    assert again.status_code == 422 and "not in stock" in again.get_data(as_text=True)
+    empty = coordinator.post(f"/bundles/{bundle.id}/issue", data={"resident": ""})
+    assert empty.status_code == 422 and 'id="resident-error"' in empty.get_data(as_text=True)
+    assert row_counts(DataBundle, AuditEvent) == before

@@ -291,3 +291,25 @@ def test_loan_list_takes_a_constant_number_of_queries(coordinator, org, count_qu
     with count_queries() as many:
         assert coordinator.get("/loans").status_code == 200
     assert many.count == few.count
+
+
+def test_the_resident_page_shows_their_loans_and_data(coordinator, buddy, org):
+    loan = LoanFactory(organisation=org)
+    bundle = DataBundleFactory(organisation=org, network="Three")
+    service.issue_bundle(bundle, loan.resident, loan=loan)
+    page = coordinator.get(f"/residents/{loan.resident.reference}").get_data(as_text=True)
+    section = page.split('id="resident-loans-h"')[1]
+    assert loan.reference in section and loan.device.asset_tag in section
+    assert bundle.reference in section and "Three" in section
+
+
+def test_the_lend_page_of_a_lent_device_opens_its_loan(coordinator, org):
+    loan = LoanFactory(organisation=org)
+    response = coordinator.get(f"/devices/{loan.device.asset_tag}/lend")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/loans/{loan.reference}")
+
+
+def test_resident_search_for_the_type_ahead(coordinator, org):
+    resident = ResidentFactory(organisation=org, first_name="Winston", last_name="Campbell")
+    rows = coordinator.get("/loans/residents.json?q=winst").get_json()
+    assert [r["reference"] for r in rows] == [resident.reference]

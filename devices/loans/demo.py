@@ -97,6 +97,17 @@ def _load_org(org, coordinator, rng, scale: int = 1) -> None:
                     service.return_device(loan, condition="B", accessories_back=loan.accessories,
                                           received_by=coordinator.name, by=coordinator)
                 db.session.flush()
+            # Data on its own for two residents, running out within a fortnight.
+            vouchers = db.session.scalars(
+                select(DataBundle).where(DataBundle.organisation_id == org.id, DataBundle.status == "in_stock",
+                                         DataBundle.kind == "voucher", DataBundle.validity_days == 30)
+                .order_by(DataBundle.id).limit(2)
+            ).all()
+            data_only = [r for r in residents if r.needs_data and not r.needs_device] or residents[-2:]
+            for days_ago, (bundle, resident) in zip((20, 25), zip(vouchers, data_only, strict=False), strict=False):
+                service.issue_bundle(bundle, resident, by=coordinator)
+                bundle.issued_at = now() - timedelta(days=days_ago)
+                bundle.expires_on = bundle.issued_at.date() + timedelta(days=bundle.validity_days)
             service.expire_bundles(org.id, by=coordinator)
             # One call already logged, so the call list shows who called when.
             first_overdue = db.session.scalar(

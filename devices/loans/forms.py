@@ -90,6 +90,14 @@ class BundleImportForm(_BundleValues):
     upload = FileField("Or upload a CSV file")
 
 
+class IssueBundleForm(FlaskForm):
+    resident = StringField(
+        "Resident",
+        description="Type a name, R- reference or postcode",
+        validators=[Length(max=200)],
+    )
+
+
 class LendForm(FlaskForm):
     resident = StringField(
         "Resident",

@@ -37,6 +37,7 @@ from .forms import (
     CallForm,
     EndLoanForm,
     ExtendForm,
+    IssueBundleForm,
     LendForm,
     ReturnForm,
     WaitingListForm,
@@ -125,6 +126,27 @@ def expire_bundles():
     count = service.expire_bundles(current_user.organisation_id, by=current_user)
     flash(f"{count} bundles past their expiry date marked expired.", "success")
     return redirect(url_for("loans.bundles"))
+
+
+@bp.route("/bundles/<int:bundle_id>/issue", methods=["GET", "POST"])
+@requires("devices.manage")
+def issue_bundle(bundle_id):
+    """Give data on its own (no device) to a resident who has a device but no data."""
+    bundle = get_or_404(select(DataBundle).where(DataBundle.id == bundle_id))
+    form = IssueBundleForm()
+    if form.validate_on_submit():
+        try:
+            resident = service.resolve_resident(form.resident.data)
+            service.issue_bundle(bundle, resident, by=current_user)
+        except RuleBroken as err:
+            show_rule_error(form, err)
+            return invalid("loans/bundle_issue.html", form=form, bundle=bundle)
+        flash(f"{bundle.reference} issued to {resident.full_name} until {bundle.expires_on:%d %b %Y}.",
+              "success")
+        return redirect(url_for("residents.detail", reference=resident.reference))
+    if form.is_submitted():
+        return invalid("loans/bundle_issue.html", form=form, bundle=bundle)
+    return render_template("loans/bundle_issue.html", form=form, bundle=bundle)
 
 
 # ---- lending ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import DeviceFactory, LoanFactory, WaitingListEntryFactory
+from tests.factories import DataBundleFactory, DeviceFactory, LoanFactory, WaitingListEntryFactory
 
 from . import staff
 
@@ -12,6 +12,7 @@ def arrange(world) -> None:
     loan = LoanFactory(organisation=world.org)
     world.loan_ref = loan.reference
     world.loan_tag = loan.device.asset_tag
+    world.bundle_id = DataBundleFactory(organisation=world.org).id
     world.waiting_id = WaitingListEntryFactory(organisation=world.org).id
 
 
@@ -21,6 +22,8 @@ ROUTES = [
     staff("loans.new_bundle", "/bundles/new", "POST"),
     staff("loans.import_bundles", "/bundles/import"),
     staff("loans.import_bundles", "/bundles/import", "POST"),
+    staff("loans.issue_bundle", "/bundles/{bundle_id}/issue", record=True),
+    staff("loans.issue_bundle", "/bundles/{bundle_id}/issue", "POST", record=True),
     staff("loans.expire_bundles", "/bundles/expire", "POST"),
     staff("loans.lend", "/devices/{lend_tag}/lend", record=True),
     staff("loans.lend", "/devices/{lend_tag}/lend", "POST", record=True),
