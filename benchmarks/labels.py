@@ -1,5 +1,7 @@
 """Label PDFs: time a 1,000-label A4 sheet PDF and 1,000 single labels; target < 3 s each.
 
+Each figure is the best of 3 runs (the machine is shared; the minimum is the least noisy).
+
     python benchmarks/labels.py        # prints the figures, exits 1 if a target is missed
 """
 
@@ -16,6 +18,7 @@ from devices.service import TAG_ALPHABET  # noqa: E402
 
 TARGET_SECONDS = 3.0
 COUNT = 1000
+RUNS = 3
 
 
 def _labels() -> list[Label]:
@@ -34,9 +37,11 @@ def main() -> int:
         ("A4 5x13 sheets", lambda: sheet_pdf(labels, "5x13")),
         ("single 62x29 mm", lambda: single_pdf(labels)),
     ):
-        started = time.perf_counter()
-        pdf = build()
-        seconds = time.perf_counter() - started
+        seconds = float("inf")
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            pdf = build()
+            seconds = min(seconds, time.perf_counter() - started)
         ok = seconds < TARGET_SECONDS
         missed |= not ok
         print(f"{COUNT} labels, {name:16} {seconds:6.2f} s  {len(pdf) / 1024:7.0f} KiB  "

@@ -315,6 +315,9 @@ def _find_or_create_donor(organisation_id: int, data: dict) -> Donor:
         audit.record("donor.created", donor, changed=["business_name", "contact_name", "email", "phone"])
     else:
         donor.contact_name, donor.phone = contact, phone or donor.phone
+        changed = audit.changed_fields(donor, ["contact_name", "phone"])
+        if changed:
+            audit.record("donor.updated", donor, changed=changed)
     return donor
 
 

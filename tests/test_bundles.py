@@ -190,3 +190,16 @@ def test_data_is_issued_on_its_own_to_a_resident(coordinator, org):
     empty = coordinator.post(f"/bundles/{bundle.id}/issue", data={"resident": ""})
     assert empty.status_code == 422 and 'id="resident-error"' in empty.get_data(as_text=True)
     assert row_counts(DataBundle, AuditEvent) == before
+
+
+def test_the_daily_command_expires_past_bundles(app, db, org):
+    bundle = DataBundleFactory(organisation=org, validity_days=5)
+    service.issue_bundle(bundle, ResidentFactory(organisation=org))
+    fresh = DataBundleFactory(organisation=org, validity_days=60)
+    service.issue_bundle(fresh, ResidentFactory(organisation=org))
+    bundle.expires_on = today() - timedelta(days=1)
+    db.session.flush()
+    result = app.test_cli_runner().invoke(args=["inclusion", "expire-bundles"])
+    assert result.exit_code == 0 and "1 data bundles marked expired." in result.output
+    assert db.session.get(DataBundle, bundle.id).status == "expired"
+    assert db.session.get(DataBundle, fresh.id).status == "issued"

@@ -173,3 +173,27 @@ def test_removing_from_the_waiting_list(coordinator, org):
     assert db.session.get(WaitingListEntry, entry.id).status == "removed"
     coordinator.get("/waiting-list")  # the flash message names them once
     assert entry.resident.full_name not in coordinator.get("/waiting-list").get_data(as_text=True)
+
+
+def test_the_dashboard_shows_lending_numbers(coordinator, buddy, org):
+    LoanFactory(organisation=org, due_on=today() - timedelta(days=1))
+    LoanFactory(organisation=org, due_on=today() + timedelta(days=2))
+    DataBundleFactory(organisation=org)
+    WaitingListEntryFactory(organisation=org)
+    page = coordinator.get("/dashboard").get_data(as_text=True)
+    section = page.split('id="loans-dash-h"')[1].split("</section>")[0]
+    for text in ('2</span> devices on loan', '1</span> overdue', '1</span> due this week',
+                 '1</span> data bundles in stock', '1</span> waiting for a device'):
+        assert text in section
+    assert 'id="loans-dash-h"' not in buddy.get("/dashboard").get_data(as_text=True)
+
+
+def test_waiting_list_takes_a_constant_number_of_queries(coordinator, org, count_queries):
+    WaitingListEntryFactory(organisation=org)
+    with count_queries() as few:
+        coordinator.get("/waiting-list")
+    for _ in range(5):
+        WaitingListEntryFactory(organisation=org)
+    with count_queries() as many:
+        coordinator.get("/waiting-list")
+    assert many.count == few.count

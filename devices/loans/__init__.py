@@ -14,7 +14,7 @@ def init_app(app) -> None:
     """Register the blueprint, navigation, the resident page section and template helpers."""
     from inclusion.templating import NAVIGATION
 
-    from .views import bp, device_panel, resident_loans
+    from .views import bp, dashboard_summary, device_panel, resident_loans
 
     app.register_blueprint(bp)
     for entry in NAVIGATION_ENTRIES:
@@ -25,3 +25,13 @@ def init_app(app) -> None:
         sections.append("loans/_resident_section.html")
     app.jinja_env.globals["loan_panel_of"] = device_panel
     app.jinja_env.globals["loans_of_resident"] = resident_loans
+    app.jinja_env.globals["loans_dashboard"] = dashboard_summary
+    panels = app.extensions.setdefault("inclusion.dashboard_panels", [])
+    if "loans/_dashboard.html" not in panels:
+        panels.append("loans/_dashboard.html")
+
+    from inclusion.cli import cli
+
+    from .cli import expire_bundles_command
+
+    cli.add_command(expire_bundles_command)

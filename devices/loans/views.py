@@ -442,4 +442,24 @@ def resident_loans(resident):
     }
 
 
+def dashboard_summary():
+    """The numbers on a coordinator's home page (scoped to their organisation)."""
+    from datetime import timedelta
+
+    from inclusion.clock import today
+
+    def count(stmt):
+        return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+
+    open_loans = select(Loan.id).where(Loan.ended_at.is_(None))
+    return {
+        "open": count(open_loans),
+        "overdue": count(open_loans.where(Loan.due_on < today())),
+        "due_soon": count(open_loans.where(Loan.due_on >= today(),
+                                           Loan.due_on <= today() + timedelta(days=service.DUE_SOON_DAYS))),
+        "in_stock": count(select(DataBundle.id).where(DataBundle.status == "in_stock")),
+        "waiting": count(select(WaitingListEntry.id).where(WaitingListEntry.status == "waiting")),
+    }
+
+
 __all__ = ["bp", "device_panel", "resident_loans", "Loan"]

@@ -1,0 +1,24 @@
+"""``flask inclusion expire-bundles``: run daily (cron) so issued data past its date shows as expired."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from inclusion.extensions import db
+
+
+@click.command("expire-bundles")
+@with_appcontext
+def expire_bundles_command():
+    """Mark issued data bundles past their expiry date as expired, in every organisation."""
+    from inclusion.accounts.models import Organisation
+
+    from . import service
+
+    total = 0
+    for org in db.session.scalars(select(Organisation).order_by(Organisation.id)):
+        total += service.expire_bundles(org.id)
+    db.session.commit()
+    click.echo(f"{total} data bundles marked expired.")
