@@ -112,6 +112,13 @@ def _register_blueprints(app: Flask) -> None:
     devices.init_app(app)
     buddies.init_app(app)
 
+    from . import api, dataprotection, disclosure, reports
+
+    disclosure.init_app(app)
+    reports.init_app(app)
+    api.init_app(app)
+    dataprotection.init_app(app)
+
 
 def _register_error_pages(app: Flask) -> None:
     messages = {
