@@ -139,6 +139,22 @@ def test_admin_revokes_a_key_after_confirming_and_it_stops_working(admin, db, ad
     assert _counts() == before
 
 
+def test_the_key_list_takes_constant_queries(app, admin, db, org, admin_user, coordinator_user, count_queries):
+    for n in range(2):
+        key, _ = service.create_key(org, f"Few {n}", by=admin_user)
+    service.revoke_key(key, by=coordinator_user)
+    with count_queries() as few:
+        assert admin.get("/admin/api-keys").status_code == 200
+    for n in range(30):
+        key, _ = service.create_key(org, f"Many {n}", by=coordinator_user if n % 2 else admin_user)
+        if n % 3 == 0:
+            service.revoke_key(key, by=admin_user)
+    with count_queries() as many:
+        page = admin.get("/admin/api-keys").get_data(as_text=True)
+    assert "Page 1 of 2" in page
+    assert many.count == few.count
+
+
 def test_keys_of_another_organisation_are_not_found(app, db, other_org, admin):
     theirs, _ = service.create_key(other_org, "Their surgery", by=None)
     assert "Their surgery" not in admin.get("/admin/api-keys").get_data(as_text=True)

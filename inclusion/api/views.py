@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ..errors import RuleBroken
@@ -44,7 +45,9 @@ _REFERRAL_FIELDS = set(PERSON_FIELDS)
 @requires("api_keys.manage")
 def keys():
     page = db.paginate(
-        select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.name, ApiKey.id),
+        select(ApiKey)
+        .options(selectinload(ApiKey.created_by), selectinload(ApiKey.revoked_by))
+        .order_by(ApiKey.revoked_at.is_not(None), ApiKey.name, ApiKey.id),
         per_page=current_app.config["PER_PAGE"],
     )
     return render_template("api/keys.html", page=page)
