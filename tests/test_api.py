@@ -139,7 +139,9 @@ def test_admin_revokes_a_key_after_confirming_and_it_stops_working(admin, db, ad
     assert _counts() == before
 
 
-def test_the_key_list_takes_constant_queries(app, admin, db, org, admin_user, coordinator_user, count_queries):
+def test_the_key_list_takes_constant_queries(
+    app, admin, db, org, admin_user, coordinator_user, count_queries
+):
     for n in range(2):
         key, _ = service.create_key(org, f"Few {n}", by=admin_user)
     service.revoke_key(key, by=coordinator_user)
