@@ -392,6 +392,7 @@ def test_rate_limit_per_key_is_429_json(app, client, db, org, api_key, monkeypat
     limited = client.post("/api/referrals", json=referral(), headers=bearer(secret))
     assert limited.status_code == 429
     assert limited.mimetype == "application/json" and limited.json["error"] == "rate_limited"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
     assert _counts() == before
     # the limit counts per key: another partner is not held up
     assert (
@@ -418,6 +419,21 @@ def test_referrals_land_only_in_the_keys_organisation(
     assert "Theirs" not in coordinator.get("/residents").get_data(as_text=True)
     assert "Ours" in coordinator.get("/residents").get_data(as_text=True)
     assert "Ours" not in other_coordinator.get("/residents").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field", ["organisation", "on_behalf", "consent_method", "status"])
+def test_a_referral_cannot_choose_its_organisation_or_workflow(
+    client, db, other_org, api_key, field
+):
+    _, secret = api_key
+    before = _counts()
+    value = other_org.id if field == "organisation" else "closed"
+    response = client.post(
+        "/api/referrals", json=referral(**{field: value}), headers=bearer(secret)
+    )
+    assert response.status_code == 422
+    assert response.json["errors"] == {field: ["This is not a field of a referral."]}
+    assert _counts() == before
 
 
 def test_a_signed_in_user_of_another_organisation_cannot_redirect_a_key(

@@ -198,7 +198,15 @@ def openapi_document() -> dict:
                         "422": _error(
                             "Some fields need attention: a message per field.", "ValidationError"
                         ),
-                        "429": _error("Too many requests with this key; wait a minute."),
+                        "429": _error(
+                            "Too many requests with this key; wait a minute.",
+                            headers={
+                                "Retry-After": {
+                                    "description": "Seconds until the key may send again.",
+                                    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                                }
+                            },
+                        ),
                     },
                 }
             },

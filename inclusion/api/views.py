@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from flask import (
     Blueprint,
@@ -197,6 +198,9 @@ def json_errors(response):
             json.dumps({"error": _ERROR_CODES.get(code, "error"), "message": message})
         )
         response.mimetype = "application/json"
+        if code == 429 and limiter.current_limit is not None:
+            wait = int(limiter.current_limit.reset_at - time.time())
+            response.headers["Retry-After"] = str(max(wait, 1))
         routing = request.routing_exception
         if (
             code == 405
