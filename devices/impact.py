@@ -33,7 +33,7 @@ DAYS_PER_MONTH = 365.25 / 12
 
 # (figure, what a donor reads), in the order pages, the CSV and the PDF show them.
 FIGURES = (
-    ("devices", "Devices registered"),
+    ("devices", "Devices received"),
     ("devices_lent", "Devices lent"),
     ("on_loan_now", "On loan now"),
     ("loans", "Loans"),

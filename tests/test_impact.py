@@ -300,7 +300,7 @@ def test_downloads_carry_the_same_suppressed_figures(donor, db, org, donor_user)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = response.get_data(as_text=True).splitlines()
-    assert rows[0].startswith("Donation,Pledged on,Status,Devices registered,Devices lent")
+    assert rows[0].startswith("Donation,Pledged on,Status,Devices received,Devices lent")
     second = next(r for r in rows if r.startswith(story.second.reference))
     assert second.endswith(
         f",processed,{SUPPRESSED},{SUPPRESSED},0,{SUPPRESSED},"
