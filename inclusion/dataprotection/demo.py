@@ -15,10 +15,20 @@ from ..tenancy import scope_session
 from . import service
 
 OLD_CASES = [
-    dict(first_name="Arthur", last_name="Pennington", phone="07911 123480", postcode="WV4 6HG",
-         referral_reason="Wanted to keep in touch with his brother in Canada."),
-    dict(first_name="Nora", last_name="Fairclough", phone="07911 123481", postcode="WV6 0QJ",
-         referral_reason="Needed to book GP appointments online."),
+    dict(
+        first_name="Arthur",
+        last_name="Pennington",
+        phone="07911 123480",
+        postcode="WV4 6HG",
+        referral_reason="Wanted to keep in touch with his brother in Canada.",
+    ),
+    dict(
+        first_name="Nora",
+        last_name="Fairclough",
+        phone="07911 123481",
+        postcode="WV6 0QJ",
+        referral_reason="Needed to book GP appointments online.",
+    ),
 ]
 
 
@@ -29,21 +39,32 @@ def load(ctx) -> None:
     # The demo's other residents were referred within the last 200 days: older ones are these.
     long_ago = today() - timedelta(days=1000)
     if db.session.scalar(
-        select(func.count()).where(Resident.organisation_id == org.id, Resident.referral_date <= long_ago)
+        select(func.count()).where(
+            Resident.organisation_id == org.id, Resident.referral_date <= long_ago
+        )
     ):
         scope_session(db.session, None)
         return
     for i, person in enumerate(OLD_CASES):
         resident = residents.create_referral(
             org,
-            dict(person, referral_source="housing", needs_skills=True, referral_date=long_ago - timedelta(days=i)),
-            consent_given=True, consent_method="verbal", recorded_by=coordinator,
+            dict(
+                person,
+                referral_source="housing",
+                needs_skills=True,
+                referral_date=long_ago - timedelta(days=i),
+            ),
+            consent_given=True,
+            consent_method="verbal",
+            recorded_by=coordinator,
         )
         residents.change_status(resident, "closed", by=coordinator, outcome="moved_away")
         closed = now() - timedelta(days=31 * (org.retention_months + 6))
         resident.closed_at = resident.status_changed_at = closed
         db.session.execute(
-            StatusChange.__table__.update().where(StatusChange.resident_id == resident.id).values(at=closed)
+            StatusChange.__table__.update()
+            .where(StatusChange.resident_id == resident.id)
+            .values(at=closed)
         )
         if i == 1:
             service.erase_resident(resident, by=coordinator)
