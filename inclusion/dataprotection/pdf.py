@@ -35,7 +35,9 @@ def subject_access_summary(held) -> bytes:
     body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=11, leading=15)
     small = ParagraphStyle("small", parent=body, fontSize=10, leading=13)
     heading = ParagraphStyle("h", parent=styles["Heading1"], fontSize=20, leading=24)
-    sub = ParagraphStyle("h2", parent=styles["Heading2"], fontSize=14, leading=18, spaceBefore=8)
+    sub = ParagraphStyle(
+        "h2", parent=styles["Heading2"], fontSize=14, leading=18, spaceBefore=8, keepWithNext=1
+    )
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
