@@ -347,7 +347,7 @@ class _Generator:
                     name=f"Bench Buddy {n}",
                     status=status,
                     applied=applied,
-                    load=0,
+                    limit=rng.randint(2, 6) if status == "active" else rng.randint(1, 4),
                     modes=rng.sample(MODES, rng.randint(1, 4)),
                 )
             )
@@ -374,7 +374,7 @@ class _Generator:
                     access_experience=sorted(rng.sample(ACCESS_KEYS, rng.randint(0, 2))),
                     availability=sorted(rng.sample(SLOTS, rng.randint(2, 8))),
                     visit_modes=b["modes"],
-                    caseload_limit=min(20, max(1, b["load"] + rng.randint(0, 3))),
+                    caseload_limit=b["limit"],
                     about="Happy to help people get online.",
                     status=status,
                     status_changed_at=_at(issued or applied, rng),
@@ -896,6 +896,73 @@ class _Generator:
 
     # -- buddies, sessions and checkpoints -------------------------------------------------
 
+    def plan_matches(self, residents: list[_Resident], buddies: list[dict]) -> list[dict]:
+        """Residents who want skills support, in the order they became ready, get a buddy
+        with a free place (caseload limit) if one of a handful asked has one; the others do
+        without (devices and data only, or group sessions). A match runs until the goals are
+        met (three to ten months) or the case closes, whichever is first; a match still open
+        today is with an active buddy."""
+        rng = self.rng
+        active = [b for b in buddies if b["status"] == "active"] or buddies
+        helpers = [b for b in buddies if b["status"] != "applicant"] or buddies
+        busy = {b["id"]: [] for b in buddies}  # heaps of the days each buddy's matches end
+        candidates = []
+        for r in residents:
+            if not r.needs_skills or not r.assessed or r.assessed > self.today:
+                continue
+            if r.supported and r.supported <= self.today:
+                candidates.append((r.supported, r.id, r))
+            elif self.today - r.assessed <= timedelta(days=30) and rng.random() < 0.6:
+                candidates.append((min(self.today, r.assessed + self.days(0, 5)), r.id, r))
+        matches = []
+        for day, _, r in sorted(candidates, key=lambda c: c[:2]):
+            proposed_only = not (r.supported and r.supported <= self.today)
+            if proposed_only:
+                ends = None
+            else:
+                ends = day + self.days(90, 300)
+                if r.close and r.close < ends:
+                    ends = r.close
+            open_today = ends is None or ends > self.today
+            pool = active if open_today else helpers
+            for buddy in rng.sample(pool, min(6, len(pool))):
+                heap = busy[buddy["id"]]
+                while heap and heap[0] <= day:
+                    heapq.heappop(heap)
+                if len(heap) < buddy["limit"]:
+                    heapq.heappush(heap, ends if not open_today else date.max)
+                    break
+            else:
+                continue  # no buddy free: no match
+            if proposed_only:
+                status, started, proposed, ended = "proposed", None, day, None
+                reason = None
+            else:
+                started = day
+                proposed = max(r.assessed, day - self.days(1, 4))
+                status = "active" if open_today else "ended"
+                ended = None if open_today else ends
+                at_close = r.close is not None and ends == r.close
+                reason = (
+                    None
+                    if open_today
+                    else (
+                        "resident_closed" if at_close and r.outcome != "goals_met" else "goals_met"
+                    )
+                )
+            matches.append(
+                dict(
+                    resident=r,
+                    buddy=buddy,
+                    status=status,
+                    proposed=proposed,
+                    started=started,
+                    ended=ended,
+                    end_reason=reason,
+                )
+            )
+        return matches
+
     def write_practice(
         self, residents: list[_Resident], buddies: list[dict], loans, bar_total
     ) -> None:
@@ -910,41 +977,8 @@ class _Generator:
             for loan in loans
         }
         task_ids = self.task_ids
-        active = [b for b in buddies if b["status"] == "active"] or buddies
-        helpers = [b for b in buddies if b["status"] != "applicant"] or buddies
-        matches = []
-        for r in residents:
-            if not r.needs_skills or not r.assessed or r.assessed > self.today:
-                continue
-            closed_on = r.close if r.close and r.close <= self.today else None
-            if r.supported and r.supported <= self.today:
-                started = r.supported
-                proposed = max(r.assessed, started - self.days(1, 4))
-                status = "ended" if closed_on else "active"
-            elif self.today - r.assessed <= timedelta(days=30) and rng.random() < 0.6:
-                proposed, started, status = (
-                    min(self.today, r.assessed + self.days(0, 5)),
-                    None,
-                    "proposed",
-                )
-            else:
-                continue
-            if status == "ended":
-                buddy = rng.choice(helpers)
-            else:  # open matches go to the least loaded of three active buddies
-                buddy = min(rng.sample(active, min(3, len(active))), key=lambda b: b["load"])
-                buddy["load"] += 1
-            matches.append(
-                dict(
-                    resident=r,
-                    buddy=buddy,
-                    status=status,
-                    proposed=proposed,
-                    started=started,
-                    ended=closed_on if status == "ended" else None,
-                )
-            )
-        self.write_buddies(buddies)  # after planning the matches: caseload limits follow the load
+        matches = self.plan_matches(residents, buddies)
+        self.write_buddies(buddies)
         for m, match_id in zip(matches, self.ids("buddy_match", len(matches)), strict=True):
             ended = m["status"] == "ended"
             self.add(
@@ -974,7 +1008,7 @@ class _Generator:
         # Sessions: shared out over the matches in proportion to how long each has run.
         practising = [m for m in matches if m["started"]]
         spans = [max(0, ((m["ended"] or self.today) - m["started"]).days) for m in practising]
-        caps = [s // 2 for s in spans]
+        caps = [s // 3 for s in spans]  # at most one session every three days
         total_span = sum(spans) or 1
         target = self.counts["sessions"]
         quotas = [
