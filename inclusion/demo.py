@@ -125,6 +125,8 @@ def load_demo(progress: bool = False) -> list[User]:
     import buddies.demo
     import devices.demo
 
+    from .dataprotection import demo as dataprotection_demo
+
     orgs = {spec["code"]: _organisation(spec) for spec in ORGANISATIONS}
     users = {email: _user(orgs[code], role, email, name) for code, role, email, name in USERS}
     ctx = DemoContext(organisations=orgs, users=users)
@@ -133,6 +135,7 @@ def load_demo(progress: bool = False) -> list[User]:
         ("residents (second organisation)", lambda: _residents(orgs["DLW"], users["coordinator@dlw.example.org"], ctx.rng, 6)),
         ("devices", lambda: devices.demo.load(ctx)),
         ("buddies", lambda: buddies.demo.load(ctx)),
+        ("old closed cases", lambda: dataprotection_demo.load(ctx)),
     ]
     if progress:
         with click.progressbar(steps, label="Loading demo data", item_show_func=lambda s: s and s[0]) as bar:
