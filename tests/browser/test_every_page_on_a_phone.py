@@ -296,13 +296,29 @@ def tab_through(page, form_selector: str) -> list[str]:
 
 
 KEY_FORMS = [
-    # (role, url template, submit button)
-    ("anon", "/refer", re.compile("Send referral|Refer", re.I)),
-    ("anon", "/donate", re.compile("pledge|Send", re.I)),
-    ("anon", "/volunteer", re.compile("Send|Apply", re.I)),
-    ("coordinator", "/devices/{lend_tag}/lend", re.compile("Lend", re.I)),
-    ("buddy", "/practice/residents/{practice_ref}/sessions/new", re.compile("Save session", re.I)),
+    # (role, url template, submit button, refused when sent empty: check the error state too)
+    ("anon", "/refer", "Send referral", True),
+    ("anon", "/donate", "Send pledge", True),
+    ("anon", "/volunteer", "Send application", True),
+    # (the lend form comes filled in with the waiting list's suggestion: never send it)
+    ("coordinator", "/devices/{lend_tag}/lend", re.compile("^Lend"), False),
+    ("buddy", "/practice/residents/{practice_ref}/sessions/new", "Save session", False),
 ]
+
+
+def send_empty(page) -> list[str]:
+    """Press Enter on the focused submit button: the errors must be announced and linked."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    summary = page.locator(".error-summary")
+    if not summary.count():
+        return ["an empty form was not refused with an error summary"]
+    problems = audit(page)
+    if not summary.evaluate("el => el === document.activeElement"):
+        problems.append("the error summary does not take focus")
+    if not page.locator("[aria-invalid=true][aria-describedby]").count():
+        problems.append("no field is marked invalid and linked to its error")
+    return problems
 
 
 @pytest.mark.parametrize("role", ["anon", "coordinator", "buddy"])
@@ -312,7 +328,7 @@ def test_key_forms_work_by_keyboard(page, live_server, role):
         sign_in(page, live_server, ROLE_EMAILS[role])
     values = demo_values(live_server.app)
     failures = []
-    for form_role, template, button in KEY_FORMS:
+    for form_role, template, button, refused_empty in KEY_FORMS:
         if form_role != role:
             continue
         url = fill(template, values)
@@ -322,6 +338,8 @@ def test_key_forms_work_by_keyboard(page, live_server, role):
         form = submit.locator("xpath=ancestor::form[1]")
         form.evaluate("f => f.setAttribute('data-keyboard-check', '')")
         problems = tab_through(page, "form[data-keyboard-check]")
+        if refused_empty and not problems:
+            problems = send_empty(page)
         if problems:
             failures.append(f"{url}:\n    " + "\n    ".join(problems))
     assert not failures, "\n".join(failures)
