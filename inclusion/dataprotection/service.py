@@ -316,6 +316,9 @@ def erase_resident(resident: Resident, *, by=None, action: str = "resident.erase
     are removed too. The reference is kept; ``anonymised_at`` is stamped. The audit
     event lists field names only. Returns those names.
     """
+    # Lock the row (PostgreSQL) and re-read it: a second erasure racing this one (a
+    # retention run and a coordinator at once) waits, then finds it anonymised.
+    db.session.refresh(resident, with_for_update=True)
     blockers = erasure_blockers(resident)
     if blockers:
         raise RuleBroken(" ".join(blockers))
@@ -452,8 +455,8 @@ def due_for_retention(organisation: Organisation, on: date | None = None) -> lis
 def apply_retention(item: RetentionItem) -> bool:
     """Anonymise one due resident with the erasure rules; False when it was skipped
     (something still open, or already anonymised by an earlier or parallel run)."""
-    db.session.refresh(item.resident)
-    if item.resident.anonymised_at is not None or erasure_blockers(item.resident):
+    try:
+        erase_resident(item.resident, by=None, action="resident.erased_by_retention")
+    except RuleBroken:
         return False
-    erase_resident(item.resident, by=None, action="resident.erased_by_retention")
     return True
