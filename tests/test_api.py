@@ -228,6 +228,19 @@ def test_a_self_referral_through_a_partner_needs_no_referrer(client, db, api_key
     assert (
         resident.referral_source == "self" and resident.referrer_name == "" and resident.email == ""
     )
+    # and like the public form, a self-referral keeps no referrer even when one is sent
+    sent = client.post(
+        "/api/referrals",
+        json=referral(referral_source="self", last_name="Selfsent"),
+        headers=bearer(secret),
+    )
+    assert sent.status_code == 201
+    resident = db.session.scalar(select(Resident).where(Resident.last_name == "Selfsent"))
+    assert (resident.referrer_name, resident.referrer_organisation, resident.referrer_contact) == (
+        "",
+        "",
+        "",
+    )
 
 
 @pytest.mark.parametrize(
@@ -314,6 +327,40 @@ def test_each_invalid_field_gets_its_message_and_nothing_changes(
     body = response.json
     assert body["error"] == "invalid" and set(body["errors"]) == {field}, body
     assert any(message in m for m in body["errors"][field]), body
+    assert _counts() == before
+
+
+@pytest.mark.parametrize("field", ["first_name", "referral_reason", "referrer_contact"])
+def test_a_nul_character_is_refused_not_a_server_error(client, db, api_key, field):
+    _, secret = api_key
+    before = _counts()
+    value = REFERRAL[field][:3] + "\x00" + REFERRAL[field][3:]
+    response = client.post(
+        "/api/referrals", json=referral(**{field: value}), headers=bearer(secret)
+    )
+    assert response.status_code == 422
+    assert response.json["errors"] == {
+        field: ["This contains a character we cannot store. Please retype it."]
+    }
+    assert _counts() == before
+
+
+def test_the_public_form_refuses_a_nul_character_the_same_way(client, db, org):
+    before = _counts()
+    data = {
+        "organisation": str(org.id),
+        "on_behalf": "self",
+        "first_name": "Ed\x00na",
+        "last_name": "Hughes",
+        "phone": "07911 123456",
+        "postcode": "WV3 0AA",
+        "needs_skills": "y",
+        "referral_reason": "Prescriptions.",
+        "consent": "y",
+    }
+    response = client.post("/refer", data=data)
+    assert response.status_code == 422
+    assert "This contains a character we cannot store." in response.get_data(as_text=True)
     assert _counts() == before
 
 

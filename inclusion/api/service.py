@@ -105,6 +105,10 @@ def take_referral(key: ApiKey, data: dict):
     """A referral from a partner system: the public form's rules (checked by the caller
     with :func:`inclusion.api.forms.check_referral`), in the key's organisation, with
     consent confirmed by the referrer. The audit log names the key, never the person."""
+    data = dict(data)
+    if data.get("referral_source") == "self":
+        # As on the public form: someone referring themself has no referrer to record.
+        data.update(referrer_name="", referrer_organisation="", referrer_contact="")
     resident = residents.create_referral(
         key.organisation, data, consent_given=True, consent_method="api"
     )

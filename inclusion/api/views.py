@@ -29,7 +29,7 @@ from ..residents.service import PERSON_FIELDS
 from ..tenancy import scope_session
 from ..web import get_or_404, invalid, show_rule_error
 from . import service
-from .forms import ApiKeyForm, RevokeKeyForm, check_referral
+from .forms import ApiKeyForm, RevokeKeyForm, api_field, check_referral
 from .models import ApiKey
 from .openapi import openapi_document
 
@@ -142,12 +142,10 @@ def create_referral():
     form, errors = check_referral(payload, key.organisation)
     if not errors:
         data = {k: f.data for k, f in form._fields.items() if k in _REFERRAL_FIELDS}
-        if data["referral_source"] == "self":
-            data.update(referrer_name="", referrer_organisation="", referrer_contact="")
         try:
             resident = service.take_referral(key, data)
         except RuleBroken as err:
-            errors = {err.field or "referral": [err.message]}
+            errors = {api_field(err.field): [err.message]}
     if errors:
         return problem(422, "invalid", "Some fields need attention.", errors=errors)
     location = url_for("residents.detail", reference=resident.reference)

@@ -43,6 +43,10 @@ PERSON_FIELDS = (
 def _clean(data: dict) -> dict:
     """Normalise and check what every entry path (form, API, CLI) must agree on."""
     values = {k: v for k, v in data.items() if k in PERSON_FIELDS}
+    for key, value in values.items():
+        # PostgreSQL cannot store NUL in text; refuse it here rather than fail on commit.
+        if isinstance(value, str) and "\x00" in value:
+            raise RuleBroken("This contains a character we cannot store. Please retype it.", key)
     for key in ("first_name", "last_name"):
         values[key] = (values.get(key) or "").strip()
         if not values[key]:
