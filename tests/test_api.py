@@ -4,6 +4,7 @@ JSON errors, the rate limit, and a schemathesis run against the OpenAPI document
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import pytest
@@ -106,6 +107,14 @@ def test_a_key_needs_a_new_name_and_bad_input_changes_nothing(admin, db, api_key
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'id="name-error"' in page and message in page
+    assert row_counts(ApiKey, AuditEvent) == before
+
+
+def test_a_key_name_with_a_nul_character_is_refused(admin, db):
+    before = row_counts(ApiKey, AuditEvent)
+    response = admin.post("/admin/api-keys/new", data={"name": "EMIS\x00"})
+    assert response.status_code == 422
+    assert "This contains a character we cannot store." in response.get_data(as_text=True)
     assert row_counts(ApiKey, AuditEvent) == before
 
 
@@ -345,6 +354,23 @@ def test_a_nul_character_is_refused_not_a_server_error(client, db, api_key, fiel
     assert _counts() == before
 
 
+@pytest.mark.parametrize(
+    "field", ["first_name", "email", "phone", "postcode", "referrer_name", "access_notes"]
+)
+def test_a_lone_surrogate_is_refused_not_a_server_error(client, db, api_key, field):
+    """JSON may carry ``\\ud800``, which is not UTF-8 and no database can store."""
+    _, secret = api_key
+    before = _counts()
+    body = json.dumps(referral(**{"access_notes": "Large print", field: "PLACEHOLDER"}))
+    body = body.replace("PLACEHOLDER", "ab\\ud800cd")
+    response = client.post(
+        "/api/referrals", data=body, content_type="application/json", headers=bearer(secret)
+    )
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {field}
+    assert _counts() == before
+
+
 def test_the_public_form_refuses_a_nul_character_the_same_way(client, db, org):
     before = _counts()
     data = {
@@ -399,6 +425,19 @@ def test_a_body_that_is_not_a_json_object_is_400(client, db, api_key, body, cont
     )
     assert response.status_code == 400
     assert response.mimetype == "application/json" and response.json["error"] == "bad_request"
+    assert _counts() == before
+
+
+def test_a_huge_or_absurdly_nested_body_is_refused(client, db, api_key):
+    _, secret = api_key
+    before = _counts()
+    huge = referral(access_notes="x" * 70_000)
+    too_large = client.post("/api/referrals", json=huge, headers=bearer(secret))
+    assert too_large.status_code == 413 and too_large.json["error"] == "too_large"
+    deep = client.post(
+        "/api/referrals", data="[" * 20_000, content_type="application/json", headers=bearer(secret)
+    )
+    assert deep.status_code == 400 and deep.json["error"] == "bad_request"
     assert _counts() == before
 
 
@@ -504,7 +543,7 @@ def test_openapi_document_describes_the_endpoint(client, db):
     doc = response.json
     assert doc["openapi"].startswith("3.")
     operation = doc["paths"]["/api/referrals"]["post"]
-    assert set(operation["responses"]) == {"201", "400", "401", "422", "429"}
+    assert set(operation["responses"]) == {"201", "400", "401", "413", "422", "429"}
     schema = doc["components"]["schemas"]["Referral"]
     assert {"first_name", "phone", "postcode", "needs", "consent", "referral_source"} <= set(
         schema["required"]

@@ -17,6 +17,7 @@ from ..clock import now
 from ..errors import RuleBroken
 from ..extensions import db
 from ..residents import service as residents
+from ..validators import storable_text
 from .models import ApiKey
 
 KEY_START = "inc_"
@@ -37,6 +38,8 @@ def create_key(organisation, name: str, *, by) -> tuple[ApiKey, str]:
     name = (name or "").strip()
     if not name:
         raise RuleBroken("Enter a name for the key.", "name")
+    if not storable_text(name):
+        raise RuleBroken("This contains a character we cannot store. Please retype it.", "name")
     taken = db.session.scalar(
         select(ApiKey.id).where(
             ApiKey.organisation_id == organisation.id,

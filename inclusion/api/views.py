@@ -111,6 +111,20 @@ def _limit_bucket() -> str:
     return service.limit_bucket(_presented_key())
 
 
+MAX_BODY = 64 * 1024  # a referral is a few kilobytes at most
+
+
+def _json_body():
+    """The parsed JSON body, or ``None`` when it is not JSON (413 when far too large)."""
+    if not request.is_json:
+        return None
+    request.max_content_length = MAX_BODY
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        return None
+
+
 def problem(status: int, error: str, message: str, **extra):
     """A JSON error: ``{"error": code, "message": text, ...}``."""
     response = jsonify({"error": error, "message": message, **extra})
@@ -132,7 +146,7 @@ def create_referral():
         response.headers["WWW-Authenticate"] = 'Bearer realm="inclusion"'
         return response
     scope_session(db.session, key.organisation_id)
-    payload = request.get_json(silent=True) if request.is_json else None
+    payload = _json_body()
     if not isinstance(payload, dict):
         return problem(
             400,
