@@ -18,7 +18,7 @@ from inclusion.api.models import ApiKey
 from inclusion.api.openapi import openapi_document
 from inclusion.audit import AuditEvent
 from inclusion.residents.models import Resident, StatusChange
-from tests.conftest import row_counts
+from tests.conftest import row_counts, sign_in
 
 REFERRAL = {
     "first_name": "Margaret",
@@ -451,8 +451,9 @@ def test_errors_under_api_are_json(client, db):
     assert client.get("/nothing-here").mimetype == "text/html"
 
 
-def test_the_api_needs_no_csrf_token_while_forms_still_do(app, db, org, api_key):
-    _, secret = api_key
+def test_the_api_needs_no_csrf_token_while_forms_still_do(app, db, org, api_key, admin_user):
+    key, secret = api_key
+    admin = sign_in(app, admin_user)
     app.config["WTF_CSRF_ENABLED"] = True  # the suite switches it off; production has it on
     try:
         client = app.test_client()
@@ -461,6 +462,10 @@ def test_the_api_needs_no_csrf_token_while_forms_still_do(app, db, org, api_key)
             == 201
         )
         assert client.post("/refer", data={"first_name": "Ann"}).status_code == 400  # no token
+        # the key pages share the package, not the exemption
+        assert admin.post("/admin/api-keys/new", data={"name": "Forged"}).status_code == 400
+        assert admin.post(f"/admin/api-keys/{key.id}/revoke").status_code == 400
+        assert row_counts(ApiKey) == {"api_key": 1}
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
 

@@ -34,7 +34,6 @@ from .models import ApiKey
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
-csrf.exempt(bp)  # JSON clients authenticate with a key, not a session cookie
 
 _REFERRAL_FIELDS = set(PERSON_FIELDS)
 
@@ -133,6 +132,7 @@ def problem(status: int, error: str, message: str, **extra):
 
 
 @bp.route("/api/referrals", methods=["POST"])
+@csrf.exempt  # JSON clients authenticate with a key, not a session cookie; the admin pages keep CSRF
 @limiter.limit(_rate_limit, key_func=_limit_bucket)
 @public  # no session: the API key below is the authentication
 def create_referral():
