@@ -124,6 +124,7 @@ def load_demo(progress: bool = False) -> list[User]:
     """Create (or find) the demo organisations, users and residents; returns the users."""
     import buddies.demo
     import devices.demo
+    import inclusion.reports.demo
 
     orgs = {spec["code"]: _organisation(spec) for spec in ORGANISATIONS}
     users = {email: _user(orgs[code], role, email, name) for code, role, email, name in USERS}
@@ -133,6 +134,7 @@ def load_demo(progress: bool = False) -> list[User]:
         ("residents (second organisation)", lambda: _residents(orgs["DLW"], users["coordinator@dlw.example.org"], ctx.rng, 6)),
         ("devices", lambda: devices.demo.load(ctx)),
         ("buddies", lambda: buddies.demo.load(ctx)),
+        ("report targets", lambda: inclusion.reports.demo.load(ctx)),
     ]
     if progress:
         with click.progressbar(steps, label="Loading demo data", item_show_func=lambda s: s and s[0]) as bar:
