@@ -6,6 +6,7 @@ NAVIGATION_ENTRIES = [
     ("devices.manage", "devices.index", "Devices"),
     ("donations.manage", "devices.donations", "Donations"),
     ("donations.follow", "devices.my_donations", "My donations"),
+    ("impact.view", "devices.impact", "Your impact"),
 ]
 
 
@@ -22,10 +23,20 @@ def init_app(app) -> None:
     from .queries import dashboard_summary
 
     app.jinja_env.globals["devices_dashboard"] = dashboard_summary
+    app.jinja_env.globals["donor_impact_headline"] = _donor_impact_headline
     panels = app.extensions.setdefault("inclusion.dashboard_panels", [])
-    if "devices/_dashboard.html" not in panels:
-        panels.append("devices/_dashboard.html")
+    for panel in ("devices/_dashboard.html", "devices/_impact_dashboard.html"):
+        if panel not in panels:
+            panels.append(panel)
 
     from . import loans
 
     loans.init_app(app)
+
+
+def _donor_impact_headline():
+    from flask_login import current_user
+
+    from .impact import donor_headline
+
+    return donor_headline(current_user)

@@ -92,3 +92,64 @@ def receipt_pdf(donation, organisation) -> bytes:
         story.append(p(f"Questions: {contact}"))
     doc.build(story)
     return buffer.getvalue()
+
+
+def impact_pdf(donor, figures, organisation) -> bytes:
+    """What a business's gift achieved, for its CSR report: counts only, each through the
+    small-number rule (``devices.impact.published``); never anything about a resident."""
+    from inclusion.clock import today
+
+    from .impact import FIGURES, SUPPRESSED, Impact, published
+
+    styles = getSampleStyleSheet()
+    body = styles["BodyText"]
+    buffer = io.BytesIO()
+    business = donor.business_name if donor else "Your donations"
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+        bottomMargin=18 * mm, title=f"What your gift achieved: {business}",
+        author=organisation.name,
+    )
+
+    def p(text, style=body):
+        return Paragraph(escape(str(text)), style)
+
+    grid = TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ])
+    story = [
+        p(organisation.name, styles["Title"]),
+        p(f"What your gift achieved: {business}", styles["Heading2"]),
+        p(f"As of {today():%d %B %Y}."),
+        Spacer(1, 4 * mm),
+    ]
+    total = published(figures.total)
+    rows = [["In total", ""]] + [[label, str(total[name])] for name, label in FIGURES]
+    table = Table([[p(a), p(b)] for a, b in rows], colWidths=[90 * mm, 50 * mm])
+    table.setStyle(grid)
+    story += [table, Spacer(1, 6 * mm)]
+    for donation in figures.donations:
+        shown = published(figures.by_donation.get(donation.id, Impact()))
+        story.append(p(
+            f"Donation {donation.reference}, pledged {donation.pledged_at:%d %B %Y}: "
+            f"{STATUS_WORDS.get(donation.status, donation.status)}", styles["Heading3"]))
+        rows = [[label, str(shown[name])] for name, label in FIGURES]
+        table = Table([[p(a), p(b)] for a, b in rows], colWidths=[90 * mm, 50 * mm])
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))
+        story += [table, Spacer(1, 4 * mm)]
+    if not figures.donations:
+        story.append(p("No donations are linked to your account yet."))
+    story += [
+        Spacer(1, 4 * mm),
+        p(f"Counts from 1 to 4 are shown as \"{SUPPRESSED}\" so that no one can be identified. "
+          "Practice sessions are those residents held with an IT buddy on a device from your "
+          "donation. Months on loan add up the time every device spent "
+          "with a resident."),
+    ]
+    contact = ", ".join(x for x in (organisation.contact_phone, organisation.contact_email) if x)
+    if contact:
+        story.append(p(f"Questions: {contact}"))
+    doc.build(story)
+    return buffer.getvalue()

@@ -25,6 +25,7 @@ from inclusion.tenancy import scope_session
 from inclusion.web import get_or_404, invalid, show_rule_error
 from inclusion.workflow import allowed_next
 
+from . import impact as impact_figures
 from . import labels as label_pdf
 from . import queries, service
 from .forms import (
@@ -41,7 +42,7 @@ from .forms import (
     receive_form,
 )
 from .models import DEVICE_STATUS_LABELS, DEVICE_TRANSITIONS, Device, Donation
-from .pdf import receipt_pdf
+from .pdf import impact_pdf, receipt_pdf
 
 bp = Blueprint("devices", __name__)
 
@@ -385,7 +386,8 @@ def _donation_page(donation, status_code=200, **forms):
     forms.setdefault("decline_form", DeclineForm(formdata=None))
     account = service.donor_accounts(donation.donor)
     return render_template("devices/donation.html", donation=donation, accounts=account,
-                           **forms), status_code
+                           impact=impact_figures.donation_impact(donation),
+                           figures=impact_figures.FIGURES, **forms), status_code
 
 
 @bp.route("/donations/<reference>")
@@ -497,3 +499,51 @@ def my_donations():
     donor = service.donor_of_user(current_user)
     donations = db.session.scalars(queries.donations_of_user(current_user)).all()
     return render_template("devices/my_donations.html", donor=donor, donations=donations)
+
+
+# ---- donor impact: counts only, through the small-number rule ------------------------------
+
+
+@bp.route("/impact")
+@requires("impact.view")
+def impact():
+    """What your gift achieved: per donation and in total, never a resident."""
+    donor = service.donor_of_user(current_user)
+    figures = impact_figures.donor_impact(current_user)
+    return render_template("devices/impact.html", donor=donor, impact=figures,
+                           figures=impact_figures.FIGURES, published=impact_figures.published)
+
+
+@bp.route("/impact/<reference>")
+@requires("impact.view")
+def donation_impact(reference):
+    """One donation's figures, for the business that gave it."""
+    donation = _donation(reference)
+    authorize(service.can_follow_donation(current_user, donation))
+    shown = impact_figures.published(impact_figures.donation_impact(donation))
+    return render_template("devices/impact_donation.html", donation=donation, shown=shown,
+                           figures=impact_figures.FIGURES)
+
+
+@bp.route("/impact.csv")
+@requires("impact.view")
+def impact_csv():
+    donor = service.donor_of_user(current_user)
+    data = impact_figures.impact_csv(impact_figures.donor_impact(current_user))
+    name = f"impact-{_slug(donor.business_name) if donor else 'donations'}.csv"
+    return Response(data, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "private, no-store"})
+
+
+@bp.route("/impact.pdf")
+@requires("impact.view")
+def impact_report_pdf():
+    donor = service.donor_of_user(current_user)
+    data = impact_pdf(donor, impact_figures.donor_impact(current_user), current_user.organisation)
+    name = f"impact-{_slug(donor.business_name) if donor else 'donations'}.pdf"
+    return _pdf(data, name, inline=False)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:40] or "donations"

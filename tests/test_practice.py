@@ -17,6 +17,8 @@ from tests.conftest import row_counts
 from tests.factories import (
     BuddyProfileFactory,
     CheckpointFactory,
+    DeviceFactory,
+    LoanFactory,
     MatchFactory,
     PracticeSessionFactory,
     ResidentFactory,
@@ -435,3 +437,36 @@ def test_programme_page_takes_a_constant_number_of_queries(db, org, tasks, coord
 
 def test_task_factory_is_usable(db, org):
     assert SkillTaskFactory(organisation=org).organisation_id == org.id
+
+
+def test_session_records_the_lent_device_used(db, org, buddy, my_match, tasks):
+    resident = my_match.resident
+    lent = LoanFactory(organisation=org, resident=resident, device__asset_tag="TS-LENT")
+    other = DeviceFactory(organisation=org, asset_tag="TS-OTHR")
+    ref = resident.reference
+    form = buddy.get(f"/practice/residents/{ref}/sessions/new").get_data(as_text=True)
+    device_select = form.split('id="device_id"', 1)[1].split("</select>", 1)[0]
+    assert "TS-LENT" in device_select and "on loan now" in device_select
+    assert f'<option selected value="{lent.device_id}">' in device_select  # pre-selected
+    assert "TS-OTHR" not in device_select  # never lent to this resident
+
+    # A device that was never lent to the resident is refused next to the field.
+    before = row_counts(PracticeSession, Checkpoint, AuditEvent)
+    refused = buddy.post(f"/practice/residents/{ref}/sessions/new",
+                         data=_session_post(tasks, device_id=str(other.id)))
+    assert refused.status_code == 422
+    assert 'id="device_id-error"' in refused.get_data(as_text=True)
+    assert row_counts(PracticeSession, Checkpoint, AuditEvent) == before
+
+    saved = buddy.post(f"/practice/residents/{ref}/sessions/new",
+                       data=_session_post(tasks, device_id=str(lent.device_id)))
+    assert saved.status_code == 302
+    session = db.session.scalar(select(PracticeSession).where(
+        PracticeSession.idempotency_token == "tok-0123456789abcdef"))
+    assert session.device_id == lent.device_id
+    # None (their own device) is allowed too.
+    none = buddy.post(f"/practice/residents/{ref}/sessions/new",
+                      data=_session_post(tasks, token="tok-fedcba9876543210", device_id=""))
+    assert none.status_code == 302
+    assert db.session.scalar(select(PracticeSession.device_id).where(
+        PracticeSession.idempotency_token == "tok-fedcba9876543210")) is None

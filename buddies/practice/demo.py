@@ -63,6 +63,7 @@ def _resident_story(match: Match, tasks, coordinator, rng) -> None:
     if rng.random() < 0.85:
         service.record_baseline(resident, dict(levels), by=coordinator,
                                 on=start - timedelta(days=rng.randint(1, 5)))
+    lent = service.devices_lent_to(resident.id)
     day = start + timedelta(days=rng.randint(0, 4))
     while day < end:
         open_tasks = [t for t in focus if levels[t.id] < 4] or focus
@@ -80,6 +81,7 @@ def _resident_story(match: Match, tasks, coordinator, rng) -> None:
             resident, match.buddy,
             dict(held_on=day, minutes=rng.choice([30, 45, 60, 60, 75, 90]), mode=mode,
                  place=rng.choice(PLACES[mode]), notes=rng.choice(NOTES),
+                 device_id=lent[0][0] if lent and mode != "phone" else None,
                  next_steps=rng.choice(NEXT_STEPS)),
             {t.id: levels[t.id] for t in practised},
             token=uuid.uuid4().hex, by=match.buddy.user,

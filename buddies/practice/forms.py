@@ -72,6 +72,10 @@ class SessionFields(FlaskForm):
                       validators=[InputRequired("Choose how you met.")], validate_choice=False)
     place = StringField("Where", validators=[Optional(), Length(max=200)],
                         description="For example: at home, the library, the community hub.")
+    device_id = SelectField(
+        "Device used", choices=[], validate_choice=False,
+        description="The lent device you practised on, if any.",
+    )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
     next_steps = TextAreaField("Next steps", validators=[Optional(), Length(max=2000)])
     safeguarding_concern = BooleanField("I have a safeguarding concern")
@@ -89,15 +93,22 @@ class SessionFields(FlaskForm):
         if self.safeguarding_concern.data and not (field.data or "").strip():
             raise ValidationError("Describe the safeguarding concern so a coordinator can act on it.")
 
+    def validate_device_id(self, field):
+        if (field.data or "") not in {value for value, _ in field.choices}:
+            raise ValidationError("Choose one of the devices lent to this resident, or none.")
+
     def session_data(self) -> dict:
-        return {name: getattr(self, name).data for name in (
+        data = {name: getattr(self, name).data for name in (
             "held_on", "minutes", "mode", "place", "notes", "next_steps",
             "safeguarding_concern", "safeguarding_description")}
+        data["device_id"] = int(self.device_id.data) if self.device_id.data else None
+        return data
 
 
-def session_form(task_list, last_levels: dict[int, int], **kwargs):
+def session_form(task_list, last_levels: dict[int, int], devices=(), **kwargs):
     """A session form with, per task, a "practised" tick box and a level pre-filled
-    with the resident's last level (0 when never assessed)."""
+    with the resident's last level (0 when never assessed), and the devices lent to
+    the resident (``(id, label, on loan now)``) to say which one was used."""
 
     class SessionForm(_Levels, SessionFields):
         pass
@@ -109,7 +120,11 @@ def session_form(task_list, last_levels: dict[int, int], **kwargs):
             f"Confidence: {task.name}", choices=LEVEL_CHOICES,
             default=str(last_levels.get(task.id, 0)), validators=[_level_validator],
         ))
-    return SessionForm(**kwargs)
+    form = SessionForm(**kwargs)
+    form.device_id.choices = [("", "None, or their own device")] + [
+        (str(device_id), label) for device_id, label, _ in devices
+    ]
+    return form
 
 
 def baseline_form(task_list, **kwargs):

@@ -143,6 +143,11 @@ class PracticeSession(OrgScoped, db.Model):
     minutes: Mapped[int] = mapped_column(Integer)
     mode: Mapped[str] = mapped_column(String(10))
     place: Mapped[str] = mapped_column(String(200), default="")
+    # The lent device the session used, if any (from the resident's loans); kept when the
+    # loan ends so donors can see what their devices were used for.
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("device.id", ondelete="SET NULL"), index=True
+    )
     notes: Mapped[str] = mapped_column(Text, default="")
     next_steps: Mapped[str] = mapped_column(Text, default="")
     safeguarding_concern: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -159,6 +164,7 @@ class PracticeSession(OrgScoped, db.Model):
 
     resident = relationship("Resident")
     buddy = relationship("BuddyProfile")
+    device = relationship("Device")
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])
     safeguarding_actioned_by = relationship("User", foreign_keys=[safeguarding_actioned_by_id])
     checkpoints: Mapped[list[Checkpoint]] = relationship(

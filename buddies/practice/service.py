@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from inclusion import audit
@@ -192,8 +192,30 @@ def record_baseline(resident, levels: dict[int, int], *, by, on: date | None = N
 
 # ---- sessions --------------------------------------------------------------------------
 
-SESSION_FIELDS = ("held_on", "minutes", "mode", "place", "notes", "next_steps",
+SESSION_FIELDS = ("held_on", "minutes", "mode", "place", "device_id", "notes", "next_steps",
                   "safeguarding_concern", "safeguarding_description")
+
+
+def devices_lent_to(resident_id: int) -> list[tuple[int, str, bool]]:
+    """The devices a resident has borrowed, as ``(device id, label, on loan now)``: the
+    ones a session can have used. The device on loan now comes first."""
+    from devices.loans.models import Loan
+    from devices.models import Device
+
+    rows = db.session.execute(
+        select(Device.id, Device.asset_tag, Device.kind, Device.make, Device.model,
+               func.max(case((Loan.ended_at.is_(None), 1), else_=0)).label("open"))
+        .join(Loan, Loan.device_id == Device.id)
+        .where(Loan.resident_id == resident_id)
+        .group_by(Device.id, Device.asset_tag, Device.kind, Device.make, Device.model)
+        .order_by(func.max(case((Loan.ended_at.is_(None), 1), else_=0)).desc(), Device.asset_tag)
+    ).all()
+    choices = []
+    for row in rows:
+        what = " ".join(p for p in (row.make, row.model) if p) or row.kind
+        label = f"{what} ({row.asset_tag})" + (", on loan now" if row.open else ", returned")
+        choices.append((row.id, label, bool(row.open)))
+    return choices
 
 
 def session_by_token(token: str) -> PracticeSession | None:
@@ -248,6 +270,10 @@ def log_session(resident, data: dict, levels: dict[int, int], *, token: str, by)
     if concern and not description:
         raise RuleBroken("Describe the safeguarding concern so a coordinator can act on it.",
                          field="safeguarding_description")
+    device_id = data.get("device_id")
+    if device_id is not None and device_id not in {d for d, _, _ in devices_lent_to(resident.id)}:
+        raise RuleBroken("Choose one of the devices lent to this resident, or none.",
+                         field="device_id")
     _checked_levels(levels)
 
     return create_session(resident, profile, data, levels, token=token, by=by)
@@ -264,7 +290,8 @@ def create_session(resident, profile: BuddyProfile, data: dict, levels: dict[int
     session = PracticeSession(
         organisation_id=resident.organisation_id, resident_id=resident.id, buddy_id=profile.id,
         held_on=held_on, minutes=minutes, mode=data["mode"],
-        place=(data.get("place") or "").strip(), notes=(data.get("notes") or "").strip(),
+        place=(data.get("place") or "").strip(), device_id=data.get("device_id"),
+        notes=(data.get("notes") or "").strip(),
         next_steps=(data.get("next_steps") or "").strip(), safeguarding_concern=concern,
         safeguarding_description=description if concern else "",
         idempotency_token=token, recorded_by_id=by.id if by else None,
@@ -287,7 +314,9 @@ def create_session(resident, profile: BuddyProfile, data: dict, levels: dict[int
         ))
     db.session.flush()
     audit.record("practice_session.logged", session,
-                 changed=[f for f in SESSION_FIELDS if f != "safeguarding_description" or concern],
+                 changed=[f for f in SESSION_FIELDS
+                          if (f != "safeguarding_description" or concern)
+                          and (f != "device_id" or session.device_id)],
                  actor=by)
     for cp in session.checkpoints:
         audit.record("checkpoint.recorded", cp, changed=["level"], actor=by)

@@ -74,7 +74,8 @@ def log_session(reference):
     service.ensure_taxonomy(found.organisation_id)
     task_list = service.tasks()
     last = service.latest_levels(found.id)
-    form = session_form(task_list, last)
+    lent = service.devices_lent_to(found.id)
+    form = session_form(task_list, last, devices=lent)
     card = queries.resident_card(found.id)
     context = dict(form=form, card=card, groups=service.tasks_by_area(task_list), areas=AREAS,
                    last=last, levels=LEVELS)
@@ -82,6 +83,8 @@ def log_session(reference):
         form.token.data = uuid.uuid4().hex
         form.held_on.data = form.held_on.data or today()
         form.mode.data = form.mode.data or "home"
+        on_loan = [str(device_id) for device_id, _, now_on_loan in lent if now_on_loan]
+        form.device_id.data = on_loan[0] if on_loan else ""
         return render_template("practice/log_session.html", **context)
     if form.validate_on_submit():
         try:

@@ -22,6 +22,12 @@ def donor_or_staff(endpoint, url, **kw) -> Route:
     return Route(endpoint, url, **base)
 
 
+def donor_only(endpoint, url, **kw) -> Route:
+    base = dict(anon=LOGIN, admin=DENY, coordinator=DENY, buddy=DENY, donor=OK, other=DENY)
+    base.update(kw)
+    return Route(endpoint, url, **base)
+
+
 ROUTES = [
     # public
     public("devices.pledge", "/donate"),
@@ -59,4 +65,9 @@ ROUTES = [
     donor_or_staff("devices.receipt", "/donations/{donation_ref}/receipt.pdf"),
     Route("devices.my_donations", "/my-donations", anon=LOGIN, admin=DENY, coordinator=DENY,
           buddy=DENY, donor=OK, other=DENY),
+    # donor impact (donors only; the world's donor follows no business, so one donation is refused)
+    donor_only("devices.impact", "/impact"),
+    donor_only("devices.impact_csv", "/impact.csv"),
+    donor_only("devices.impact_report_pdf", "/impact.pdf"),
+    donor_only("devices.donation_impact", "/impact/{donation_ref}", donor=DENY),
 ]
