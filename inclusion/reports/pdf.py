@@ -53,7 +53,8 @@ def chart_drawing(chart) -> Drawing:
     bc.categoryAxis.categoryNames = labels or [""]
     bc.valueAxis.valueMin = 0
     bc.valueAxis.valueMax = nice_max(max(values, default=0))
-    bc.valueAxis.valueStep = bc.valueAxis.valueMax / 4
+    # Whole-number steps: these are counts of people and things.
+    bc.valueAxis.valueStep = max(1, bc.valueAxis.valueMax // 5)
     bc.valueAxis.labels.fontSize = 7
     bc.bars[0].fillColor = BAR
     bc.bars[0].strokeColor = None
