@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from sqlalchemy import Float, distinct, func, literal, select
 from sqlalchemy.ext.compiler import compiles
@@ -22,14 +22,25 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from buddies.practice.models import PracticeSession
 from inclusion.clock import now
-from inclusion.disclosure import SUPPRESSED, publishable
+from inclusion.disclosure import SMALL_NUMBER_THRESHOLD, SUPPRESSED, publishable
 from inclusion.extensions import db
 
 from .loans.models import DataBundle, Loan
-from .models import Device, Donation, DonorAccount
+from .models import Device, Donation
 
 # An average month, so "months on loan" means the same on every database.
 DAYS_PER_MONTH = 365.25 / 12
+
+# What a donor reads instead of a figure that is withheld for another's sake (see
+# ``published_rows``), and instead of the data given when the bundle count is hidden.
+FIVE_OR_MORE = f"{SMALL_NUMBER_THRESHOLD} or more"
+NOT_SHOWN = "not shown"
+HOW_WE_COUNT = (
+    f'Counts from 1 to 4 are shown as "{SUPPRESSED}" so that no one can be identified; '
+    f'where the total would give such a count away, another figure is shown as "{FIVE_OR_MORE}". '
+    "Practice sessions are those residents held with an IT buddy on a device from your "
+    "donation. Months on loan add up the time every device spent with a resident."
+)
 
 # (figure, what a donor reads), in the order pages, the CSV and the PDF show them.
 FIGURES = (
@@ -167,17 +178,15 @@ def donation_impact(donation: Donation) -> Impact:
     return impact_by_donation([donation.id]).get(donation.id, Impact())
 
 
-def donation_ids_of_user(user):
-    """The ids of the donations of the business a donor-role user follows (a select)."""
-    donor_ids = select(DonorAccount.donor_id).where(DonorAccount.user_id == user.id)
-    return select(Donation.id).where(Donation.donor_id.in_(donor_ids))
-
-
 @dataclass
 class DonorImpact:
+    """A donor's donations, their exact figures, and what the donor may be shown."""
+
     donations: list
     by_donation: dict[int, Impact]
     total: Impact
+    shown_by_donation: dict[int, dict] = field(default_factory=dict)
+    shown_total: dict = field(default_factory=dict)
 
 
 def donor_impact(user) -> DonorImpact:
@@ -187,32 +196,62 @@ def donor_impact(user) -> DonorImpact:
     donations = db.session.scalars(donations_of_user(user)).all()
     ids = [d.id for d in donations]
     if not ids:
-        return DonorImpact([], {}, Impact())
-    return DonorImpact(donations, impact_by_donation(ids), impact_total(ids))
+        return DonorImpact([], {}, Impact(), {}, published(Impact()))
+    by_donation, total = impact_by_donation(ids), impact_total(ids)
+    return DonorImpact(donations, by_donation, total, published_rows(by_donation), published(total))
 
 
 def donor_headline(user) -> dict | None:
     """The published totals for a donor's home page (None when no donation is linked)."""
     figures = donor_impact(user)
-    return published(figures.total) if figures.donations else None
+    return figures.shown_total if figures.donations else None
 
 
 def published(impact: Impact) -> dict:
     """The figures as a donor may see them: each through the small-number rule, and the
-    data given hidden whenever the number of bundles is (20 GB each would reveal it)."""
+    data given not shown whenever the number of bundles is hidden (20 GB each would reveal it)."""
     shown = {name: publishable(value) for name, value in impact.as_dict().items()}
     if shown["bundles"] == SUPPRESSED:
-        shown["data_gb"] = SUPPRESSED
+        shown["data_gb"] = NOT_SHOWN
     return shown
 
 
+def published_rows(by_donation: dict[int, Impact]) -> dict[int, dict]:
+    """Per-donation figures as a donor may see them, next to an exact total.
+
+    A lone "fewer than 5" in a column could be worked out as the total minus the other
+    donations, so in such a column the smallest other figures are hidden too (shown as
+    "5 or more", which is true) until at least two are hidden and together they add up
+    to 5 or more.
+    """
+    rows = {i: published(impact) for i, impact in by_donation.items()}
+    for name, _ in FIGURES:
+        if name == "data_gb":
+            continue
+        values = {i: getattr(impact, name) for i, impact in by_donation.items()}
+        hidden = {i for i, shown in rows.items() if shown[name] == SUPPRESSED}
+        if not hidden:
+            continue
+        others = sorted((v, i) for i, v in values.items() if i not in hidden and v > 0)
+        while others and (
+            len(hidden) < 2 or sum(values[i] for i in hidden) < SMALL_NUMBER_THRESHOLD
+        ):
+            _, i = others.pop(0)
+            hidden.add(i)
+            rows[i][name] = FIVE_OR_MORE
+    for shown in rows.values():
+        if shown["bundles"] in (SUPPRESSED, FIVE_OR_MORE):
+            shown["data_gb"] = NOT_SHOWN
+    return rows
+
+
 def impact_csv(figures: DonorImpact) -> str:
-    """The donor's CSR table: one row per donation and a total, through the small-number rule."""
+    """The donor's CSR table: one row per donation and a total, as the donor may see them."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["Donation", "Pledged on", "Status", *(label for _, label in FIGURES)])
     for donation in figures.donations:
-        shown = published(figures.by_donation.get(donation.id, Impact()))
+        shown = figures.shown_by_donation[donation.id]
         writer.writerow(
             [
                 donation.reference,
@@ -221,10 +260,7 @@ def impact_csv(figures: DonorImpact) -> str:
                 *(shown[name] for name, _ in FIGURES),
             ]
         )
-    shown = published(figures.total)
-    writer.writerow(["Total", "", "", *(shown[name] for name, _ in FIGURES)])
+    writer.writerow(["Total", "", "", *(figures.shown_total[name] for name, _ in FIGURES)])
     writer.writerow([])
-    writer.writerow(
-        [f'Counts from 1 to 4 are shown as "{SUPPRESSED}" so that no one can be identified.']
-    )
+    writer.writerow([HOW_WE_COUNT])
     return out.getvalue()

@@ -99,7 +99,7 @@ def impact_pdf(donor, figures, organisation) -> bytes:
     small-number rule (``devices.impact.published``); never anything about a resident."""
     from inclusion.clock import today
 
-    from .impact import FIGURES, SUPPRESSED, Impact, published
+    from .impact import FIGURES, HOW_WE_COUNT
 
     styles = getSampleStyleSheet()
     body = styles["BodyText"]
@@ -125,13 +125,13 @@ def impact_pdf(donor, figures, organisation) -> bytes:
         p(f"As of {today():%d %B %Y}."),
         Spacer(1, 4 * mm),
     ]
-    total = published(figures.total)
+    total = figures.shown_total
     rows = [["In total", ""]] + [[label, str(total[name])] for name, label in FIGURES]
     table = Table([[p(a), p(b)] for a, b in rows], colWidths=[90 * mm, 50 * mm])
     table.setStyle(grid)
     story += [table, Spacer(1, 6 * mm)]
     for donation in figures.donations:
-        shown = published(figures.by_donation.get(donation.id, Impact()))
+        shown = figures.shown_by_donation[donation.id]
         story.append(p(
             f"Donation {donation.reference}, pledged {donation.pledged_at:%d %B %Y}: "
             f"{STATUS_WORDS.get(donation.status, donation.status)}", styles["Heading3"]))
@@ -143,10 +143,7 @@ def impact_pdf(donor, figures, organisation) -> bytes:
         story.append(p("No donations are linked to your account yet."))
     story += [
         Spacer(1, 4 * mm),
-        p(f"Counts from 1 to 4 are shown as \"{SUPPRESSED}\" so that no one can be identified. "
-          "Practice sessions are those residents held with an IT buddy on a device from your "
-          "donation. Months on loan add up the time every device spent "
-          "with a resident."),
+        p(HOW_WE_COUNT),
     ]
     contact = ", ".join(x for x in (organisation.contact_phone, organisation.contact_email) if x)
     if contact:

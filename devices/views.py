@@ -511,7 +511,7 @@ def impact():
     donor = service.donor_of_user(current_user)
     figures = impact_figures.donor_impact(current_user)
     return render_template("devices/impact.html", donor=donor, impact=figures,
-                           figures=impact_figures.FIGURES, published=impact_figures.published)
+                           figures=impact_figures.FIGURES)
 
 
 @bp.route("/impact/<reference>")
@@ -520,7 +520,8 @@ def donation_impact(reference):
     """One donation's figures, for the business that gave it."""
     donation = _donation(reference)
     authorize(service.can_follow_donation(current_user, donation))
-    shown = impact_figures.published(impact_figures.donation_impact(donation))
+    # The same figures as on the donor's list, so one page cannot give away what another hides.
+    shown = impact_figures.donor_impact(current_user).shown_by_donation[donation.id]
     return render_template("devices/impact_donation.html", donation=donation, shown=shown,
                            figures=impact_figures.FIGURES)
 

@@ -76,3 +76,34 @@ def check():
             "run `flask --app inclusion db upgrade`."
         )
     click.echo(f"Database reachable ({db.engine.dialect.name}); migrations at head {', '.join(sorted(heads))}.")
+
+
+@cli.command("bench-data")
+@click.option(
+    "--scale", type=float, default=1.0, show_default=True,
+    help="1 = 20,000 residents, 5,000 devices, 500 buddies, 200,000 sessions, 1,000,000 "
+    "checkpoints; fractions for tests (0.01).",
+)
+@click.option("--replace", is_flag=True, help="Delete the benchmark organisation's rows first.")
+@click.option("--seed", type=int, default=None, help="Random seed (the same seed, the same data).")
+@with_appcontext
+def bench_data(scale, replace, seed):
+    """Generate a large benchmark organisation (code BENCH) to time the reports against."""
+    import time
+
+    from .benchdata import BENCH_CODE, SEED, analyse, generate
+
+    started = time.perf_counter()
+    try:
+        written = generate(scale, replace=replace, seed=SEED if seed is None else seed, progress=True)
+    except RuleBroken as err:
+        db.session.rollback()
+        raise click.ClickException(err.message) from None
+    db.session.commit()
+    analyse(name for name in written if name != "organisation_id")
+    seconds = time.perf_counter() - started
+    rows = sum(v for k, v in written.items() if k != "organisation_id")
+    click.echo(f"{BENCH_CODE} (organisation {written['organisation_id']}): {rows:,} rows in {seconds:.1f} s")
+    for table, count in written.items():
+        if table != "organisation_id":
+            click.echo(f"  {table:<24} {count:>10,}")

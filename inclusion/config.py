@@ -74,6 +74,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PUBLIC_BASE_URL": env.get("INCLUSION_PUBLIC_BASE_URL", ""),
         "ASSET_TAG_PREFIX": env.get("INCLUSION_ASSET_TAG_PREFIX", "IN"),
         "DBS_RENEWAL_YEARS": int(env.get("INCLUSION_DBS_RENEWAL_YEARS", "3")),
+        # Referrals a partner system may send per API key (flask-limiter syntax).
+        "API_RATE_LIMIT": env.get("INCLUSION_API_RATE_LIMIT", "60 per minute"),
     }
     if mode == "testing":
         config.update(

@@ -124,7 +124,9 @@ def load_demo(progress: bool = False) -> list[User]:
     """Create (or find) the demo organisations, users and residents; returns the users."""
     import buddies.demo
     import devices.demo
-    import inclusion.reports.demo
+
+    from .dataprotection import demo as dataprotection_demo
+    from .reports import demo as reports_demo
 
     orgs = {spec["code"]: _organisation(spec) for spec in ORGANISATIONS}
     users = {email: _user(orgs[code], role, email, name) for code, role, email, name in USERS}
@@ -134,7 +136,8 @@ def load_demo(progress: bool = False) -> list[User]:
         ("residents (second organisation)", lambda: _residents(orgs["DLW"], users["coordinator@dlw.example.org"], ctx.rng, 6)),
         ("devices", lambda: devices.demo.load(ctx)),
         ("buddies", lambda: buddies.demo.load(ctx)),
-        ("report targets", lambda: inclusion.reports.demo.load(ctx)),
+        ("old closed cases", lambda: dataprotection_demo.load(ctx)),
+        ("report targets", lambda: reports_demo.load(ctx)),
     ]
     if progress:
         with click.progressbar(steps, label="Loading demo data", item_show_func=lambda s: s and s[0]) as bar:

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 import tests.routes as routes_pkg
 from devices import service
-from devices.impact import Impact, impact_by_donation, impact_total
+from devices.impact import Impact, impact_by_donation, impact_total, published, published_rows
 from inclusion.clock import now
 from inclusion.disclosure import SUPPRESSED
 from tests.conftest import sign_in
@@ -250,12 +252,18 @@ def test_the_donor_sees_figures_with_small_numbers_suppressed(donor, db, org, do
     assert '<span class="stat">8</span> Practice sessions held' in page
     assert f'<span class="stat">{SUPPRESSED}</span> On loan now' in page
     assert f'<span class="stat">{SUPPRESSED}</span> Data bundles given' in page
-    # 40 GB would reveal two 20 GB bundles: hidden with the count.
-    assert "40" not in page.split("Each donation")[0].split("In total")[1]
+    # 40 GB would reveal two 20 GB bundles: not shown with the count.
+    total = page.split("Each donation")[0].split("In total")[1]
+    assert '<span class="stat">not shown</span> Mobile data given (GB)' in total
+    assert "40" not in total
     one = donor.get(f"/impact/{story.second.reference}").get_data(as_text=True)
     assert f'<span class="stat">{SUPPRESSED}</span> Residents supported' in one
     assert f'<span class="stat">{SUPPRESSED}</span> Devices lent' in one
     assert '<span class="stat">0</span> Data bundles given' in one  # none is not "a few"
+    # The first donation's 7 sessions would give away the second's 1 (8 in total): hidden.
+    first = donor.get(f"/impact/{story.first.reference}").get_data(as_text=True)
+    assert '<span class="stat">5 or more</span> Practice sessions held' in first
+    assert '<span class="stat">7</span>' not in first
 
 
 def test_staff_see_exact_figures_on_the_donation_page(coordinator, db, org, donor_user):
@@ -307,7 +315,7 @@ def test_downloads_carry_the_same_suppressed_figures(donor, db, org, donor_user)
         f"{SUPPRESSED},{SUPPRESSED},{SUPPRESSED},{SUPPRESSED},0,0"
     )
     total = next(r for r in rows if r.startswith("Total"))
-    assert total == f"Total,,,8,7,{SUPPRESSED},8,6,12,8,8,{SUPPRESSED},{SUPPRESSED}"
+    assert total == f"Total,,,8,7,{SUPPRESSED},8,6,12,8,8,{SUPPRESSED},not shown"
     pdf = donor.get("/impact.pdf")
     assert pdf.mimetype == "application/pdf"
     text = _pdf_text(pdf.data)
@@ -414,10 +422,39 @@ def test_no_resident_detail_on_any_donor_page_or_download(
     )
 
 
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1, 7, 10], [SUPPRESSED, "5 or more", 10]),
+        ([1, 2, 3, 20], [SUPPRESSED, SUPPRESSED, SUPPRESSED, 20]),
+        ([1, 1, 9, 20], [SUPPRESSED, SUPPRESSED, "5 or more", 20]),
+        ([2, 0], [SUPPRESSED, 0]),
+        ([6, 8], [6, 8]),
+    ],
+)
+def test_a_small_count_cannot_be_worked_out_from_the_total(values, expected):
+    rows = published_rows({i: Impact(sessions=v) for i, v in enumerate(values)})
+    assert [rows[i]["sessions"] for i in range(len(values))] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=8))
+def test_hidden_figures_never_add_up_to_a_small_count(values):
+    """Whatever the figures, what is hidden in a column (which a donor can work out as the
+    total minus what is shown) is nothing, or at least two figures adding up to 5 or more,
+    or everything (then the total itself is a published figure)."""
+    rows = published_rows({i: Impact(loans=v) for i, v in enumerate(values)})
+    hidden = [v for i, v in enumerate(values) if not isinstance(rows[i]["loans"], int)]
+    positive = [v for v in values if v > 0]
+    assert (
+        not hidden or (len(hidden) >= 2 and sum(hidden) >= 5) or sorted(hidden) == sorted(positive)
+    )
+    for i, v in enumerate(values):
+        assert rows[i]["loans"] in (v, SUPPRESSED if 0 < v < 5 else "5 or more")
+
+
 @pytest.mark.parametrize("figure", ["residents", "sessions", "devices_lent"])
 def test_every_count_from_one_to_four_is_suppressed(figure):
-    from devices.impact import published
-
     for n in range(1, 5):
         assert published(Impact(**{figure: n}))[figure] == SUPPRESSED
     assert published(Impact(**{figure: 5}))[figure] == 5

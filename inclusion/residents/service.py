@@ -105,8 +105,15 @@ def create_referral(
     return resident
 
 
+def refuse_if_anonymised(resident: Resident) -> None:
+    """An anonymised (erased) record is never edited again: erasure is irreversible."""
+    if resident.anonymised_at is not None:
+        raise RuleBroken("This record is anonymised: it can no longer be changed.")
+
+
 def update_resident(resident: Resident, data: dict, *, consent_given: bool, consent_method, by) -> list[str]:
     """Edit a resident's record; consent can be recorded or withdrawn, never back-dated."""
+    refuse_if_anonymised(resident)
     values = _clean(data)
     for key, value in values.items():
         setattr(resident, key, value)
@@ -128,6 +135,7 @@ def update_resident(resident: Resident, data: dict, *, consent_given: bool, cons
 
 def change_status(resident: Resident, new_status: str, *, by, outcome: str | None = None, note: str = "") -> None:
     """Move a resident along the referral workflow; closing needs an outcome."""
+    refuse_if_anonymised(resident)
     if new_status == "closed":
         if outcome not in OUTCOMES:
             raise RuleBroken("Choose an outcome to close the case.", "outcome")

@@ -1,0 +1,206 @@
+"""Benchmark data: `flask inclusion bench-data` writes a consistent organisation, on every
+database, and the reports benchmark script runs end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from buddies.models import BuddyProfile, Match
+from buddies.practice.models import Checkpoint, PracticeSession
+from devices.loans.models import DataBundle, Loan, WaitingListEntry
+from devices.models import Device
+from inclusion.accounts.models import Organisation
+from inclusion.audit import AuditEvent
+from inclusion.benchdata import BENCH_CODE, counts_for
+from inclusion.residents.models import Resident
+
+SCALE = 0.002
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _count(db, model, org_id) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(model).where(model.organisation_id == org_id)
+    )
+
+
+def _scalar(db, sql: str, org_id: int):
+    return db.session.execute(text(sql), {"org": org_id}).scalar()
+
+
+def _bench(app, *args):
+    return app.test_cli_runner().invoke(
+        args=["inclusion", "bench-data", "--scale", str(SCALE), *args]
+    )
+
+
+def test_bench_data_writes_the_counts_asked_for_and_keeps_every_rule(app, db):
+    audit_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+
+    result = _bench(app)
+
+    assert result.exit_code == 0, result.output
+    org_id = db.session.scalar(select(Organisation.id).where(Organisation.code == BENCH_CODE))
+    want = counts_for(SCALE)
+    assert _count(db, Resident, org_id) == want["residents"]
+    assert _count(db, Device, org_id) == want["devices"]
+    assert _count(db, BuddyProfile, org_id) == want["buddies"]
+    assert _count(db, PracticeSession, org_id) == want["sessions"]
+    checkpoints = _count(db, Checkpoint, org_id)
+    assert abs(checkpoints - want["checkpoints"]) <= 0.1 * want["checkpoints"]
+    assert _count(db, Loan, org_id) > 0
+    assert _count(db, Match, org_id) > 0
+    assert _count(db, WaitingListEntry, org_id) > 0
+    assert _count(db, DataBundle, org_id) > 0
+    assert f"{want['residents']}" in result.output  # the summary printed per table
+    # Generated, not a user's change: no audit events.
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == audit_before
+
+    # The rules the schema and the flows keep.
+    assert (
+        _scalar(
+            db,
+            "SELECT count(*) FROM (SELECT device_id FROM loan WHERE organisation_id = :org "
+            "AND ended_at IS NULL GROUP BY device_id HAVING count(*) > 1) t",
+            org_id,
+        )
+        == 0
+    )
+    assert (
+        _scalar(
+            db,
+            "SELECT count(*) FROM skill_checkpoint WHERE organisation_id = :org "
+            "AND (level < 0 OR level > 4)",
+            org_id,
+        )
+        == 0
+    )
+    # A device is on loan exactly when it has an open loan.
+    assert (
+        _scalar(
+            db,
+            "SELECT count(*) FROM device d WHERE d.organisation_id = :org AND "
+            "(d.status = 'on_loan') <> EXISTS (SELECT 1 FROM loan l WHERE l.device_id = d.id "
+            "AND l.ended_at IS NULL)",
+            org_id,
+        )
+        == 0
+    )
+    assert (
+        _scalar(
+            db,
+            "SELECT count(*) FROM device WHERE organisation_id = :org AND status = 'ready' "
+            "AND NOT wiped",
+            org_id,
+        )
+        == 0
+    )
+    # Lent after joining the waiting list; a resident holding a device is not closed.
+    assert (
+        _scalar(
+            db,
+            "SELECT count(*) FROM waiting_list_entry w JOIN loan l ON l.id = w.loan_id "
+            "WHERE w.organisation_id = :org AND l.lent_at < w.joined_on",
+            org_id,
+        )
+        == 0
+    )
+    assert (
+        _scalar(
+            db,
+            "SELECT count(*) FROM loan l JOIN resident r ON r.id = l.resident_id "
+            "WHERE l.organisation_id = :org AND l.ended_at IS NULL AND r.status = 'closed'",
+            org_id,
+        )
+        == 0
+    )
+    # Sessions within their resident's match, by the match's buddy.
+    matches = {
+        m.resident_id: m
+        for m in db.session.scalars(select(Match).where(Match.organisation_id == org_id))
+    }
+    for session in db.session.scalars(
+        select(PracticeSession).where(PracticeSession.organisation_id == org_id)
+    ):
+        match = matches[session.resident_id]
+        assert match.buddy_id == session.buddy_id
+        assert match.started_at.date() <= session.held_on
+        assert match.ended_at is None or session.held_on <= match.ended_at.date()
+    # Every closed resident has an outcome and a closing step in their history.
+    assert (
+        _scalar(
+            db,
+            "SELECT count(*) FROM resident r WHERE r.organisation_id = :org AND r.status = "
+            "'closed' AND NOT EXISTS (SELECT 1 FROM resident_status_change c WHERE "
+            "c.resident_id = r.id AND c.to_status = 'closed')",
+            org_id,
+        )
+        == 0
+    )
+    assert (
+        _scalar(
+            db,
+            "SELECT count(*) FROM data_bundle WHERE organisation_id = :org AND "
+            "status = 'issued' AND expires_on < CURRENT_DATE",
+            org_id,
+        )
+        == 0
+    )
+
+
+def test_bench_data_refuses_to_run_twice_and_replaces_on_request(app, db):
+    assert _bench(app).exit_code == 0
+    org_id = db.session.scalar(select(Organisation.id).where(Organisation.code == BENCH_CODE))
+    residents = _count(db, Resident, org_id)
+    sessions = _count(db, PracticeSession, org_id)
+    everyone = db.session.scalar(select(func.count()).select_from(Resident))
+
+    again = _bench(app)
+
+    assert again.exit_code != 0
+    assert "already exists" in again.output and "--replace" in again.output
+    assert _count(db, Resident, org_id) == residents
+
+    replaced = _bench(app, "--replace")
+
+    assert replaced.exit_code == 0, replaced.output
+    new_id = db.session.scalar(select(Organisation.id).where(Organisation.code == BENCH_CODE))
+    assert (
+        db.session.scalar(select(func.count()).select_from(Resident)) == everyone
+    )  # old rows gone
+    assert _count(db, Resident, new_id) == residents  # the same seed, the same data
+    assert _count(db, PracticeSession, new_id) == sessions
+
+
+def test_bench_data_refuses_a_scale_out_of_range(app, db):
+    result = app.test_cli_runner().invoke(args=["inclusion", "bench-data", "--scale", "0"])
+
+    assert result.exit_code != 0
+    assert "scale" in result.output.lower()
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Organisation).where(Organisation.code == BENCH_CODE)
+        )
+        == 0
+    )
+
+
+def test_reports_benchmark_runs_at_a_tiny_scale(app):
+    pytest.importorskip("inclusion.reports.queries", reason="the reports queries are not there yet")
+    from inclusion.reports import queries
+
+    if not hasattr(queries, "report_figures"):
+        pytest.skip("report_figures is not there yet")
+    args = [sys.executable, "benchmarks/reports.py", "--scale", "0.001", "--no-targets"]
+    if app.backend == "postgresql":
+        args += ["--database-url", os.environ["INCLUSION_TEST_DATABASE_URL"]]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "report_figures" in done.stdout and "generate" in done.stdout
