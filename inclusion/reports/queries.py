@@ -19,10 +19,10 @@ counts. What each figure means:
 - data: bundles issued in the period, the GB they carry, residents given data;
 - buddies and practice: buddies with a match active at any time in the period, matches
   started and active, sessions held, hours, residents who practised;
-- skills: for each resident and task, the level before the period (the latest
-  checkpoint before it, else the first in it) against the latest level by its end.
-  Residents who moved up at least one level in any task (and per skill area); residents
-  who reached level 3 "can do it alone" in at least one task they were below 3 in;
+- skills: for each resident and task checked in the period, the level before it (the
+  latest checkpoint before the period, else the first in it) against the highest level
+  reached in it. Residents who moved up at least one level in any task (and per skill
+  area); residents who reached level 3 "can do it alone" in a task they were below 3 in;
 - waiting list (devices): entries waiting at the end of the period, joined and lent in
   it, the median wait of those lent a device in the period, and the median time so far
   of those still waiting at its end.

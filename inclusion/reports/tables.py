@@ -138,8 +138,8 @@ def report_tables(figures: dict, publication: bool = False) -> list[ReportTable]
                     s.count(skills["residents_reached_can_do_alone"]),
                 ],
             ],
-            note="A resident moved up when their latest level in a task by the end of the period "
-            "is higher than their level before it (or their first level in it).",
+            note="A resident moved up when the highest level they reached in a task in the "
+            "period is above their level before it (or their first level in it).",
         ),
         ReportTable(
             "skill_gains_by_area",
