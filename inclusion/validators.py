@@ -14,6 +14,18 @@ _POSTCODE = re.compile(
 _DISTRICT = re.compile(r"^[A-PR-UWYZ](?:[0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9][ABEHMNPRVWXY])$")
 
 
+def storable_text(value: str) -> bool:
+    """False for text no database here can keep: NUL (PostgreSQL) or lone surrogates
+    (not UTF-8; JSON can carry them as ``\\ud800``)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def normalise_postcode(value: str) -> str | None:
     """'wv3 0aa' → 'WV3 0AA'; ``None`` when it is not a UK postcode."""
     compact = re.sub(r"\s+", "", value or "").upper()

@@ -4,6 +4,7 @@ JSON errors, the rate limit, and a schemathesis run against the OpenAPI document
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import pytest
@@ -17,7 +18,7 @@ from inclusion.api.models import ApiKey
 from inclusion.api.openapi import openapi_document
 from inclusion.audit import AuditEvent
 from inclusion.residents.models import Resident, StatusChange
-from tests.conftest import row_counts
+from tests.conftest import row_counts, sign_in
 
 REFERRAL = {
     "first_name": "Margaret",
@@ -106,6 +107,14 @@ def test_a_key_needs_a_new_name_and_bad_input_changes_nothing(admin, db, api_key
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'id="name-error"' in page and message in page
+    assert row_counts(ApiKey, AuditEvent) == before
+
+
+def test_a_key_name_with_a_nul_character_is_refused(admin, db):
+    before = row_counts(ApiKey, AuditEvent)
+    response = admin.post("/admin/api-keys/new", data={"name": "EMIS\x00"})
+    assert response.status_code == 422
+    assert "This contains a character we cannot store." in response.get_data(as_text=True)
     assert row_counts(ApiKey, AuditEvent) == before
 
 
@@ -228,6 +237,19 @@ def test_a_self_referral_through_a_partner_needs_no_referrer(client, db, api_key
     assert (
         resident.referral_source == "self" and resident.referrer_name == "" and resident.email == ""
     )
+    # and like the public form, a self-referral keeps no referrer even when one is sent
+    sent = client.post(
+        "/api/referrals",
+        json=referral(referral_source="self", last_name="Selfsent"),
+        headers=bearer(secret),
+    )
+    assert sent.status_code == 201
+    resident = db.session.scalar(select(Resident).where(Resident.last_name == "Selfsent"))
+    assert (resident.referrer_name, resident.referrer_organisation, resident.referrer_contact) == (
+        "",
+        "",
+        "",
+    )
 
 
 @pytest.mark.parametrize(
@@ -317,6 +339,57 @@ def test_each_invalid_field_gets_its_message_and_nothing_changes(
     assert _counts() == before
 
 
+@pytest.mark.parametrize("field", ["first_name", "referral_reason", "referrer_contact"])
+def test_a_nul_character_is_refused_not_a_server_error(client, db, api_key, field):
+    _, secret = api_key
+    before = _counts()
+    value = REFERRAL[field][:3] + "\x00" + REFERRAL[field][3:]
+    response = client.post(
+        "/api/referrals", json=referral(**{field: value}), headers=bearer(secret)
+    )
+    assert response.status_code == 422
+    assert response.json["errors"] == {
+        field: ["This contains a character we cannot store. Please retype it."]
+    }
+    assert _counts() == before
+
+
+@pytest.mark.parametrize(
+    "field", ["first_name", "email", "phone", "postcode", "referrer_name", "access_notes"]
+)
+def test_a_lone_surrogate_is_refused_not_a_server_error(client, db, api_key, field):
+    """JSON may carry ``\\ud800``, which is not UTF-8 and no database can store."""
+    _, secret = api_key
+    before = _counts()
+    body = json.dumps(referral(**{"access_notes": "Large print", field: "PLACEHOLDER"}))
+    body = body.replace("PLACEHOLDER", "ab\\ud800cd")
+    response = client.post(
+        "/api/referrals", data=body, content_type="application/json", headers=bearer(secret)
+    )
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {field}
+    assert _counts() == before
+
+
+def test_the_public_form_refuses_a_nul_character_the_same_way(client, db, org):
+    before = _counts()
+    data = {
+        "organisation": str(org.id),
+        "on_behalf": "self",
+        "first_name": "Ed\x00na",
+        "last_name": "Hughes",
+        "phone": "07911 123456",
+        "postcode": "WV3 0AA",
+        "needs_skills": "y",
+        "referral_reason": "Prescriptions.",
+        "consent": "y",
+    }
+    response = client.post("/refer", data=data)
+    assert response.status_code == 422
+    assert "This contains a character we cannot store." in response.get_data(as_text=True)
+    assert _counts() == before
+
+
 def test_several_errors_come_back_together(client, db, api_key):
     _, secret = api_key
     response = client.post(
@@ -355,6 +428,19 @@ def test_a_body_that_is_not_a_json_object_is_400(client, db, api_key, body, cont
     assert _counts() == before
 
 
+def test_a_huge_or_absurdly_nested_body_is_refused(client, db, api_key):
+    _, secret = api_key
+    before = _counts()
+    huge = referral(access_notes="x" * 70_000)
+    too_large = client.post("/api/referrals", json=huge, headers=bearer(secret))
+    assert too_large.status_code == 413 and too_large.json["error"] == "too_large"
+    deep = client.post(
+        "/api/referrals", data="[" * 20_000, content_type="application/json", headers=bearer(secret)
+    )
+    assert deep.status_code == 400 and deep.json["error"] == "bad_request"
+    assert _counts() == before
+
+
 def test_errors_under_api_are_json(client, db):
     wrong_method = client.get("/api/referrals")
     assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["Allow"]
@@ -365,8 +451,9 @@ def test_errors_under_api_are_json(client, db):
     assert client.get("/nothing-here").mimetype == "text/html"
 
 
-def test_the_api_needs_no_csrf_token_while_forms_still_do(app, db, org, api_key):
-    _, secret = api_key
+def test_the_api_needs_no_csrf_token_while_forms_still_do(app, db, org, api_key, admin_user):
+    key, secret = api_key
+    admin = sign_in(app, admin_user)
     app.config["WTF_CSRF_ENABLED"] = True  # the suite switches it off; production has it on
     try:
         client = app.test_client()
@@ -375,6 +462,10 @@ def test_the_api_needs_no_csrf_token_while_forms_still_do(app, db, org, api_key)
             == 201
         )
         assert client.post("/refer", data={"first_name": "Ann"}).status_code == 400  # no token
+        # the key pages share the package, not the exemption
+        assert admin.post("/admin/api-keys/new", data={"name": "Forged"}).status_code == 400
+        assert admin.post(f"/admin/api-keys/{key.id}/revoke").status_code == 400
+        assert row_counts(ApiKey) == {"api_key": 1}
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
 
@@ -457,7 +548,7 @@ def test_openapi_document_describes_the_endpoint(client, db):
     doc = response.json
     assert doc["openapi"].startswith("3.")
     operation = doc["paths"]["/api/referrals"]["post"]
-    assert set(operation["responses"]) == {"201", "400", "401", "422", "429"}
+    assert set(operation["responses"]) == {"201", "400", "401", "413", "422", "429"}
     schema = doc["components"]["schemas"]["Referral"]
     assert {"first_name", "phone", "postcode", "needs", "consent", "referral_source"} <= set(
         schema["required"]

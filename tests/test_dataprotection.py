@@ -756,3 +756,12 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path):
         args=["inclusion", "restore", str(tmp_path / "missing.db"), "--yes"]
     )
     assert result.exit_code != 0 and "does not exist" in result.output
+
+
+def test_retention_skips_a_resident_erased_since_it_was_listed(db, org, coordinator_user):
+    resident = _closed_months_ago(org, coordinator_user, 30, 5)
+    [item] = service.due_for_retention(org)
+    service.erase_resident(resident, by=coordinator_user)
+    events = row_counts(AuditEvent)
+    assert service.apply_retention(item) is False
+    assert row_counts(AuditEvent) == events

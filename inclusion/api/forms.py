@@ -76,6 +76,13 @@ _ERROR_FIELD = {
 }
 
 
+def api_field(form_field: str | None) -> str:
+    """The JSON property an error on ``form_field`` belongs to ("referral" for the whole)."""
+    if not form_field:
+        return "referral"
+    return _ERROR_FIELD.get(form_field, form_field)
+
+
 def check_referral(payload: dict, organisation) -> tuple[ApiReferralForm, dict[str, list[str]]]:
     """Check a JSON referral with the public form's rules.
 
@@ -116,7 +123,7 @@ def check_referral(payload: dict, organisation) -> tuple[ApiReferralForm, dict[s
     form.validate()
     type_errors = set(errors)
     for field, messages in form.errors.items():
-        name = _ERROR_FIELD.get(field, field)
+        name = api_field(field)
         if name not in type_errors:  # a type error says more than "enter …"
             errors.setdefault(name, []).extend(messages)
     return form, {name: list(dict.fromkeys(messages)) for name, messages in errors.items()}

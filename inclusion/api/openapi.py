@@ -186,6 +186,7 @@ def openapi_document() -> dict:
                             },
                         },
                         "400": _error("The body is not a JSON object."),
+                        "413": _error("The body is larger than 64 KB."),
                         "401": _error(
                             "No key, or a key that is unknown or revoked.",
                             headers={

@@ -17,6 +17,7 @@ from ..clock import now
 from ..errors import RuleBroken
 from ..extensions import db
 from ..residents import service as residents
+from ..validators import storable_text
 from .models import ApiKey
 
 KEY_START = "inc_"
@@ -37,6 +38,8 @@ def create_key(organisation, name: str, *, by) -> tuple[ApiKey, str]:
     name = (name or "").strip()
     if not name:
         raise RuleBroken("Enter a name for the key.", "name")
+    if not storable_text(name):
+        raise RuleBroken("This contains a character we cannot store. Please retype it.", "name")
     taken = db.session.scalar(
         select(ApiKey.id).where(
             ApiKey.organisation_id == organisation.id,
@@ -105,6 +108,10 @@ def take_referral(key: ApiKey, data: dict):
     """A referral from a partner system: the public form's rules (checked by the caller
     with :func:`inclusion.api.forms.check_referral`), in the key's organisation, with
     consent confirmed by the referrer. The audit log names the key, never the person."""
+    data = dict(data)
+    if data.get("referral_source") == "self":
+        # As on the public form: someone referring themself has no referrer to record.
+        data.update(referrer_name="", referrer_organisation="", referrer_contact="")
     resident = residents.create_referral(
         key.organisation, data, consent_given=True, consent_method="api"
     )

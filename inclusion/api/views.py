@@ -29,12 +29,11 @@ from ..residents.service import PERSON_FIELDS
 from ..tenancy import scope_session
 from ..web import get_or_404, invalid, show_rule_error
 from . import service
-from .forms import ApiKeyForm, RevokeKeyForm, check_referral
+from .forms import ApiKeyForm, RevokeKeyForm, api_field, check_referral
 from .models import ApiKey
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
-csrf.exempt(bp)  # JSON clients authenticate with a key, not a session cookie
 
 _REFERRAL_FIELDS = set(PERSON_FIELDS)
 
@@ -111,6 +110,20 @@ def _limit_bucket() -> str:
     return service.limit_bucket(_presented_key())
 
 
+MAX_BODY = 64 * 1024  # a referral is a few kilobytes at most
+
+
+def _json_body():
+    """The parsed JSON body, or ``None`` when it is not JSON (413 when far too large)."""
+    if not request.is_json:
+        return None
+    request.max_content_length = MAX_BODY
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        return None
+
+
 def problem(status: int, error: str, message: str, **extra):
     """A JSON error: ``{"error": code, "message": text, ...}``."""
     response = jsonify({"error": error, "message": message, **extra})
@@ -119,6 +132,7 @@ def problem(status: int, error: str, message: str, **extra):
 
 
 @bp.route("/api/referrals", methods=["POST"])
+@csrf.exempt  # JSON clients authenticate with a key, not a session cookie; the admin pages keep CSRF
 @limiter.limit(_rate_limit, key_func=_limit_bucket)
 @public  # no session: the API key below is the authentication
 def create_referral():
@@ -132,7 +146,7 @@ def create_referral():
         response.headers["WWW-Authenticate"] = 'Bearer realm="inclusion"'
         return response
     scope_session(db.session, key.organisation_id)
-    payload = request.get_json(silent=True) if request.is_json else None
+    payload = _json_body()
     if not isinstance(payload, dict):
         return problem(
             400,
@@ -142,12 +156,10 @@ def create_referral():
     form, errors = check_referral(payload, key.organisation)
     if not errors:
         data = {k: f.data for k, f in form._fields.items() if k in _REFERRAL_FIELDS}
-        if data["referral_source"] == "self":
-            data.update(referrer_name="", referrer_organisation="", referrer_contact="")
         try:
             resident = service.take_referral(key, data)
         except RuleBroken as err:
-            errors = {err.field or "referral": [err.message]}
+            errors = {api_field(err.field): [err.message]}
     if errors:
         return problem(422, "invalid", "Some fields need attention.", errors=errors)
     location = url_for("residents.detail", reference=resident.reference)

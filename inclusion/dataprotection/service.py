@@ -316,6 +316,9 @@ def erase_resident(resident: Resident, *, by=None, action: str = "resident.erase
     are removed too. The reference is kept; ``anonymised_at`` is stamped. The audit
     event lists field names only. Returns those names.
     """
+    # Lock the row (PostgreSQL) and re-read it: a second erasure racing this one (a
+    # retention run and a coordinator at once) waits, then finds it anonymised.
+    db.session.refresh(resident, with_for_update=True)
     blockers = erasure_blockers(resident)
     if blockers:
         raise RuleBroken(" ".join(blockers))
@@ -376,28 +379,34 @@ def _sweep_mentions(organisation_id: int, needles: list[str]) -> list[str]:
     text (Text columns of its tables) mentions them; returns ``table.column`` names."""
     if not needles:
         return []
+    position = func.instr if _sqlite() else func.strpos
     changed = []
     for table in db.metadata.sorted_tables:
         if table.name in _NOT_SWEPT or "organisation_id" not in table.c:
             continue
-        for column in table.c:
-            if not isinstance(column.type, Text):
+        columns = [c for c in table.c if isinstance(c.type, Text)]
+        if not columns:
+            continue
+        mentions = {c.name: or_(*(position(c, n) > 0 for n in needles)) for c in columns}
+        # One scan per table finds which columns mention the person (almost always
+        # none); only those are updated.
+        found = db.session.execute(
+            select(
+                *(func.max(case((m, 1), else_=0)).label(name) for name, m in mentions.items())
+            ).where(table.c.organisation_id == organisation_id)
+        ).one()
+        for column in columns:
+            if not found._mapping[column.name]:
                 continue
             replaced = column
             for needle in needles:
                 replaced = func.replace(replaced, needle, REMOVED)
-            mentions = (
-                or_(*(func.instr(column, n) > 0 for n in needles))
-                if _sqlite()
-                else or_(*(func.strpos(column, n) > 0 for n in needles))
-            )
-            result = db.session.execute(
+            db.session.execute(
                 update(table)
-                .where(table.c.organisation_id == organisation_id, mentions)
+                .where(table.c.organisation_id == organisation_id, mentions[column.name])
                 .values({column.name: replaced})
             )
-            if result.rowcount:
-                changed.append(f"{table.name}.{column.name}")
+            changed.append(f"{table.name}.{column.name}")
     return changed
 
 
@@ -446,8 +455,8 @@ def due_for_retention(organisation: Organisation, on: date | None = None) -> lis
 def apply_retention(item: RetentionItem) -> bool:
     """Anonymise one due resident with the erasure rules; False when it was skipped
     (something still open, or already anonymised by an earlier or parallel run)."""
-    db.session.refresh(item.resident)
-    if item.resident.anonymised_at is not None or erasure_blockers(item.resident):
+    try:
+        erase_resident(item.resident, by=None, action="resident.erased_by_retention")
+    except RuleBroken:
         return False
-    erase_resident(item.resident, by=None, action="resident.erased_by_retention")
     return True

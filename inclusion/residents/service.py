@@ -14,7 +14,7 @@ from ..clock import now, today
 from ..errors import RuleBroken
 from ..extensions import db
 from ..references import next_reference
-from ..validators import normalise_phone, normalise_postcode, postcode_district
+from ..validators import normalise_phone, normalise_postcode, postcode_district, storable_text
 from ..workflow import transition
 from .models import (
     ACCESS_NEEDS,
@@ -43,6 +43,9 @@ PERSON_FIELDS = (
 def _clean(data: dict) -> dict:
     """Normalise and check what every entry path (form, API, CLI) must agree on."""
     values = {k: v for k, v in data.items() if k in PERSON_FIELDS}
+    for key, value in values.items():
+        if isinstance(value, str) and not storable_text(value):
+            raise RuleBroken("This contains a character we cannot store. Please retype it.", key)
     for key in ("first_name", "last_name"):
         values[key] = (values.get(key) or "").strip()
         if not values[key]:

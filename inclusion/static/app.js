@@ -13,4 +13,16 @@
   // Move keyboard focus to an error summary so screen readers announce it.
   var summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
+  // A table too wide for the screen scrolls inside its .table-wrap: make that box a named,
+  // focusable region so keyboard users can scroll it with the arrow keys too.
+  document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+    if (wrap.scrollWidth <= wrap.clientWidth + 1 || wrap.hasAttribute("tabindex")) return;
+    var caption = wrap.querySelector("caption");
+    var section = wrap.closest("section");
+    var heading = (section && section.querySelector("h2, h3")) || document.querySelector("h1");
+    var name = (caption || heading || {}).textContent || "Table";
+    wrap.tabIndex = 0;
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-label", name.trim() + " (scrolls sideways)");
+  });
 })();
