@@ -126,6 +126,7 @@ def load_demo(progress: bool = False) -> list[User]:
     import devices.demo
 
     from .dataprotection import demo as dataprotection_demo
+    from .reports import demo as reports_demo
 
     orgs = {spec["code"]: _organisation(spec) for spec in ORGANISATIONS}
     users = {email: _user(orgs[code], role, email, name) for code, role, email, name in USERS}
@@ -136,6 +137,7 @@ def load_demo(progress: bool = False) -> list[User]:
         ("devices", lambda: devices.demo.load(ctx)),
         ("buddies", lambda: buddies.demo.load(ctx)),
         ("old closed cases", lambda: dataprotection_demo.load(ctx)),
+        ("report targets", lambda: reports_demo.load(ctx)),
     ]
     if progress:
         with click.progressbar(steps, label="Loading demo data", item_show_func=lambda s: s and s[0]) as bar:

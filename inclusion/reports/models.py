@@ -1,0 +1,105 @@
+"""Yearly targets of an organisation, and the indexes the report queries rely on.
+
+A target is one number for one measure in one financial year (named by the year it
+starts in). Measures are a fixed vocabulary (``TARGET_MEASURES``): each names a figure
+of ``queries.report_figures``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from buddies.practice.models import Checkpoint, PracticeSession
+from devices.loans.models import DataBundle, Loan
+from inclusion.clock import now
+from inclusion.extensions import db
+from inclusion.residents.models import Resident
+from inclusion.tenancy import OrgScoped
+
+# measure key -> (label, where the figure lives in report_figures: section, key)
+TARGET_MEASURES: dict[str, tuple[str, tuple[str, str]]] = {
+    "referrals": ("Referrals", ("referrals", "total")),
+    "devices_lent": ("Devices lent", ("devices", "lent")),
+    "bundles_issued": ("Data bundles issued", ("data", "bundles_issued")),
+    "sessions": ("Practice sessions", ("practice", "sessions")),
+    "residents_gaining_skills": ("Residents gaining skills", ("skills", "residents_moved_up")),
+}
+TARGET_MAX = 10_000_000
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class ReportTarget(OrgScoped, db.Model):
+    """How many of one measure the organisation aims for in one financial year."""
+
+    __tablename__ = "report_target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    measure: Mapped[str] = mapped_column(String(30))
+    value: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now, onupdate=now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    updated_by = relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation_id", "year", "measure", name="uq_report_target_org_year_measure"
+        ),
+        CheckConstraint(f"measure IN ({_in(TARGET_MEASURES)})", name="measure_known"),
+        CheckConstraint(f"value BETWEEN 0 AND {TARGET_MAX}", name="value_range"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
+    )
+
+    @property
+    def label(self) -> str:
+        return TARGET_MEASURES[self.measure][0]
+
+
+# Indexes for the report queries on other packages' tables (declared here, next to the
+# queries that need them, and created by the reports migration). Each leads with the
+# organisation, then the date the report filters on; the checkpoint index also holds
+# the columns the skill-gain window reads, in its order, so no sort is needed.
+REPORT_INDEXES = [
+    Index(
+        "ix_report_resident_referral",
+        Resident.__table__.c.organisation_id,
+        Resident.__table__.c.referral_date,
+    ),
+    Index(
+        "ix_report_session_held",
+        PracticeSession.__table__.c.organisation_id,
+        PracticeSession.__table__.c.held_on,
+        PracticeSession.__table__.c.resident_id,
+        PracticeSession.__table__.c.minutes,
+    ),
+    Index(
+        "ix_report_checkpoint_progress",
+        Checkpoint.__table__.c.organisation_id,
+        Checkpoint.__table__.c.resident_id,
+        Checkpoint.__table__.c.task_id,
+        Checkpoint.__table__.c.recorded_on,
+        Checkpoint.__table__.c.id,
+        Checkpoint.__table__.c.level,
+    ),
+    Index("ix_report_loan_lent", Loan.__table__.c.organisation_id, Loan.__table__.c.lent_at),
+    Index(
+        "ix_report_bundle_issued",
+        DataBundle.__table__.c.organisation_id,
+        DataBundle.__table__.c.issued_at,
+    ),
+]

@@ -1,0 +1,149 @@
+"""The report as a PDF to send to a commissioner (reportlab): key figures, progress
+against targets, each chart drawn with reportlab graphics, and every table."""
+
+from __future__ import annotations
+
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from inclusion.clock import today
+from inclusion.disclosure import SUPPRESSED
+
+from .charts import nice_max
+from .tables import ReportTable, progress_table
+
+BRAND = colors.HexColor("#1d5c4d")
+BAR = colors.HexColor("#0072b2")
+PAGE_WIDTH = A4[0] - 36 * mm
+
+
+def chart_drawing(chart) -> Drawing:
+    """A reportlab drawing of one ``charts.BarChart`` (the same bars as on screen)."""
+    values = [b.value for b in chart.bars]
+    labels = [b.label for b in chart.bars]
+    width = PAGE_WIDTH
+    if chart.orientation == "h":
+        height = 14 * len(values) + 30
+        drawing = Drawing(width, height)
+        bc = HorizontalBarChart()
+        bc.x, bc.y = 150, 18
+        bc.width, bc.height = width - 200, height - 26
+        bc.categoryAxis.labels.fontSize = 8
+        bc.categoryAxis.labels.dx = -4
+        bc.categoryAxis.reverseDirection = True
+    else:
+        height = 170
+        drawing = Drawing(width, height)
+        bc = VerticalBarChart()
+        bc.x, bc.y = 36, 40
+        bc.width, bc.height = width - 50, height - 56
+        bc.categoryAxis.labels.fontSize = 7
+        bc.categoryAxis.labels.angle = 45
+        bc.categoryAxis.labels.boxAnchor = "ne"
+        labels = [" ".join(t for t in (b.tick, b.tick2) if t) for b in chart.bars]
+    bc.data = [values or [0]]
+    bc.categoryAxis.categoryNames = labels or [""]
+    bc.valueAxis.valueMin = 0
+    bc.valueAxis.valueMax = nice_max(max(values, default=0))
+    # Whole-number steps: these are counts of people and things.
+    bc.valueAxis.valueStep = max(1, bc.valueAxis.valueMax // 5)
+    bc.valueAxis.labels.fontSize = 7
+    bc.bars[0].fillColor = BAR
+    bc.bars[0].strokeColor = None
+    bc.barLabelFormat = lambda v: ""
+    bc.barLabels.fontSize = 7
+    drawing.add(bc)
+    drawing.add(String(0, height - 8, chart.title, fontName="Helvetica-Bold", fontSize=9))
+    return drawing
+
+
+def report_pdf(report, organisation) -> bytes:
+    styles = getSampleStyleSheet()
+    body = styles["BodyText"]
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=f"Report {report.period.label}",
+        author=organisation.name,
+        subject="Digital inclusion report",
+    )
+
+    def p(text, style=body):
+        return Paragraph(escape(str(text)), style)
+
+    def table_flowable(table):
+        rows = [table.columns] + [[str(c) for c in row] for row in table.rows]
+        widths = [PAGE_WIDTH * 0.62] + [PAGE_WIDTH * 0.38 / (len(table.columns) - 1)] * (
+            len(table.columns) - 1
+        )
+        flow = Table([[p(c) for c in r] for r in rows], colWidths=widths, repeatRows=1)
+        flow.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        parts = [p(table.title, styles["Heading3"]), flow]
+        if table.note:
+            parts.append(p(table.note, styles["Italic"]))
+        return parts
+
+    figures = report.figures
+    story = [
+        p(organisation.name, styles["Title"]),
+        p(f"Digital inclusion report: {report.period.label}", styles["Heading2"]),
+        p(f"Produced on {today().strftime('%d %B %Y')}."),
+        p(
+            f'For publication: counts from 1 to 4 are shown as "{SUPPRESSED}", and so is any '
+            "figure worked out from so few people."
+            if report.publication
+            else "For internal use: exact figures. Counts below 5 must not be published."
+        ),
+        Spacer(1, 4 * mm),
+    ]
+    key = [
+        ["Referrals", report.table("referrals_by_source").rows[-1][1]],
+        ["Devices lent", report.table("devices").rows[1][1]],
+        ["Data bundles issued", report.table("data_bundles").rows[0][1]],
+        ["Practice sessions", report.table("buddies_and_practice").rows[3][1]],
+        ["Residents who moved up a skill level", report.table("skill_gains").rows[1][1]],
+    ]
+    story += table_flowable(ReportTable("key_figures", "Key figures", ["Measure", "Number"], key))
+    if report.progress:
+        story += table_flowable(progress_table(report.progress, report.year_label))
+    charts = {c.table: c for c in report.charts}
+    for table in report.tables:
+        parts = []
+        chart = charts.get(table.slug)
+        if chart is not None:
+            parts.append(chart_drawing(chart))
+        parts += table_flowable(table)
+        story += [Spacer(1, 3 * mm), KeepTogether(parts)]
+    story += [
+        Spacer(1, 5 * mm),
+        p(
+            f"Period: {figures['period']['start']} to {figures['period']['end']}, both days included. "
+            "Every figure is counted from the organisation's records by the inclusion system."
+        ),
+    ]
+    contact = ", ".join(x for x in (organisation.contact_phone, organisation.contact_email) if x)
+    if contact:
+        story.append(p(f"Questions: {contact}"))
+    doc.build(story)
+    return buffer.getvalue()

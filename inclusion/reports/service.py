@@ -1,0 +1,145 @@
+"""The rules of reports: setting yearly targets (audited, one transaction), and putting
+a report together from the figures for the page and the downloads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from inclusion import audit
+from inclusion.clock import today
+from inclusion.errors import RuleBroken
+from inclusion.extensions import db
+
+from .charts import BarChart
+from .models import TARGET_MAX, TARGET_MEASURES, ReportTarget
+from .periods import Period, financial_year, financial_year_label, financial_year_of
+from .queries import report_figures
+from .tables import (
+    Progress,
+    ReportTable,
+    progress_table,
+    report_charts,
+    report_tables,
+    target_progress,
+)
+
+
+def targets_for(organisation_id: int, year: int) -> dict[str, int]:
+    """measure -> target of one organisation for one financial year."""
+    rows = db.session.execute(
+        select(ReportTarget.measure, ReportTarget.value).where(
+            ReportTarget.organisation_id == organisation_id, ReportTarget.year == year
+        ),
+        execution_options={"all_organisations": True},
+    ).all()
+    return dict(rows)
+
+
+def set_targets(
+    organisation_id: int, year: int, values: dict[str, int | None], *, by
+) -> list[ReportTarget]:
+    """Set the targets of one financial year, all or nothing.
+
+    A measure given a number gets that target; a measure left empty has none (an
+    existing target is removed). Every new, changed or removed target is audited.
+    """
+    if not 2000 <= int(year) <= 2100:
+        raise RuleBroken("Choose a financial year from the list.", field="year")
+    unknown = set(values) - set(TARGET_MEASURES)
+    if unknown:
+        raise RuleBroken(f"Unknown measure: {', '.join(sorted(unknown))}.")
+    for measure, value in values.items():
+        if value is not None and not (isinstance(value, int) and 0 <= value <= TARGET_MAX):
+            raise RuleBroken(f"Enter a number from 0 to {TARGET_MAX:,}.", field=f"target_{measure}")
+    existing = {
+        t.measure: t
+        for t in db.session.scalars(
+            select(ReportTarget).where(
+                ReportTarget.organisation_id == organisation_id, ReportTarget.year == year
+            ),
+            execution_options={"all_organisations": True},
+        )
+    }
+    kept = []
+    for measure, value in values.items():
+        target = existing.get(measure)
+        if value is None:
+            if target is not None:
+                audit.record("report_target.removed", target, changed=["value"], actor=by)
+                db.session.delete(target)
+            continue
+        if target is None:
+            target = ReportTarget(
+                organisation_id=organisation_id,
+                year=year,
+                measure=measure,
+                value=value,
+                updated_by_id=getattr(by, "id", None),
+            )
+            db.session.add(target)
+            audit.record("report_target.set", target, changed=["value"], actor=by)
+        elif target.value != value:
+            target.value = value
+            target.updated_by_id = getattr(by, "id", None)
+            audit.record("report_target.changed", target, changed=["value"], actor=by)
+        kept.append(target)
+    db.session.flush()
+    return kept
+
+
+@dataclass
+class Report:
+    organisation_id: int
+    period: Period
+    publication: bool
+    figures: dict
+    tables: list[ReportTable]
+    charts: list[BarChart]
+    year: int
+    year_label: str
+    progress: list[Progress]
+    year_elapsed: int  # per cent of the financial year gone by (100 for a past year)
+
+    def table(self, slug: str) -> ReportTable:
+        return next(t for t in self.tables if t.slug == slug)
+
+    @property
+    def all_tables(self) -> list[ReportTable]:
+        extra = [progress_table(self.progress, self.year_label)] if self.progress else []
+        return extra + self.tables
+
+
+def build_report(organisation_id: int, period: Period, *, publication: bool = False) -> Report:
+    """The figures of ``period`` as tables and charts, with progress against the targets
+    of the financial year the period ends in (a fixed number of queries)."""
+    figures = report_figures(organisation_id, period.start, period.end)
+    year = financial_year_of(period.end)
+    fy = financial_year(year)
+    targets = targets_for(organisation_id, year)
+    progress = []
+    if targets:
+        same = (period.start, period.end) == (fy.start, fy.end)
+        year_figures = figures if same else report_figures(organisation_id, fy.start, fy.end)
+        progress = target_progress(targets, year_figures, publication)
+    on = today()
+    elapsed = (
+        100
+        if on > fy.end
+        else 0
+        if on < fy.start
+        else round(100 * ((on - fy.start).days + 1) / fy.days)
+    )
+    return Report(
+        organisation_id=organisation_id,
+        period=period,
+        publication=publication,
+        figures=figures,
+        tables=report_tables(figures, publication),
+        charts=report_charts(figures, publication),
+        year=year,
+        year_label=financial_year_label(year),
+        progress=progress,
+        year_elapsed=elapsed,
+    )
