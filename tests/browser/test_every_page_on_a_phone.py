@@ -37,9 +37,17 @@ ROLE_EMAILS = {
 }
 DOWNLOADS = (".pdf", ".csv", ".zip", ".json")
 NOT_PAGES = {"static", "accounts.logout"}
-# Pages the matrix refuses only because its world is thin: the matrix's donor follows no
-# business, the demo donor follows Acme Builders and may open its donations' impact.
-EXTRA_PAGES = {"donor": ["/impact/{donor_donation_ref}"]}
+# Pages beyond the matrix. Staff see record pages in other states, which change the forms
+# shown. The matrix refuses the donor a donation's impact only because its donor follows no
+# business; the demo donor follows Acme Builders and may open its donations' impact.
+STATES = [
+    "/residents/{waiting_ref}",
+    "/residents/{dp_resident_ref}",
+    "/devices/{lend_tag}",
+    "/devices/{loan_tag}",
+    "/donations/{pledged_donation_ref}",
+]
+EXTRA_PAGES = {"donor": ["/impact/{donor_donation_ref}"], "admin": STATES, "coordinator": STATES}
 
 
 def _routes():
@@ -101,6 +109,7 @@ def demo_values(app) -> dict[str, object]:
             user_id=one(select(User.id).where(User.email == ROLE_EMAILS["coordinator"])),
             device_tag=first(Device.asset_tag),
             donation_ref=first(Donation.reference),
+            pledged_donation_ref=first(Donation.reference, Donation.status == "pledged"),
             buddy_profile_id=first(BuddyProfile.id),
             waiting_ref=first(
                 Resident.reference, Resident.status.in_(("referred", "contacted", "assessed"))
