@@ -328,6 +328,11 @@ def send_empty(page) -> list[str]:
     """Press Enter on the focused submit button: the errors must be announced and linked."""
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    return error_state(page)
+
+
+def error_state(page) -> list[str]:
+    """What is wrong with a page showing a refused form, as a phone or screen-reader user meets it."""
     summary = page.locator(".error-summary")
     if not summary.count():
         return ["an empty form was not refused with an error summary"]
@@ -337,6 +342,32 @@ def send_empty(page) -> list[str]:
     if not page.locator("[aria-invalid=true][aria-describedby]").count():
         problems.append("no field is marked invalid and linked to its error")
     return problems
+
+
+# Staff forms that refuse an empty submission (nothing is saved), with their submit button.
+STAFF_FORMS = {
+    "/residents/new": "Save referral",
+    "/devices/new": "Add device",
+    "/bundles/new": "Add to stock",
+    "/bundles/import": "Check and add",
+    "/waiting-list/new": "Add to the list",
+    "/admin/users/invite": "Create account and link",
+    "/admin/api-keys/new": "Create key",
+}
+
+
+def test_staff_forms_sent_empty_show_linked_errors_on_a_phone(page, live_server):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, ROLE_EMAILS["admin"])
+    failures = []
+    for url, button in STAFF_FORMS.items():
+        page.goto(live_server(url))
+        with page.expect_navigation():
+            page.locator("main").get_by_role("button", name=button).click()
+        problems = error_state(page)
+        if problems:
+            failures.append(f"{url}:\n    " + "\n    ".join(problems))
+    assert not failures, "\n".join(failures)
 
 
 @pytest.mark.parametrize("role", ["anon", "coordinator", "buddy"])
