@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -68,17 +67,19 @@ def fresh_database(server_url: str | None) -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
-def generate(database_url: str, scale: float) -> float:
-    """Run ``flask inclusion bench-data`` (its progress bar shows); the seconds it took."""
-    env = {**os.environ, "INCLUSION_DATABASE_URL": database_url, "FLASK_APP": "inclusion"}
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "flask", "inclusion", "bench-data", "--scale", str(scale)],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    return time.perf_counter() - started
+def generate(app, scale: float) -> float:
+    """Run ``flask inclusion bench-data --scale N`` in this process (its progress bar shows);
+    the seconds it took."""
+    from inclusion.cli import cli
+
+    with app.app_context():
+        started = time.perf_counter()
+        cli.main(
+            ["bench-data", "--scale", str(scale)],
+            prog_name="flask inclusion",
+            standalone_mode=False,
+        )
+        return time.perf_counter() - started
 
 
 def main(argv=None) -> int:
@@ -119,7 +120,7 @@ def main(argv=None) -> int:
             flask_migrate.upgrade(revision="heads")
             migrate_seconds = time.perf_counter() - started
             db.engine.dispose()
-        generate_seconds = generate(database_url, args.scale)
+        generate_seconds = generate(app, args.scale)
         with app.app_context():
             org_id = db.session.scalar(
                 select(Organisation.id).where(Organisation.code == BENCH_CODE)

@@ -97,6 +97,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a table ("move and copy"), and SQLite refuses to drop
+            # a table that other rows point at while foreign keys are enforced. Keys are off
+            # for the migration (a pragma that only works outside a transaction, so on the
+            # raw connection before SQLAlchemy begins one) and checked once it has committed.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -105,6 +112,16 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+
+        if sqlite:
+            connection.commit()  # end any transaction begun after the migrations' own
+            raw = connection.connection.driver_connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
+            if raw.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
+                raise RuntimeError("could not switch SQLite foreign keys back on")
+            if broken:
+                raise RuntimeError(f"the migration left rows with broken foreign keys: {broken[:5]}")
 
 
 if context.is_offline_mode():
