@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusion.clock import now
 from inclusion.extensions import db
+from inclusion.schema import sql_list
 from inclusion.tenancy import OrgScoped
 
 # ---- vocabularies (key -> label) ---------------------------------------------------
@@ -119,10 +120,6 @@ END_REASONS = {
 }
 
 
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
 class BuddyProfile(OrgScoped, db.Model):
     """A volunteer IT buddy, from application to leaving."""
 
@@ -164,10 +161,10 @@ class BuddyProfile(OrgScoped, db.Model):
     )
 
     __table_args__ = (
-        CheckConstraint(f"status IN ({_in(BUDDY_STATUSES)})", name="status_known"),
+        CheckConstraint(f"status IN ({sql_list(BUDDY_STATUSES)})", name="status_known"),
         CheckConstraint("caseload_limit BETWEEN 1 AND 20", name="caseload_range"),
         CheckConstraint(
-            f"dbs_level IS NULL OR dbs_level IN ({_in(DBS_LEVELS)})", name="dbs_level_known"
+            f"dbs_level IS NULL OR dbs_level IN ({sql_list(DBS_LEVELS)})", name="dbs_level_known"
         ),
         CheckConstraint(
             "dbs_level IS NULL OR (dbs_certificate IS NOT NULL AND dbs_issued_on IS NOT NULL"
@@ -208,7 +205,7 @@ class BuddyTraining(OrgScoped, db.Model):
 
     buddy: Mapped[BuddyProfile] = relationship(back_populates="trainings")
 
-    __table_args__ = (CheckConstraint(f"kind IN ({_in(TRAINING_KINDS)})", name="kind_known"),)
+    __table_args__ = (CheckConstraint(f"kind IN ({sql_list(TRAINING_KINDS)})", name="kind_known"),)
 
 
 class Match(OrgScoped, db.Model):
@@ -246,9 +243,9 @@ class Match(OrgScoped, db.Model):
     ended_by = relationship("User", foreign_keys=[ended_by_id])
 
     __table_args__ = (
-        CheckConstraint(f"status IN ({_in(MATCH_STATUSES)})", name="status_known"),
+        CheckConstraint(f"status IN ({sql_list(MATCH_STATUSES)})", name="status_known"),
         CheckConstraint(
-            f"end_reason IS NULL OR end_reason IN ({_in(END_REASONS)})", name="end_reason_known"
+            f"end_reason IS NULL OR end_reason IN ({sql_list(END_REASONS)})", name="end_reason_known"
         ),
         CheckConstraint("status <> 'active' OR started_at IS NOT NULL", name="active_started"),
         CheckConstraint(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusion.clock import now
 from inclusion.extensions import db
+from inclusion.schema import sql_list
 from inclusion.tenancy import OrgScoped
 
 DEVICE_KINDS = {
@@ -98,10 +99,6 @@ ITEM_CONDITIONS = {
 }
 
 
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
 class Donor(OrgScoped, db.Model):
     """A business that pledges devices; optionally followed by donor-role user accounts."""
 
@@ -165,8 +162,8 @@ class Donation(OrgScoped, db.Model):
 
     __table_args__ = (
         UniqueConstraint("organisation_id", "reference", name="uq_donation_org_reference"),
-        CheckConstraint(f"status IN ({_in(DONATION_STATUSES)})", name="status_known"),
-        CheckConstraint(f"handover IN ({_in(HANDOVER)})", name="handover_known"),
+        CheckConstraint(f"status IN ({sql_list(DONATION_STATUSES)})", name="status_known"),
+        CheckConstraint(f"handover IN ({sql_list(HANDOVER)})", name="handover_known"),
         CheckConstraint("status <> 'declined' OR decline_reason <> ''", name="declined_has_reason"),
         CheckConstraint(
             "status <> 'scheduled' OR scheduled_for IS NOT NULL", name="scheduled_has_date"
@@ -210,14 +207,14 @@ class DonationItem(OrgScoped, db.Model):
     donation: Mapped[Donation] = relationship(back_populates="items")
 
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_in(DEVICE_KINDS)})", name="kind_known"),
+        CheckConstraint(f"kind IN ({sql_list(DEVICE_KINDS)})", name="kind_known"),
         CheckConstraint("quantity BETWEEN 1 AND 500", name="quantity_range"),
         CheckConstraint(
             "quantity_received IS NULL OR quantity_received BETWEEN 0 AND 500",
             name="received_range",
         ),
-        CheckConstraint(f"approx_age IN ({_in(ITEM_AGES)})", name="age_known"),
-        CheckConstraint(f"condition IN ({_in(ITEM_CONDITIONS)})", name="condition_known"),
+        CheckConstraint(f"approx_age IN ({sql_list(ITEM_AGES)})", name="age_known"),
+        CheckConstraint(f"condition IN ({sql_list(ITEM_CONDITIONS)})", name="condition_known"),
     )
 
     @property
@@ -257,9 +254,9 @@ class Device(OrgScoped, db.Model):
     )
 
     __table_args__ = (
-        CheckConstraint(f"status IN ({_in(DEVICE_STATUSES)})", name="status_known"),
-        CheckConstraint(f"kind IN ({_in(DEVICE_KINDS)})", name="kind_known"),
-        CheckConstraint(f"condition_grade IN ({_in(CONDITION_GRADES)})", name="grade_known"),
+        CheckConstraint(f"status IN ({sql_list(DEVICE_STATUSES)})", name="status_known"),
+        CheckConstraint(f"kind IN ({sql_list(DEVICE_KINDS)})", name="kind_known"),
+        CheckConstraint(f"condition_grade IN ({sql_list(CONDITION_GRADES)})", name="grade_known"),
         CheckConstraint("status <> 'ready' OR wiped", name="ready_needs_wipe"),
         # Serial/IMEI unique within an organisation when given.
         Index(
@@ -327,7 +324,7 @@ class Wipe(OrgScoped, db.Model):
     device: Mapped[Device] = relationship(back_populates="wipes")
     recorded_by = relationship("User")
 
-    __table_args__ = (CheckConstraint(f"method IN ({_in(WIPE_METHODS)})", name="method_known"),)
+    __table_args__ = (CheckConstraint(f"method IN ({sql_list(WIPE_METHODS)})", name="method_known"),)
 
     @property
     def method_label(self) -> str:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusion.clock import now
 from inclusion.extensions import db
+from inclusion.schema import sql_list
 from inclusion.tenancy import OrgScoped
 
 # The Essential Digital Skills framework's areas, in the framework's order.
@@ -89,10 +90,6 @@ SESSION_MODES = {
 }
 
 
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
 class SkillTask(OrgScoped, db.Model):
     """One everyday task under an area; retired tasks stay for their history."""
 
@@ -110,7 +107,7 @@ class SkillTask(OrgScoped, db.Model):
     retired_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     __table_args__ = (
-        CheckConstraint(f"area IN ({_in(AREAS)})", name="area_known"),
+        CheckConstraint(f"area IN ({sql_list(AREAS)})", name="area_known"),
         UniqueConstraint("organisation_id", "key", name="uq_skill_task_org_key"),
         UniqueConstraint("organisation_id", "name", name="uq_skill_task_org_name"),
     )
@@ -172,7 +169,7 @@ class PracticeSession(OrgScoped, db.Model):
     )
 
     __table_args__ = (
-        CheckConstraint(f"mode IN ({_in(SESSION_MODES)})", name="mode_known"),
+        CheckConstraint(f"mode IN ({sql_list(SESSION_MODES)})", name="mode_known"),
         CheckConstraint("minutes BETWEEN 5 AND 480", name="minutes_range"),
         CheckConstraint(
             "safeguarding_concern = false OR safeguarding_description <> ''",

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusion.clock import now, today
 from inclusion.extensions import db
+from inclusion.schema import sql_list
 from inclusion.tenancy import OrgScoped
 
 BUNDLE_KINDS = {
@@ -98,10 +99,6 @@ WAITING_TRANSITIONS: dict[str, frozenset[str]] = {
 LARGE_SCREEN_KINDS = frozenset({"tablet", "laptop", "chromebook"})
 
 
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
-
-
 class DataBundle(OrgScoped, db.Model):
     """Mobile data: a SIM, eSIM, voucher code or hotspot top-up, in stock or issued to a resident."""
 
@@ -133,9 +130,9 @@ class DataBundle(OrgScoped, db.Model):
 
     __table_args__ = (
         UniqueConstraint("organisation_id", "reference", name="uq_data_bundle_org_reference"),
-        CheckConstraint(f"status IN ({_in(BUNDLE_STATUSES)})", name="status_known"),
-        CheckConstraint(f"kind IN ({_in(BUNDLE_KINDS)})", name="kind_known"),
-        CheckConstraint(f"source IN ({_in(BUNDLE_SOURCES)})", name="source_known"),
+        CheckConstraint(f"status IN ({sql_list(BUNDLE_STATUSES)})", name="status_known"),
+        CheckConstraint(f"kind IN ({sql_list(BUNDLE_KINDS)})", name="kind_known"),
+        CheckConstraint(f"source IN ({sql_list(BUNDLE_SOURCES)})", name="source_known"),
         CheckConstraint("allowance_gb > 0 AND allowance_gb <= 10000", name="allowance_range"),
         CheckConstraint("validity_days BETWEEN 1 AND 3660", name="validity_range"),
         CheckConstraint(
@@ -216,8 +213,8 @@ class Loan(OrgScoped, db.Model):
             sqlite_where=text("ended_at IS NULL"),
             postgresql_where=text("ended_at IS NULL"),
         ),
-        CheckConstraint(f"agreement_method IN ({_in(AGREEMENT_METHODS)})", name="agreement_known"),
-        CheckConstraint(f"end_kind IS NULL OR end_kind IN ({_in(END_KINDS)})", name="end_known"),
+        CheckConstraint(f"agreement_method IN ({sql_list(AGREEMENT_METHODS)})", name="agreement_known"),
+        CheckConstraint(f"end_kind IS NULL OR end_kind IN ({sql_list(END_KINDS)})", name="end_known"),
         CheckConstraint(
             "(ended_at IS NULL AND end_kind IS NULL) OR (ended_at IS NOT NULL AND end_kind IS NOT NULL)",
             name="ended_has_kind",
@@ -280,7 +277,7 @@ class ReminderCall(OrgScoped, db.Model):
     resident = relationship("Resident")
     called_by = relationship("User")
 
-    __table_args__ = (CheckConstraint(f"outcome IN ({_in(CALL_OUTCOMES)})", name="outcome_known"),)
+    __table_args__ = (CheckConstraint(f"outcome IN ({sql_list(CALL_OUTCOMES)})", name="outcome_known"),)
 
     @property
     def outcome_label(self) -> str:
@@ -317,8 +314,8 @@ class WaitingListEntry(OrgScoped, db.Model):
             sqlite_where=text("status = 'waiting'"),
             postgresql_where=text("status = 'waiting'"),
         ),
-        CheckConstraint(f"status IN ({_in(WAITING_STATUSES)})", name="status_known"),
-        CheckConstraint(f"reason IN ({_in(WAITING_REASONS)})", name="reason_known"),
+        CheckConstraint(f"status IN ({sql_list(WAITING_STATUSES)})", name="status_known"),
+        CheckConstraint(f"reason IN ({sql_list(WAITING_REASONS)})", name="reason_known"),
         CheckConstraint("priority BETWEEN 1 AND 3", name="priority_range"),
     )
 

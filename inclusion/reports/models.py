@@ -27,6 +27,8 @@ from inclusion.extensions import db
 from inclusion.residents.models import Resident
 from inclusion.tenancy import OrgScoped
 
+from ..schema import sql_list
+
 # measure key -> (label, where the figure lives in report_figures: section, key)
 TARGET_MEASURES: dict[str, tuple[str, tuple[str, str]]] = {
     "referrals": ("Referrals", ("referrals", "total")),
@@ -36,10 +38,6 @@ TARGET_MEASURES: dict[str, tuple[str, tuple[str, str]]] = {
     "residents_gaining_skills": ("Residents gaining skills", ("skills", "residents_moved_up")),
 }
 TARGET_MAX = 10_000_000
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 class ReportTarget(OrgScoped, db.Model):
@@ -60,7 +58,7 @@ class ReportTarget(OrgScoped, db.Model):
         UniqueConstraint(
             "organisation_id", "year", "measure", name="uq_report_target_org_year_measure"
         ),
-        CheckConstraint(f"measure IN ({_in(TARGET_MEASURES)})", name="measure_known"),
+        CheckConstraint(f"measure IN ({sql_list(TARGET_MEASURES)})", name="measure_known"),
         CheckConstraint(f"value BETWEEN 0 AND {TARGET_MAX}", name="value_range"),
         CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
     )

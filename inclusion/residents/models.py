@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..extensions import db
+from ..schema import sql_list
 from ..tenancy import OrgScoped
 
 # The referral workflow as data. Closing needs an outcome; a closed case can be
@@ -66,10 +67,6 @@ DIGITAL_NEEDS = {
     "needs_data": "Data or internet access",
     "needs_skills": "Skills and confidence",
 }
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 class Resident(OrgScoped, db.Model):
@@ -128,10 +125,10 @@ class Resident(OrgScoped, db.Model):
 
     __table_args__ = (
         UniqueConstraint("organisation_id", "reference", name="uq_resident_org_reference"),
-        CheckConstraint(f"status IN ({_in(STATUSES)})", name="status_known"),
-        CheckConstraint(f"referral_source IN ({_in(SOURCES)})", name="source_known"),
+        CheckConstraint(f"status IN ({sql_list(STATUSES)})", name="status_known"),
+        CheckConstraint(f"referral_source IN ({sql_list(SOURCES)})", name="source_known"),
         CheckConstraint(
-            f"outcome IS NULL OR outcome IN ({_in(OUTCOMES)})", name="outcome_known"
+            f"outcome IS NULL OR outcome IN ({sql_list(OUTCOMES)})", name="outcome_known"
         ),
         CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
         CheckConstraint(
