@@ -44,8 +44,10 @@ def main() -> int:
             seconds = min(seconds, time.perf_counter() - started)
         ok = seconds < TARGET_SECONDS
         missed |= not ok
-        print(f"{COUNT} labels, {name:16} {seconds:6.2f} s  {len(pdf) / 1024:7.0f} KiB  "
-              f"{'ok' if ok else 'MISSED'} (target < {TARGET_SECONDS:.0f} s)")
+        print(
+            f"{COUNT} labels, {name:16} {seconds:6.2f} s  {len(pdf) / 1024:7.0f} KiB  "
+            f"{'ok' if ok else 'MISSED'} (target < {TARGET_SECONDS:.0f} s)"
+        )
     return 1 if missed else 0
 
 

@@ -245,7 +245,8 @@ class Match(OrgScoped, db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN ({sql_list(MATCH_STATUSES)})", name="status_known"),
         CheckConstraint(
-            f"end_reason IS NULL OR end_reason IN ({sql_list(END_REASONS)})", name="end_reason_known"
+            f"end_reason IS NULL OR end_reason IN ({sql_list(END_REASONS)})",
+            name="end_reason_known",
         ),
         CheckConstraint("status <> 'active' OR started_at IS NOT NULL", name="active_started"),
         CheckConstraint(

@@ -355,7 +355,9 @@ def end_matches_of_closed_resident(resident: Resident, by=None) -> None:
     """A closed case ends the resident's proposed and active matches, so their
     buddy no longer sees them (receiver of ``resident_closed``)."""
     open_matches = db.session.scalars(
-        select(Match).where(Match.resident_id == resident.id, Match.status.in_(("proposed", "active")))
+        select(Match).where(
+            Match.resident_id == resident.id, Match.status.in_(("proposed", "active"))
+        )
     ).all()
     for match in open_matches:
         end_match(match, reason="resident_closed", by=by)

@@ -21,23 +21,49 @@ ACME = "Acme Builders Ltd"
 
 # business, contact, email, the items, and how far along the donation is
 DONATIONS = [
-    (ACME, "Dana Donor", "donor@acme.example.com",
-     [("tablet", 10, "Samsung Galaxy Tab A7", True), ("laptop", 4, "Dell Latitude 5490", True),
-      ("smartphone", 2, "Motorola G8", False)], "processed"),
-    ("Brightside Accountancy", "Ravi Patel", "office@brightside.example.co.uk",
-     [("laptop", 3, "Lenovo ThinkPad T470", True)], "received"),
-    ("Canal Street Cafe", "Jo Evans", "jo@canalcafe.example.com",
-     [("smartphone", 2, "Apple iPhone 8", False), ("tablet", 1, "Amazon Fire HD 8", True)], "scheduled"),
-    ("Wolverhampton Print Works", "Sam Okafor", "sam@printworks.example.com",
-     [("chromebook", 5, "Acer Chromebook 314", True)], "pledged"),
-    ("Old Town Dental", "Mina Kaur", "mina@oldtowndental.example.com",
-     [("laptop", 6, "Toshiba Satellite (2011)", False)], "declined"),
+    (
+        ACME,
+        "Dana Donor",
+        "donor@acme.example.com",
+        [
+            ("tablet", 10, "Samsung Galaxy Tab A7", True),
+            ("laptop", 4, "Dell Latitude 5490", True),
+            ("smartphone", 2, "Motorola G8", False),
+        ],
+        "processed",
+    ),
+    (
+        "Brightside Accountancy",
+        "Ravi Patel",
+        "office@brightside.example.co.uk",
+        [("laptop", 3, "Lenovo ThinkPad T470", True)],
+        "received",
+    ),
+    (
+        "Canal Street Cafe",
+        "Jo Evans",
+        "jo@canalcafe.example.com",
+        [("smartphone", 2, "Apple iPhone 8", False), ("tablet", 1, "Amazon Fire HD 8", True)],
+        "scheduled",
+    ),
+    (
+        "Wolverhampton Print Works",
+        "Sam Okafor",
+        "sam@printworks.example.com",
+        [("chromebook", 5, "Acer Chromebook 314", True)],
+        "pledged",
+    ),
+    (
+        "Old Town Dental",
+        "Mina Kaur",
+        "mina@oldtowndental.example.com",
+        [("laptop", 6, "Toshiba Satellite (2011)", False)],
+        "declined",
+    ),
 ]
 
 # Where the processed devices end up (counted in order over Acme's 16 devices).
-PROCESSED_FATES = (
-    ["ready"] * 9 + ["awaiting_wipe"] * 3 + ["in_repair", "gifted", "lost", "retired"]
-)
+PROCESSED_FATES = ["ready"] * 9 + ["awaiting_wipe"] * 3 + ["in_repair", "gifted", "lost", "retired"]
 
 # Devices that came another way (a purchase, a national scheme): kind, make, model, serial, status
 OTHER_DEVICES = [
@@ -54,8 +80,13 @@ def _move(device, status, coordinator) -> None:
     if status == "received":
         return
     if status in ("ready", "gifted", "lost"):
-        service.record_wipe(device, method="nist_clear", wiped_by=coordinator.name,
-                            certificate_reference=f"WIPE-{device.id:05d}", by=coordinator)
+        service.record_wipe(
+            device,
+            method="nist_clear",
+            wiped_by=coordinator.name,
+            certificate_reference=f"WIPE-{device.id:05d}",
+            by=coordinator,
+        )
         if status != "ready":
             service.change_device_status(device, status, by=coordinator)
     elif status == "awaiting_wipe":
@@ -75,26 +106,49 @@ def _donations(org, coordinator, rng) -> None:
             continue
         donation = service.pledge_donation(
             org.id,
-            {"business_name": business, "contact_name": contact, "email": email,
-             "phone": "01902 555" + str(100 + days_ago)},
-            [{"kind": k, "quantity": q, "make_model": mm, "approx_age": "3_4", "condition": "good",
-              "chargers_included": ch} for k, q, mm, ch in items],
-            donor_wiped=business == ACME, wipe_certificate="Blancco report 2026-0917" if business == ACME else "",
+            {
+                "business_name": business,
+                "contact_name": contact,
+                "email": email,
+                "phone": "01902 555" + str(100 + days_ago),
+            },
+            [
+                {
+                    "kind": k,
+                    "quantity": q,
+                    "make_model": mm,
+                    "approx_age": "3_4",
+                    "condition": "good",
+                    "chargers_included": ch,
+                }
+                for k, q, mm, ch in items
+            ],
+            donor_wiped=business == ACME,
+            wipe_certificate="Blancco report 2026-0917" if business == ACME else "",
             handover="collection" if state == "scheduled" else "drop_off",
-            collection_address="12 Canal Street, Wolverhampton WV1 1AA" if state == "scheduled" else "",
+            collection_address="12 Canal Street, Wolverhampton WV1 1AA"
+            if state == "scheduled"
+            else "",
             wants_account=business == ACME,
         )
         donation.pledged_at = now() - timedelta(days=days_ago)
         if state == "declined":
-            service.decline_donation(donation, "We cannot lend laptops this old: they cannot run "
-                                     "a supported operating system.", by=coordinator)
+            service.decline_donation(
+                donation,
+                "We cannot lend laptops this old: they cannot run a supported operating system.",
+                by=coordinator,
+            )
         if state == "scheduled":
             service.schedule_donation(donation, today() + timedelta(days=4), by=coordinator)
         if state in ("received", "processed"):
-            service.receive_donation(donation, {i.id: i.quantity for i in donation.items}, by=coordinator)
+            service.receive_donation(
+                donation, {i.id: i.quantity for i in donation.items}, by=coordinator
+            )
         if state == "processed":
-            grades = {i.id: {"condition_grade": rng.choice("AABBC"), "storage_location": "Cupboard A"}
-                      for i in donation.items}
+            grades = {
+                i.id: {"condition_grade": rng.choice("AABBC"), "storage_location": "Cupboard A"}
+                for i in donation.items
+            }
             devices = service.process_donation(donation, grades, by=coordinator)
             for device, fate in zip(devices, PROCESSED_FATES, strict=False):
                 _move(device, fate, coordinator)
@@ -108,9 +162,17 @@ def _other_devices(org, coordinator, specs) -> None:
         if exists:
             continue
         device = service.create_device(
-            org.id, {"kind": kind, "make": make, "model": model, "serial": serial,
-                     "condition_grade": "A", "storage_location": "Desk drawer"},
-            by=coordinator, note="Bought with a grant",
+            org.id,
+            {
+                "kind": kind,
+                "make": make,
+                "model": model,
+                "serial": serial,
+                "condition_grade": "A",
+                "storage_location": "Desk drawer",
+            },
+            by=coordinator,
+            note="Bought with a grant",
         )
         _move(device, status, coordinator)
 
@@ -131,11 +193,15 @@ def load(context) -> None:
     _donations(wdi, context.users["coordinator@wdi.example.org"], context.rng)
     _other_devices(wdi, context.users["coordinator@wdi.example.org"], OTHER_DEVICES)
     _link_donor(wdi, context.users)
-    _other_devices(dlw, context.users["coordinator@dlw.example.org"], [
-        ("tablet", "Samsung", "Galaxy Tab A8", "DEMO-DLW-0001", "ready"),
-        ("tablet", "Samsung", "Galaxy Tab A8", "DEMO-DLW-0002", "ready"),
-        ("smartphone", "Google", "Pixel 4a", "DEMO-DLW-0003", "awaiting_wipe"),
-    ])
+    _other_devices(
+        dlw,
+        context.users["coordinator@dlw.example.org"],
+        [
+            ("tablet", "Samsung", "Galaxy Tab A8", "DEMO-DLW-0001", "ready"),
+            ("tablet", "Samsung", "Galaxy Tab A8", "DEMO-DLW-0002", "ready"),
+            ("smartphone", "Google", "Pixel 4a", "DEMO-DLW-0003", "awaiting_wipe"),
+        ],
+    )
     db.session.flush()
 
     from .loans import demo as loans_demo

@@ -80,8 +80,12 @@ class ItemForm(Form):
     chargers_included = BooleanField("Chargers included")
 
     def is_empty(self) -> bool:
-        return not (self.kind.data or self.quantity.raw_data and self.quantity.raw_data[0]
-                    or (self.make_model.data or "").strip())
+        return not (
+            self.kind.data
+            or self.quantity.raw_data
+            and self.quantity.raw_data[0]
+            or (self.make_model.data or "").strip()
+        )
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -106,8 +110,11 @@ class PledgeForm(FlaskForm):
     )
     email = EmailField(
         "Email address",
-        validators=[DataRequired("Enter an email address."),
-                    Email("Enter an email address like name@example.com."), Length(max=254)],
+        validators=[
+            DataRequired("Enter an email address."),
+            Email("Enter an email address like name@example.com."),
+            Length(max=254),
+        ],
     )
     phone = StringField("Phone number (optional)", validators=[Optional(), PhoneNumber()])
     items = FieldList(FormField(ItemForm), min_entries=MAX_ITEMS, max_entries=MAX_ITEMS)
@@ -118,13 +125,16 @@ class PledgeForm(FlaskForm):
         validators=[Length(max=200)],
     )
     handover = RadioField(
-        "Drop-off or collection", choices=list(HANDOVER.items()), default="drop_off",
+        "Drop-off or collection",
+        choices=list(HANDOVER.items()),
+        default="drop_off",
         validators=[InputRequired("Choose drop-off or collection.")],
     )
     preferred_from = DateField("Earliest date that suits you", validators=[Optional()])
     preferred_to = DateField("Latest date that suits you", validators=[Optional()])
     collection_address = TextAreaField(
-        "Address to collect from", validators=[Length(max=500)],
+        "Address to collect from",
+        validators=[Length(max=500)],
         description="Only needed for a collection.",
     )
     notes = TextAreaField("Anything else we should know", validators=[Length(max=2000)])
@@ -136,7 +146,10 @@ class PledgeForm(FlaskForm):
     def validate_items(self, field):
         if all(entry.form.is_empty() for entry in field.entries):
             first = field.entries[0].form.kind
-            first.errors = [*first.errors, "Add at least one line: the kind of device and how many."]
+            first.errors = [
+                *first.errors,
+                "Add at least one line: the kind of device and how many.",
+            ]
             raise ValidationError("Add at least one line: the kind of device and how many.")
 
     def validate_wipe_certificate(self, field):
@@ -156,10 +169,7 @@ class PledgeForm(FlaskForm):
             raise ValidationError("The latest date must be on or after the earliest.")
 
     def item_dicts(self) -> list[dict]:
-        return [
-            {k: f.data for k, f in entry.form._fields.items()}
-            for entry in self.items.entries
-        ]
+        return [{k: f.data for k, f in entry.form._fields.items()} for entry in self.items.entries]
 
 
 # ---- coordinators: donations ---------------------------------------------------------
@@ -192,8 +202,10 @@ def receive_form(donation, formdata):
             IntegerField(
                 f"Line {item.position}: {item.kind_label} {item.make_model} (pledged {item.quantity})",
                 default=item.quantity,
-                validators=[InputRequired("Enter how many arrived (0 if none)."),
-                            NumberRange(0, 500, "Enter a number from 0 to 500.")],
+                validators=[
+                    InputRequired("Enter how many arrived (0 if none)."),
+                    NumberRange(0, 500, "Enter a number from 0 to 500."),
+                ],
             ),
         )
     return ReceiveForm(formdata=formdata)
@@ -208,11 +220,21 @@ def process_form(donation, formdata):
     for item in donation.items:
         if not item.quantity_received:
             continue
-        label = f"Line {item.position}: {item.quantity_received} × {item.kind_label} {item.make_model}"
-        setattr(ProcessForm, f"grade_{item.id}", SelectField(
-            f"{label}: condition grade", choices=list(CONDITION_GRADES.items()), default="B"))
-        setattr(ProcessForm, f"location_{item.id}", StringField(
-            f"{label}: where they are kept", validators=[Length(max=100)]))
+        label = (
+            f"Line {item.position}: {item.quantity_received} × {item.kind_label} {item.make_model}"
+        )
+        setattr(
+            ProcessForm,
+            f"grade_{item.id}",
+            SelectField(
+                f"{label}: condition grade", choices=list(CONDITION_GRADES.items()), default="B"
+            ),
+        )
+        setattr(
+            ProcessForm,
+            f"location_{item.id}",
+            StringField(f"{label}: where they are kept", validators=[Length(max=100)]),
+        )
     return ProcessForm(formdata=formdata)
 
 
@@ -220,16 +242,24 @@ def process_form(donation, formdata):
 
 
 class DeviceForm(FlaskForm):
-    kind = SelectField("Kind", choices=[("", "Choose…"), *DEVICE_KINDS.items()],
-                       validators=[DataRequired("Choose what kind of device it is.")])
+    kind = SelectField(
+        "Kind",
+        choices=[("", "Choose…"), *DEVICE_KINDS.items()],
+        validators=[DataRequired("Choose what kind of device it is.")],
+    )
     make = StringField("Make", validators=[Length(max=100)])
     model = StringField("Model", validators=[Length(max=100)])
-    serial = StringField("Serial number or IMEI", description="Optional; unique when given.",
-                         validators=[Length(max=64)])
-    condition_grade = SelectField("Condition grade", choices=list(CONDITION_GRADES.items()),
-                                  default="B")
-    accessories = StringField("Accessories", validators=[Length(max=500)],
-                              description="e.g. charger, case, stylus")
+    serial = StringField(
+        "Serial number or IMEI",
+        description="Optional; unique when given.",
+        validators=[Length(max=64)],
+    )
+    condition_grade = SelectField(
+        "Condition grade", choices=list(CONDITION_GRADES.items()), default="B"
+    )
+    accessories = StringField(
+        "Accessories", validators=[Length(max=500)], description="e.g. charger, case, stylus"
+    )
     storage_location = StringField("Where it is kept", validators=[Length(max=100)])
     notes = TextAreaField("Notes", validators=[Length(max=2000)])
 
@@ -243,15 +273,25 @@ class DeviceStatusForm(FlaskForm):
 
 
 class WipeForm(FlaskForm):
-    method = SelectField("Method", choices=[("", "Choose…"), *WIPE_METHODS.items()],
-                         validators=[DataRequired("Choose how the device was wiped.")])
-    wiped_by = StringField("Wiped by", validators=[DataRequired("Say who wiped the device."),
-                                                   Length(max=200)])
-    wiped_at = DateTimeLocalField("When", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-                                  validators=[Optional()],
-                                  description="Leave empty for now.")
-    certificate_reference = StringField("Certificate reference", validators=[Length(max=100)],
-                                        description="From the erasure software, if any.")
+    method = SelectField(
+        "Method",
+        choices=[("", "Choose…"), *WIPE_METHODS.items()],
+        validators=[DataRequired("Choose how the device was wiped.")],
+    )
+    wiped_by = StringField(
+        "Wiped by", validators=[DataRequired("Say who wiped the device."), Length(max=200)]
+    )
+    wiped_at = DateTimeLocalField(
+        "When",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[Optional()],
+        description="Leave empty for now.",
+    )
+    certificate_reference = StringField(
+        "Certificate reference",
+        validators=[Length(max=100)],
+        description="From the erasure software, if any.",
+    )
     notes = StringField("Notes", validators=[Length(max=500)])
     mark_ready = BooleanField("Mark the device ready to lend", default=True)
 
@@ -262,11 +302,13 @@ class LabelForm(FlaskForm):
 
     layout = RadioField(
         "Label layout",
-        choices=[(k, v.label) for k, v in LAYOUTS.items()] + [("single", "Single labels, 62 × 29 mm (label printer)")],
+        choices=[(k, v.label) for k, v in LAYOUTS.items()]
+        + [("single", "Single labels, 62 × 29 mm (label printer)")],
         default="3x7",
     )
     start = IntegerField(
-        "Start at position", default=1,
+        "Start at position",
+        default=1,
         description="On a part-used sheet, the first free label, counting across from the top left.",
         validators=[Optional(), NumberRange(1, 65, "Enter a position from 1 to 65.")],
     )

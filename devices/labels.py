@@ -39,10 +39,30 @@ class Layout:
 
 
 LAYOUTS = {
-    "3x7": Layout("3x7", "A4, 3 × 7 = 21 labels of 63.5 × 38.1 mm (e.g. L7160)",
-                  3, 7, 63.5 * mm, 38.1 * mm, 7.2 * mm, 15.15 * mm, 2.5 * mm, 0),
-    "5x13": Layout("5x13", "A4, 5 × 13 = 65 labels of 38.1 × 21.2 mm (e.g. L7651)",
-                   5, 13, 38.1 * mm, 21.2 * mm, 4.75 * mm, 10.7 * mm, 2.5 * mm, 0),
+    "3x7": Layout(
+        "3x7",
+        "A4, 3 × 7 = 21 labels of 63.5 × 38.1 mm (e.g. L7160)",
+        3,
+        7,
+        63.5 * mm,
+        38.1 * mm,
+        7.2 * mm,
+        15.15 * mm,
+        2.5 * mm,
+        0,
+    ),
+    "5x13": Layout(
+        "5x13",
+        "A4, 5 × 13 = 65 labels of 38.1 × 21.2 mm (e.g. L7651)",
+        5,
+        13,
+        38.1 * mm,
+        21.2 * mm,
+        4.75 * mm,
+        10.7 * mm,
+        2.5 * mm,
+        0,
+    ),
 }
 SINGLE_SIZE = (62 * mm, 29 * mm)
 QR_MASK = 2
@@ -115,7 +135,9 @@ def _draw_label(canvas: Canvas, label: Label, x: float, y: float, w: float, h: f
     canvas.drawString(text_x, y + h * 0.48 - org_size - 2, org)
 
 
-def sheet_pdf(labels: list[Label], layout: str = "3x7", start: int = 1, title: str = "Labels") -> bytes:
+def sheet_pdf(
+    labels: list[Label], layout: str = "3x7", start: int = 1, title: str = "Labels"
+) -> bytes:
     """A4 sheets of labels; ``start`` (1-based) skips used positions on the first sheet."""
     spec = LAYOUTS[layout]
     if not 1 <= start <= spec.per_sheet:

@@ -121,9 +121,7 @@ class DonorAccount(OrgScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     donor_id: Mapped[int] = mapped_column(ForeignKey("donor.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
 
     donor: Mapped[Donor] = relationship()
     user = relationship("User")
@@ -291,9 +289,7 @@ class DeviceStatusChange(OrgScoped, db.Model):
     __tablename__ = "device_status_change"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    device_id: Mapped[int] = mapped_column(
-        ForeignKey("device.id", ondelete="CASCADE"), index=True
-    )
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[str | None] = mapped_column(String(14))
     to_status: Mapped[str] = mapped_column(String(14))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -310,9 +306,7 @@ class Wipe(OrgScoped, db.Model):
     __tablename__ = "wipe"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    device_id: Mapped[int] = mapped_column(
-        ForeignKey("device.id", ondelete="CASCADE"), index=True
-    )
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), index=True)
     method: Mapped[str] = mapped_column(String(30))
     wiped_by: Mapped[str] = mapped_column(String(200))
     wiped_at: Mapped[datetime] = mapped_column(DateTime)
@@ -324,7 +318,9 @@ class Wipe(OrgScoped, db.Model):
     device: Mapped[Device] = relationship(back_populates="wipes")
     recorded_by = relationship("User")
 
-    __table_args__ = (CheckConstraint(f"method IN ({sql_list(WIPE_METHODS)})", name="method_known"),)
+    __table_args__ = (
+        CheckConstraint(f"method IN ({sql_list(WIPE_METHODS)})", name="method_known"),
+    )
 
     @property
     def method_label(self) -> str:

@@ -28,8 +28,13 @@ def receipt_pdf(donation, organisation) -> bytes:
     body = styles["BodyText"]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-        bottomMargin=18 * mm, title=f"Donation receipt {donation.reference}",
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"Donation receipt {donation.reference}",
         author=organisation.name,
     )
 
@@ -75,18 +80,27 @@ def receipt_pdf(donation, organisation) -> bytes:
         ]
         for item in donation.items
     ]
-    items = Table([[p(c) for c in r] for r in rows], repeatRows=1,
-                  colWidths=[24 * mm, 42 * mm, 17 * mm, 18 * mm, 22 * mm, 28 * mm, 19 * mm])
-    items.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
+    items = Table(
+        [[p(c) for c in r] for r in rows],
+        repeatRows=1,
+        colWidths=[24 * mm, 42 * mm, 17 * mm, 18 * mm, 22 * mm, 28 * mm, 19 * mm],
+    )
+    items.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     story += [items, Spacer(1, 8 * mm)]
-    story.append(p(
-        "Every device is wiped to a recognised standard before it is lent to a resident. "
-        "This receipt records a gift in kind; it is not a valuation."
-    ))
+    story.append(
+        p(
+            "Every device is wiped to a recognised standard before it is lent to a resident. "
+            "This receipt records a gift in kind; it is not a valuation."
+        )
+    )
     contact = ", ".join(x for x in (organisation.contact_phone, organisation.contact_email) if x)
     if contact:
         story.append(p(f"Questions: {contact}"))
@@ -106,19 +120,26 @@ def impact_pdf(donor, figures, organisation) -> bytes:
     buffer = io.BytesIO()
     business = donor.business_name if donor else "Your donations"
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-        bottomMargin=18 * mm, title=f"What your gift achieved: {business}",
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"What your gift achieved: {business}",
         author=organisation.name,
     )
 
     def p(text, style=body):
         return Paragraph(escape(str(text)), style)
 
-    grid = TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ])
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
     story = [
         p(organisation.name, styles["Title"]),
         p(f"What your gift achieved: {business}", styles["Heading2"]),
@@ -132,9 +153,13 @@ def impact_pdf(donor, figures, organisation) -> bytes:
     story += [table, Spacer(1, 6 * mm)]
     for donation in figures.donations:
         shown = figures.shown_by_donation[donation.id]
-        story.append(p(
-            f"Donation {donation.reference}, pledged {donation.pledged_at:%d %B %Y}: "
-            f"{STATUS_WORDS.get(donation.status, donation.status)}", styles["Heading3"]))
+        story.append(
+            p(
+                f"Donation {donation.reference}, pledged {donation.pledged_at:%d %B %Y}: "
+                f"{STATUS_WORDS.get(donation.status, donation.status)}",
+                styles["Heading3"],
+            )
+        )
         rows = [[label, str(shown[name])] for name, label in FIGURES]
         table = Table([[p(a), p(b)] for a, b in rows], colWidths=[90 * mm, 50 * mm])
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))

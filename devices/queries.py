@@ -53,7 +53,10 @@ def donation_list(status: str = "", q: str = ""):
 
         like = f"%{q.lower()}%"
         stmt = stmt.join(Donation.donor).where(
-            or_(func.lower(Donor.business_name).like(like), func.lower(Donation.reference).like(like))
+            or_(
+                func.lower(Donor.business_name).like(like),
+                func.lower(Donation.reference).like(like),
+            )
         )
     return stmt.order_by(Donation.pledged_at.desc(), Donation.id.desc())
 

@@ -45,7 +45,14 @@ TAG_LENGTH = 4
 _TAG_IN_TEXT = re.compile(r"(?:/d/)?([A-Za-z]{1,6})-?([2-9A-Za-z]{4,8})/?(?:[?#].*)?$")
 
 DEVICE_FIELDS = (
-    "kind", "make", "model", "serial", "condition_grade", "accessories", "storage_location", "notes",
+    "kind",
+    "make",
+    "model",
+    "serial",
+    "condition_grade",
+    "accessories",
+    "storage_location",
+    "notes",
 )
 
 
@@ -123,7 +130,9 @@ def _check_serial(organisation_id: int, serial: str | None, device_id: int | Non
         raise RuleBroken("Another device already has this serial number or IMEI.", "serial")
 
 
-def create_device(organisation_id: int, data: dict, *, donation=None, by=None, note: str = "") -> Device:
+def create_device(
+    organisation_id: int, data: dict, *, donation=None, by=None, note: str = ""
+) -> Device:
     """Register a device in state *received* with a fresh asset tag; serials are unique when given."""
     values = _clean_device(data)
     _check_serial(organisation_id, values.get("serial"))
@@ -143,7 +152,8 @@ def create_device(organisation_id: int, data: dict, *, donation=None, by=None, n
             device_id=device.id,
             from_status=None,
             to_status="received",
-            note=note or (f"Received with donation {donation.reference}" if donation else "Registered"),
+            note=note
+            or (f"Received with donation {donation.reference}" if donation else "Registered"),
             by_id=by.id if by else None,
         )
     )
@@ -227,9 +237,7 @@ def record_wipe(
     if device.status in ("received", "returned", "in_repair"):
         change_device_status(device, "awaiting_wipe", note="Wipe recorded", by=by)
     if device.status != "awaiting_wipe":
-        raise RuleBroken(
-            f"A {device.status_label.lower()} device cannot be wiped now.", "method"
-        )
+        raise RuleBroken(f"A {device.status_label.lower()} device cannot be wiped now.", "method")
     wipe = Wipe(
         organisation_id=device.organisation_id,
         device_id=device.id,
@@ -274,8 +282,14 @@ def _clean_items(items: list[dict]) -> list[dict]:
         if age not in ITEM_AGES or condition not in ITEM_CONDITIONS:
             raise RuleBroken(f"Line {n}: choose the age and condition.", "items")
         lines.append(
-            dict(kind=kind, quantity=quantity, make_model=make_model[:200], approx_age=age,
-                 condition=condition, chargers_included=bool(raw.get("chargers_included")))
+            dict(
+                kind=kind,
+                quantity=quantity,
+                make_model=make_model[:200],
+                approx_age=age,
+                condition=condition,
+                chargers_included=bool(raw.get("chargers_included")),
+            )
         )
     if not lines:
         raise RuleBroken("Add at least one line: what kind of device and how many.", "items")
@@ -308,11 +322,18 @@ def _find_or_create_donor(organisation_id: int, data: dict) -> Donor:
         .execution_options(all_organisations=True)
     )
     if donor is None:
-        donor = Donor(organisation_id=organisation_id, business_name=business, contact_name=contact,
-                      email=email, phone=phone)
+        donor = Donor(
+            organisation_id=organisation_id,
+            business_name=business,
+            contact_name=contact,
+            email=email,
+            phone=phone,
+        )
         db.session.add(donor)
         db.session.flush()
-        audit.record("donor.created", donor, changed=["business_name", "contact_name", "email", "phone"])
+        audit.record(
+            "donor.created", donor, changed=["business_name", "contact_name", "email", "phone"]
+        )
     else:
         donor.contact_name, donor.phone = contact, phone or donor.phone
         changed = audit.changed_fields(donor, ["contact_name", "phone"])
@@ -377,8 +398,9 @@ def pledge_donation(
     db.session.flush()
     for position, line in enumerate(lines, start=1):
         db.session.add(
-            DonationItem(organisation_id=organisation_id, donation_id=donation.id, position=position,
-                         **line)
+            DonationItem(
+                organisation_id=organisation_id, donation_id=donation.id, position=position, **line
+            )
         )
     audit.record("donation.pledged", donation, changed=["reference", "status", "items"])
     db.session.flush()
@@ -395,8 +417,15 @@ def schedule_donation(donation: Donation, when, *, by=None, note: str = "") -> N
     if donation.status == "scheduled":
         audit.record("donation.rescheduled", donation, changed=["scheduled_for"], actor=by)
     else:
-        transition(donation, "scheduled", DONATION_TRANSITIONS, action="donation.scheduled",
-                   extra_changed=["scheduled_for"], actor=by, label="scheduled_for")
+        transition(
+            donation,
+            "scheduled",
+            DONATION_TRANSITIONS,
+            action="donation.scheduled",
+            extra_changed=["scheduled_for"],
+            actor=by,
+            label="scheduled_for",
+        )
         donation.status_changed_at = now()
     db.session.flush()
 
@@ -416,8 +445,15 @@ def receive_donation(donation: Donation, counts: dict[int, int], *, by=None) -> 
     for item in donation.items:
         item.quantity_received = counts[item.id]
     donation.received_at = now()
-    transition(donation, "received", DONATION_TRANSITIONS, action="donation.received",
-               extra_changed=["received_at", "items"], actor=by, label="items")
+    transition(
+        donation,
+        "received",
+        DONATION_TRANSITIONS,
+        action="donation.received",
+        extra_changed=["received_at", "items"],
+        actor=by,
+        label="items",
+    )
     donation.status_changed_at = now()
     db.session.flush()
 
@@ -441,7 +477,10 @@ def process_donation(donation: Donation, grades: dict[int, dict], *, by=None) ->
                 create_device(
                     donation.organisation_id,
                     {
-                        "kind": item.kind, "make": make, "model": model, "condition_grade": grade,
+                        "kind": item.kind,
+                        "make": make,
+                        "model": model,
+                        "condition_grade": grade,
                         "accessories": "Charger" if item.chargers_included else "",
                         "storage_location": spec.get("storage_location") or "",
                     },
@@ -450,8 +489,15 @@ def process_donation(donation: Donation, grades: dict[int, dict], *, by=None) ->
                 )
             )
     donation.processed_at = now()
-    transition(donation, "processed", DONATION_TRANSITIONS, action="donation.processed",
-               extra_changed=["processed_at"], actor=by, label="items")
+    transition(
+        donation,
+        "processed",
+        DONATION_TRANSITIONS,
+        action="donation.processed",
+        extra_changed=["processed_at"],
+        actor=by,
+        label="items",
+    )
     donation.status_changed_at = now()
     db.session.flush()
     return devices
@@ -463,8 +509,15 @@ def decline_donation(donation: Donation, reason: str, *, by=None) -> None:
     if not reason:
         raise RuleBroken("Say why the donation is declined.", "reason")
     donation.decline_reason = reason
-    transition(donation, "declined", DONATION_TRANSITIONS, action="donation.declined",
-               extra_changed=["decline_reason"], actor=by, label="reason")
+    transition(
+        donation,
+        "declined",
+        DONATION_TRANSITIONS,
+        action="donation.declined",
+        extra_changed=["decline_reason"],
+        actor=by,
+        label="reason",
+    )
     donation.status_changed_at = now()
     db.session.flush()
 
@@ -476,7 +529,8 @@ def link_donor_account(donor: Donor, user, *, by=None) -> DonorAccount:
     if user.organisation_id != donor.organisation_id:
         raise RuleBroken("That account belongs to another organisation.", "email")
     link = db.session.scalar(
-        select(DonorAccount).where(DonorAccount.user_id == user.id)
+        select(DonorAccount)
+        .where(DonorAccount.user_id == user.id)
         .execution_options(all_organisations=True)
     )
     if link is not None:
@@ -503,7 +557,10 @@ def give_donor_account(donor: Donor, *, by):
     if user is None:
         user, token = accounts.invite_user(
             db.session.get(Organisation, donor.organisation_id),
-            email=donor.email, name=donor.contact_name, role="donor", by=by,
+            email=donor.email,
+            name=donor.contact_name,
+            role="donor",
+            by=by,
         )
     link_donor_account(donor, user, by=by)
     return user, token
@@ -511,7 +568,8 @@ def give_donor_account(donor: Donor, *, by):
 
 def donor_of_user(user) -> Donor | None:
     return db.session.scalar(
-        select(Donor).join(DonorAccount, DonorAccount.donor_id == Donor.id)
+        select(Donor)
+        .join(DonorAccount, DonorAccount.donor_id == Donor.id)
         .where(DonorAccount.user_id == user.id)
     )
 
@@ -533,6 +591,8 @@ def donor_accounts(donor: Donor) -> list:
     from inclusion.accounts.models import User
 
     return db.session.scalars(
-        select(User).join(DonorAccount, DonorAccount.user_id == User.id)
-        .where(DonorAccount.donor_id == donor.id).order_by(User.name)
+        select(User)
+        .join(DonorAccount, DonorAccount.user_id == User.id)
+        .where(DonorAccount.donor_id == donor.id)
+        .order_by(User.name)
     ).all()

@@ -55,8 +55,10 @@ def _pdf(data: bytes, filename: str, inline: bool = True) -> Response:
     return Response(
         data,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'{disposition}; filename="{filename}"',
-                 "Cache-Control": "private, no-store"},
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
     )
 
 
@@ -90,7 +92,10 @@ def pledge():
         try:
             donation = service.pledge_donation(
                 form.organisation.data,
-                {k: getattr(form, k).data for k in ("business_name", "contact_name", "email", "phone")},
+                {
+                    k: getattr(form, k).data
+                    for k in ("business_name", "contact_name", "email", "phone")
+                },
                 form.item_dicts(),
                 donor_wiped=form.donor_wiped.data,
                 wipe_certificate=form.wipe_certificate.data,
@@ -118,14 +123,16 @@ def pledge_received():
     if not done:
         return redirect(url_for("devices.pledge"))
     donation = db.session.scalar(
-        select(Donation).where(Donation.receipt_token == done["token"])
+        select(Donation)
+        .where(Donation.receipt_token == done["token"])
         .execution_options(all_organisations=True)
     )
     if donation is None:
         return redirect(url_for("devices.pledge"))
     organisation = db.session.get(Organisation, donation.organisation_id)
-    return render_template("devices/pledge_received.html", donation=donation,
-                           organisation=organisation)
+    return render_template(
+        "devices/pledge_received.html", donation=donation, organisation=organisation
+    )
 
 
 @bp.route("/donate/receipts/<token>.pdf")
@@ -138,7 +145,8 @@ def public_receipt(token):
     # is signed in (the receipt names only the business and its gift).
     scope_session(db.session, None)
     donation = db.session.scalar(
-        select(Donation).where(Donation.receipt_token == token)
+        select(Donation)
+        .where(Donation.receipt_token == token)
         .execution_options(all_organisations=True)
     )
     if donation is None:
@@ -165,8 +173,9 @@ def public_device(tag):
     ):
         return redirect(url_for("devices.detail", tag=device.asset_tag))
     organisation = db.session.get(Organisation, device.organisation_id)
-    return render_template("devices/public_device.html", tag=device.asset_tag,
-                           organisation=organisation)
+    return render_template(
+        "devices/public_device.html", tag=device.asset_tag, organisation=organisation
+    )
 
 
 # ---- scanning ------------------------------------------------------------------------
@@ -199,7 +208,9 @@ def scan_camera():
 def index():
     filters = DeviceFilterForm(request.args)
     filters.validate()
-    stmt = queries.device_list(filters.q.data or "", filters.status.data or "", filters.kind.data or "")
+    stmt = queries.device_list(
+        filters.q.data or "", filters.status.data or "", filters.kind.data or ""
+    )
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
     return render_template("devices/index.html", page=page, filters=filters)
 
@@ -210,8 +221,9 @@ def new():
     form = DeviceForm()
     if form.validate_on_submit():
         try:
-            device = service.create_device(current_user.organisation_id, form.data_dict(),
-                                           by=current_user)
+            device = service.create_device(
+                current_user.organisation_id, form.data_dict(), by=current_user
+            )
         except RuleBroken as err:
             show_rule_error(form, err)
             return invalid("devices/form.html", form=form, device=None)
@@ -231,7 +243,8 @@ def _status_form(device, formdata=None) -> DeviceStatusForm:
     form.status.choices = [
         (s, DEVICE_STATUS_LABELS[s])
         for s in allowed_next(DEVICE_TRANSITIONS, device.status)
-        if s not in _HAND_MOVES_EXCLUDED and device.status != "on_loan"
+        if s not in _HAND_MOVES_EXCLUDED
+        and device.status != "on_loan"
         and (s != "ready" or device.wiped)
     ]
     return form
@@ -273,8 +286,9 @@ def change_status(tag):
     form = _status_form(device, request.form)
     if form.validate():
         try:
-            service.change_device_status(device, form.status.data, note=form.note.data,
-                                         by=current_user)
+            service.change_device_status(
+                device, form.status.data, note=form.note.data, by=current_user
+            )
         except RuleBroken as err:
             show_rule_error(form, err)
             return _detail_page(device, 422, status_form=form)
@@ -293,9 +307,14 @@ def wipe(tag):
     if form.validate_on_submit():
         try:
             service.record_wipe(
-                device, method=form.method.data, wiped_by=form.wiped_by.data,
-                wiped_at=form.wiped_at.data, certificate_reference=form.certificate_reference.data,
-                notes=form.notes.data, mark_ready=form.mark_ready.data, by=current_user,
+                device,
+                method=form.method.data,
+                wiped_by=form.wiped_by.data,
+                wiped_at=form.wiped_at.data,
+                certificate_reference=form.certificate_reference.data,
+                notes=form.notes.data,
+                mark_ready=form.mark_ready.data,
+                by=current_user,
             )
         except RuleBroken as err:
             show_rule_error(form, err)
@@ -351,7 +370,9 @@ def labels_pdf():
     name = f"labels-{donation.reference if donation else len(devices)}.pdf"
     if form.layout.data == "single":
         return _pdf(label_pdf.single_pdf(_labels_for(devices)), name)
-    return _pdf(label_pdf.sheet_pdf(_labels_for(devices), form.layout.data, form.start.data or 1), name)
+    return _pdf(
+        label_pdf.sheet_pdf(_labels_for(devices), form.layout.data, form.start.data or 1), name
+    )
 
 
 @bp.route("/devices/<tag>/label.pdf")
@@ -379,15 +400,24 @@ def _donation(reference) -> Donation:
 
 
 def _donation_page(donation, status_code=200, **forms):
-    forms.setdefault("schedule_form", ScheduleForm(formdata=None, scheduled_for=donation.scheduled_for
-                                                   or donation.preferred_from))
+    forms.setdefault(
+        "schedule_form",
+        ScheduleForm(
+            formdata=None, scheduled_for=donation.scheduled_for or donation.preferred_from
+        ),
+    )
     forms.setdefault("receive_form", receive_form(donation, formdata=None))
     forms.setdefault("process_form", process_form(donation, formdata=None))
     forms.setdefault("decline_form", DeclineForm(formdata=None))
     account = service.donor_accounts(donation.donor)
-    return render_template("devices/donation.html", donation=donation, accounts=account,
-                           impact=impact_figures.donation_impact(donation),
-                           figures=impact_figures.FIGURES, **forms), status_code
+    return render_template(
+        "devices/donation.html",
+        donation=donation,
+        accounts=account,
+        impact=impact_figures.donation_impact(donation),
+        figures=impact_figures.FIGURES,
+        **forms,
+    ), status_code
 
 
 @bp.route("/donations/<reference>")
@@ -407,7 +437,9 @@ def schedule(reference):
         except RuleBroken as err:
             show_rule_error(form, err)
             return _donation_page(donation, 422, schedule_form=form)
-        flash(f"{donation.reference} is scheduled for {form.scheduled_for.data:%d %b %Y}.", "success")
+        flash(
+            f"{donation.reference} is scheduled for {form.scheduled_for.data:%d %b %Y}.", "success"
+        )
         return redirect(url_for("devices.donation", reference=donation.reference))
     return _donation_page(donation, 422, schedule_form=form)
 
@@ -436,17 +468,23 @@ def process(reference):
     form = process_form(donation, request.form)
     if form.validate():
         grades = {
-            item.id: {"condition_grade": form[f"grade_{item.id}"].data,
-                      "storage_location": form[f"location_{item.id}"].data}
-            for item in donation.items if f"grade_{item.id}" in form
+            item.id: {
+                "condition_grade": form[f"grade_{item.id}"].data,
+                "storage_location": form[f"location_{item.id}"].data,
+            }
+            for item in donation.items
+            if f"grade_{item.id}" in form
         }
         try:
             devices = service.process_donation(donation, grades, by=current_user)
         except RuleBroken as err:
             show_rule_error(form, err)
             return _donation_page(donation, 422, process_form=form)
-        flash(f"{len(devices)} devices registered from {donation.reference}. Wipe them, then "
-              "print their labels.", "success")
+        flash(
+            f"{len(devices)} devices registered from {donation.reference}. Wipe them, then "
+            "print their labels.",
+            "success",
+        )
         return redirect(url_for("devices.donation", reference=donation.reference))
     return _donation_page(donation, 422, process_form=form)
 
@@ -487,7 +525,9 @@ def receipt(reference):
     """Staff of the organisation, or a donor who follows this business."""
     donation = _donation(reference)
     authorize(service.can_follow_donation(current_user, donation))
-    return _pdf(receipt_pdf(donation, current_user.organisation), f"receipt-{donation.reference}.pdf")
+    return _pdf(
+        receipt_pdf(donation, current_user.organisation), f"receipt-{donation.reference}.pdf"
+    )
 
 
 # ---- donors ----------------------------------------------------------------------------
@@ -510,8 +550,9 @@ def impact():
     """What your gift achieved: per donation and in total, never a resident."""
     donor = service.donor_of_user(current_user)
     figures = impact_figures.donor_impact(current_user)
-    return render_template("devices/impact.html", donor=donor, impact=figures,
-                           figures=impact_figures.FIGURES)
+    return render_template(
+        "devices/impact.html", donor=donor, impact=figures, figures=impact_figures.FIGURES
+    )
 
 
 @bp.route("/impact/<reference>")
@@ -522,8 +563,12 @@ def donation_impact(reference):
     authorize(service.can_follow_donation(current_user, donation))
     # The same figures as on the donor's list, so one page cannot give away what another hides.
     shown = impact_figures.donor_impact(current_user).shown_by_donation[donation.id]
-    return render_template("devices/impact_donation.html", donation=donation, shown=shown,
-                           figures=impact_figures.FIGURES)
+    return render_template(
+        "devices/impact_donation.html",
+        donation=donation,
+        shown=shown,
+        figures=impact_figures.FIGURES,
+    )
 
 
 @bp.route("/impact.csv")
@@ -532,9 +577,14 @@ def impact_csv():
     donor = service.donor_of_user(current_user)
     data = impact_figures.impact_csv(impact_figures.donor_impact(current_user))
     name = f"impact-{_slug(donor.business_name) if donor else 'donations'}.csv"
-    return Response(data, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "Cache-Control": "private, no-store"})
+    return Response(
+        data,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @bp.route("/impact.pdf")

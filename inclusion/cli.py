@@ -75,12 +75,17 @@ def check():
             f"Database schema is at {sorted(current) or 'nothing'}, latest is {sorted(heads)}: "
             "run `flask --app inclusion db upgrade`."
         )
-    click.echo(f"Database reachable ({db.engine.dialect.name}); migrations at head {', '.join(sorted(heads))}.")
+    click.echo(
+        f"Database reachable ({db.engine.dialect.name}); migrations at head {', '.join(sorted(heads))}."
+    )
 
 
 @cli.command("bench-data")
 @click.option(
-    "--scale", type=float, default=1.0, show_default=True,
+    "--scale",
+    type=float,
+    default=1.0,
+    show_default=True,
     help="1 = 20,000 residents, 5,000 devices, 500 buddies, 200,000 sessions, 1,000,000 "
     "checkpoints; fractions for tests (0.01).",
 )
@@ -95,7 +100,9 @@ def bench_data(scale, replace, seed):
 
     started = time.perf_counter()
     try:
-        written = generate(scale, replace=replace, seed=SEED if seed is None else seed, progress=True)
+        written = generate(
+            scale, replace=replace, seed=SEED if seed is None else seed, progress=True
+        )
     except RuleBroken as err:
         db.session.rollback()
         raise click.ClickException(err.message) from None
@@ -103,7 +110,9 @@ def bench_data(scale, replace, seed):
     analyse(name for name in written if name != "organisation_id")
     seconds = time.perf_counter() - started
     rows = sum(v for k, v in written.items() if k != "organisation_id")
-    click.echo(f"{BENCH_CODE} (organisation {written['organisation_id']}): {rows:,} rows in {seconds:.1f} s")
+    click.echo(
+        f"{BENCH_CODE} (organisation {written['organisation_id']}): {rows:,} rows in {seconds:.1f} s"
+    )
     for table, count in written.items():
         if table != "organisation_id":
             click.echo(f"  {table:<24} {count:>10,}")

@@ -26,12 +26,16 @@ DEMO_PASSWORD = "demo-password-2026"
 
 ORGANISATIONS = [
     dict(
-        name="Wolverhampton Digital Inclusion CVS", code="WDI", contact_phone="+44 1902 555123",
+        name="Wolverhampton Digital Inclusion CVS",
+        code="WDI",
+        contact_phone="+44 1902 555123",
         contact_email="hello@wdi.example.org",
         return_address="Digital Inclusion Desk, Community Hub, 1 Market Street, Wolverhampton WV1 3AA",
     ),
     dict(
-        name="Dudley Link Workers", code="DLW", contact_phone="+44 1384 555400",
+        name="Dudley Link Workers",
+        code="DLW",
+        contact_phone="+44 1384 555400",
         contact_email="team@dlw.example.org",
         return_address="Link Worker Office, 5 Castle Street, Dudley DY1 1LQ",
     ),
@@ -43,17 +47,83 @@ USERS = [
     ("WDI", DONOR, "donor@acme.example.com", "Dana Donor (Acme Builders)"),
     ("DLW", COORDINATOR, "coordinator@dlw.example.org", "Dev Coordinator"),
 ]
-FIRST = ["Margaret", "Harjit", "Olu", "Irene", "Kamal", "Beryl", "Stanislav", "Fatima", "Derek",
-         "Aisha", "Gwen", "Tomasz", "Parveen", "Winston", "Maureen", "Jaswinder", "Edna", "Yusuf",
-         "Sheila", "Abdi", "Joyce", "Rajesh", "Brenda", "Kofi", "Dorothy", "Mohammed", "Pauline",
-         "Hamid", "Vera", "Ciaran"]
-LAST = ["Bennett", "Kaur", "Adeyemi", "Walsh", "Hussain", "Price", "Nowak", "Begum", "Lloyd",
-        "Khan", "Evans", "Kowalski", "Akhtar", "Campbell", "Turner", "Singh", "Hughes", "Ali",
-        "Morris", "Farah", "Jones", "Patel", "Cooper", "Mensah", "Wright", "Rahman", "Baker",
-        "Ahmadi", "Ellis", "Murphy"]
+FIRST = [
+    "Margaret",
+    "Harjit",
+    "Olu",
+    "Irene",
+    "Kamal",
+    "Beryl",
+    "Stanislav",
+    "Fatima",
+    "Derek",
+    "Aisha",
+    "Gwen",
+    "Tomasz",
+    "Parveen",
+    "Winston",
+    "Maureen",
+    "Jaswinder",
+    "Edna",
+    "Yusuf",
+    "Sheila",
+    "Abdi",
+    "Joyce",
+    "Rajesh",
+    "Brenda",
+    "Kofi",
+    "Dorothy",
+    "Mohammed",
+    "Pauline",
+    "Hamid",
+    "Vera",
+    "Ciaran",
+]
+LAST = [
+    "Bennett",
+    "Kaur",
+    "Adeyemi",
+    "Walsh",
+    "Hussain",
+    "Price",
+    "Nowak",
+    "Begum",
+    "Lloyd",
+    "Khan",
+    "Evans",
+    "Kowalski",
+    "Akhtar",
+    "Campbell",
+    "Turner",
+    "Singh",
+    "Hughes",
+    "Ali",
+    "Morris",
+    "Farah",
+    "Jones",
+    "Patel",
+    "Cooper",
+    "Mensah",
+    "Wright",
+    "Rahman",
+    "Baker",
+    "Ahmadi",
+    "Ellis",
+    "Murphy",
+]
 LANGUAGES = ["English"] * 6 + ["Punjabi", "Urdu", "Polish", "Somali", "Bengali", "Arabic"]
-POSTCODES = ["WV1 1AA", "WV2 4NJ", "WV3 0AA", "WV3 9DU", "WV4 6HG", "WV6 0QJ", "WV10 9RU",
-             "WV11 1AB", "WV14 0LE", "WV13 2HS"]
+POSTCODES = [
+    "WV1 1AA",
+    "WV2 4NJ",
+    "WV3 0AA",
+    "WV3 9DU",
+    "WV4 6HG",
+    "WV6 0QJ",
+    "WV10 9RU",
+    "WV11 1AB",
+    "WV14 0LE",
+    "WV13 2HS",
+]
 
 
 @dataclass
@@ -70,7 +140,9 @@ def _organisation(spec) -> Organisation:
 
 def _user(org, role, email, name) -> User:
     user = accounts.find_user_by_email(email)
-    return user or accounts.create_user(org, email=email, name=name, role=role, password=DEMO_PASSWORD)
+    return user or accounts.create_user(
+        org, email=email, name=name, role=role, password=DEMO_PASSWORD
+    )
 
 
 def _residents(org: Organisation, coordinator: User, rng: random.Random, count: int) -> None:
@@ -88,23 +160,34 @@ def _residents(org: Organisation, coordinator: User, rng: random.Random, count: 
         resident = residents.create_referral(
             org,
             dict(
-                first_name=first, last_name=last,
-                phone=f"07911 {123400 + i}", postcode=POSTCODES[i % len(POSTCODES)],
-                preferred_language=lang, interpreter_needed=lang != "English" and rng.random() < 0.5,
-                access_sight=rng.random() < 0.25, access_hearing=rng.random() < 0.2,
-                access_dexterity=rng.random() < 0.15, access_memory=rng.random() < 0.1,
+                first_name=first,
+                last_name=last,
+                phone=f"07911 {123400 + i}",
+                postcode=POSTCODES[i % len(POSTCODES)],
+                preferred_language=lang,
+                interpreter_needed=lang != "English" and rng.random() < 0.5,
+                access_sight=rng.random() < 0.25,
+                access_hearing=rng.random() < 0.2,
+                access_dexterity=rng.random() < 0.15,
+                access_memory=rng.random() < 0.1,
                 access_learning=rng.random() < 0.08,
-                needs_device=rng.random() < 0.8, needs_data=rng.random() < 0.6, needs_skills=True,
-                referral_source=rng.choice(["gp", "gp", "social_care", "housing", "self", "family", "other"]),
+                needs_device=rng.random() < 0.8,
+                needs_data=rng.random() < 0.6,
+                needs_skills=True,
+                referral_source=rng.choice(
+                    ["gp", "gp", "social_care", "housing", "self", "family", "other"]
+                ),
                 referrer_name=rng.choice(["Dr Shah", "Link worker Sam", "Housing officer Lee", ""]),
                 referral_date=today() - timedelta(days=rng.randint(3, 200)),
-                referral_reason=rng.choice([
-                    "Wants to video call grandchildren abroad.",
-                    "Needs to order repeat prescriptions and book GP appointments online.",
-                    "Isolated since bereavement; would like to join online groups.",
-                    "Has to manage Universal Credit journal online.",
-                    "Wants to shop online and pay bills safely.",
-                ]),
+                referral_reason=rng.choice(
+                    [
+                        "Wants to video call grandchildren abroad.",
+                        "Needs to order repeat prescriptions and book GP appointments online.",
+                        "Isolated since bereavement; would like to join online groups.",
+                        "Has to manage Universal Credit journal online.",
+                        "Wants to shop online and pay bills safely.",
+                    ]
+                ),
                 date_of_birth=today().replace(year=today().year - rng.randint(25, 92), day=1),
             ),
             consent_given=True,
@@ -114,7 +197,9 @@ def _residents(org: Organisation, coordinator: User, rng: random.Random, count: 
         steps = rng.choice([0, 1, 2, 3, 3, 3, 4])
         for status in walk[1 : steps + 1]:
             residents.change_status(
-                resident, status, by=coordinator,
+                resident,
+                status,
+                by=coordinator,
                 outcome="goals_met" if status == "closed" else None,
             )
     scope_session(db.session, None)
@@ -132,15 +217,23 @@ def load_demo(progress: bool = False) -> list[User]:
     users = {email: _user(orgs[code], role, email, name) for code, role, email, name in USERS}
     ctx = DemoContext(organisations=orgs, users=users)
     steps = [
-        ("residents", lambda: _residents(orgs["WDI"], users["coordinator@wdi.example.org"], ctx.rng, 30)),
-        ("residents (second organisation)", lambda: _residents(orgs["DLW"], users["coordinator@dlw.example.org"], ctx.rng, 6)),
+        (
+            "residents",
+            lambda: _residents(orgs["WDI"], users["coordinator@wdi.example.org"], ctx.rng, 30),
+        ),
+        (
+            "residents (second organisation)",
+            lambda: _residents(orgs["DLW"], users["coordinator@dlw.example.org"], ctx.rng, 6),
+        ),
         ("devices", lambda: devices.demo.load(ctx)),
         ("buddies", lambda: buddies.demo.load(ctx)),
         ("old closed cases", lambda: dataprotection_demo.load(ctx)),
         ("report targets", lambda: reports_demo.load(ctx)),
     ]
     if progress:
-        with click.progressbar(steps, label="Loading demo data", item_show_func=lambda s: s and s[0]) as bar:
+        with click.progressbar(
+            steps, label="Loading demo data", item_show_func=lambda s: s and s[0]
+        ) as bar:
             for _, step in bar:
                 step()
     else:

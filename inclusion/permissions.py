@@ -109,7 +109,4 @@ def buddy_is_matched(user, resident) -> bool:
 
 
 def can_manage_user(admin, user) -> bool:
-    return (
-        has_permission(admin, "users.manage")
-        and user.organisation_id == admin.organisation_id
-    )
+    return has_permission(admin, "users.manage") and user.organisation_id == admin.organisation_id

@@ -42,7 +42,9 @@ def init_templating(app) -> None:
         if not current_user.is_authenticated:
             return {"navigation": [], "admin_navigation": []}
         return {
-            "navigation": [(e, label) for p, e, label in NAVIGATION if has_permission(current_user, p)],
+            "navigation": [
+                (e, label) for p, e, label in NAVIGATION if has_permission(current_user, p)
+            ],
             "admin_navigation": [
                 (e, label) for p, e, label in ADMIN_NAVIGATION if has_permission(current_user, p)
             ],

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from flask import abort, flash, g, render_template
 
 from .errors import RuleBroken
 from .extensions import db
@@ -18,6 +21,44 @@ def show_rule_error(form, err: RuleBroken) -> None:
         field.errors.append(err.message)
     else:
         form.form_errors.append(err.message)
+
+
+@dataclass
+class Attempt:
+    """What ``attempt()`` saw: ``refused`` holds the service's refusal, if any."""
+
+    error: RuleBroken | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.error is not None
+
+
+def refuse_unit_of_work() -> None:
+    """Undo everything this request changed and make sure nothing of it is committed."""
+    db.session.rollback()
+    g.unit_of_work_refused = True
+
+
+@contextmanager
+def attempt(form=None):
+    """The try-service / catch-refusal / show-error shape every writing view has.
+
+    ``with attempt(form) as outcome: service.do(...)``, then ``if outcome.refused:``
+    re-render. A refusal rolls back what the service changed before it refused and
+    marks the request so the unit of work never commits; the message goes next to
+    the field it names on ``form``, or is flashed when there is no form.
+    """
+    outcome = Attempt()
+    try:
+        yield outcome
+    except RuleBroken as err:
+        refuse_unit_of_work()
+        outcome.error = err
+        if form is not None:
+            show_rule_error(form, err)
+        else:
+            flash(err.message, "error")
 
 
 def invalid(template: str, **context):
@@ -38,7 +79,7 @@ def init_unit_of_work(app) -> None:
 
     @app.after_request
     def _commit(response):
-        if response.status_code < 400:
+        if response.status_code < 400 and not g.get("unit_of_work_refused"):
             db.session.commit()
         else:
             db.session.rollback()

@@ -28,7 +28,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
 
 if IN_CI and not PG_URL:
-    raise pytest.UsageError("CI=true but INCLUSION_TEST_DATABASE_URL is not set: PostgreSQL tests must run")
+    raise pytest.UsageError(
+        "CI=true but INCLUSION_TEST_DATABASE_URL is not set: PostgreSQL tests must run"
+    )
 
 
 # ---- databases ---------------------------------------------------------------------
@@ -243,4 +245,6 @@ def row_counts(*models) -> dict[str, int]:
     """Rows per table, to prove bad input changed nothing."""
     from sqlalchemy import func, select
 
-    return {m.__tablename__: _db.session.scalar(select(func.count()).select_from(m)) for m in models}
+    return {
+        m.__tablename__: _db.session.scalar(select(func.count()).select_from(m)) for m in models
+    }

@@ -75,7 +75,9 @@ class ResidentFactory(Base):
         if create:
             db.session.add(
                 StatusChange(
-                    organisation_id=obj.organisation.id if obj.organisation else obj.organisation_id,
+                    organisation_id=obj.organisation.id
+                    if obj.organisation
+                    else obj.organisation_id,
                     resident=obj,
                     from_status=None,
                     to_status=obj.status,
@@ -115,7 +117,9 @@ class BuddyProfileFactory(Base):
     dbs_certificate = "001234567890"
     dbs_issued_on = factory.LazyFunction(lambda: date.today().replace(day=1))
     dbs_renewal_due = factory.LazyAttribute(
-        lambda o: o.dbs_issued_on.replace(year=o.dbs_issued_on.year + 3) if o.dbs_issued_on else None
+        lambda o: (
+            o.dbs_issued_on.replace(year=o.dbs_issued_on.year + 3) if o.dbs_issued_on else None
+        )
     )
 
     @factory.post_generation
@@ -124,7 +128,9 @@ class BuddyProfileFactory(Base):
             for kind in ("safeguarding", "data_protection"):
                 db.session.add(
                     BuddyTraining(
-                        organisation_id=obj.organisation.id, buddy=obj, kind=kind,
+                        organisation_id=obj.organisation.id,
+                        buddy=obj,
+                        kind=kind,
                         completed_on=date.today(),
                     )
                 )
@@ -184,9 +190,15 @@ class DonationFactory(Base):
         if create and extracted != 0:
             db.session.add(
                 DonationItem(
-                    organisation_id=obj.organisation.id, donation=obj, position=1, kind="tablet",
-                    quantity=extracted or 3, make_model="Samsung Galaxy Tab A7", approx_age="3_4",
-                    condition="good", chargers_included=True,
+                    organisation_id=obj.organisation.id,
+                    donation=obj,
+                    position=1,
+                    kind="tablet",
+                    quantity=extracted or 3,
+                    make_model="Samsung Galaxy Tab A7",
+                    approx_age="3_4",
+                    condition="good",
+                    chargers_included=True,
                 )
             )
             db.session.flush()
@@ -199,8 +211,11 @@ class DeviceFactory(Base):
         model = Device
 
     organisation = factory.SubFactory(OrganisationFactory)
-    asset_tag = factory.Sequence(lambda n: "TS-" + "".join(
-        "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"[(n // 32**i) % 32] for i in range(4)))
+    asset_tag = factory.Sequence(
+        lambda n: (
+            "TS-" + "".join("23456789ABCDEFGHJKLMNPQRSTUVWXYZ"[(n // 32**i) % 32] for i in range(4))
+        )
+    )
     kind = "tablet"
     make = "Samsung"
     model = "Galaxy Tab A7"
@@ -217,11 +232,26 @@ class DeviceFactory(Base):
         if not create:
             return
         org_id = obj.organisation.id
-        db.session.add(DeviceStatusChange(organisation_id=org_id, device=obj, from_status=None,
-                                          to_status=obj.status, note="Created by a test"))
+        db.session.add(
+            DeviceStatusChange(
+                organisation_id=org_id,
+                device=obj,
+                from_status=None,
+                to_status=obj.status,
+                note="Created by a test",
+            )
+        )
         if obj.wiped:
-            db.session.add(Wipe(organisation_id=org_id, device=obj, method="factory_reset_encrypted",
-                                wiped_by="Test Wiper", wiped_at=now(), certificate_reference="CERT-1"))
+            db.session.add(
+                Wipe(
+                    organisation_id=org_id,
+                    device=obj,
+                    method="factory_reset_encrypted",
+                    wiped_by="Test Wiper",
+                    wiped_at=now(),
+                    certificate_reference="CERT-1",
+                )
+            )
         db.session.flush()
 
 
@@ -266,9 +296,13 @@ class CheckpointFactory(Base):
     session = factory.SubFactory(PracticeSessionFactory)
     organisation = factory.LazyAttribute(lambda o: o.resident.organisation)
     resident = factory.LazyAttribute(lambda o: o.session.resident)
-    task = factory.SubFactory(SkillTaskFactory, organisation=factory.SelfAttribute("..organisation"))
+    task = factory.SubFactory(
+        SkillTaskFactory, organisation=factory.SelfAttribute("..organisation")
+    )
     level = 2
     recorded_on = factory.LazyAttribute(lambda o: o.session.held_on if o.session else date.today())
+
+
 # ---- loans and data bundles ------------------------------------------------------------
 
 from devices.loans.models import DataBundle, Loan, WaitingListEntry  # noqa: E402
@@ -301,9 +335,13 @@ class LoanFactory(Base):
     device = factory.SubFactory(
         DeviceFactory, organisation=factory.SelfAttribute("..organisation"), status="on_loan"
     )
-    resident = factory.SubFactory(ResidentFactory, organisation=factory.SelfAttribute("..organisation"))
+    resident = factory.SubFactory(
+        ResidentFactory, organisation=factory.SelfAttribute("..organisation")
+    )
     lent_at = factory.LazyFunction(now)
-    due_on = factory.LazyFunction(lambda: date.today().replace(day=1).replace(year=date.today().year + 1))
+    due_on = factory.LazyFunction(
+        lambda: date.today().replace(day=1).replace(year=date.today().year + 1)
+    )
     agreement_method = "paper"
     accessories = "Charger"
 
@@ -313,7 +351,9 @@ class WaitingListEntryFactory(Base):
         model = WaitingListEntry
 
     organisation = factory.SubFactory(OrganisationFactory)
-    resident = factory.SubFactory(ResidentFactory, organisation=factory.SelfAttribute("..organisation"))
+    resident = factory.SubFactory(
+        ResidentFactory, organisation=factory.SelfAttribute("..organisation")
+    )
     priority = 3
     reason = "isolated"
     joined_on = factory.LazyFunction(date.today)

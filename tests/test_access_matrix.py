@@ -54,11 +54,24 @@ def _outcome(response) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_role_matrix(app, db, role, org, other_org, admin_user, coordinator_user, buddy_user,
-                     donor_user, other_coordinator_user):
+def test_role_matrix(
+    app,
+    db,
+    role,
+    org,
+    other_org,
+    admin_user,
+    coordinator_user,
+    buddy_user,
+    donor_user,
+    other_coordinator_user,
+):
     users = {
-        "admin": admin_user, "coordinator": coordinator_user, "buddy": buddy_user,
-        "donor": donor_user, "other": other_coordinator_user,
+        "admin": admin_user,
+        "coordinator": coordinator_user,
+        "buddy": buddy_user,
+        "donor": donor_user,
+        "other": other_coordinator_user,
     }
     world = World(org, other_org, users)
     for module in _modules():

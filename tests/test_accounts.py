@@ -23,8 +23,12 @@ def test_sign_in_with_any_case_and_see_your_name(app, coordinator_user):
 
 def test_bad_credentials_get_one_generic_message(app, coordinator_user):
     client = app.test_client()
-    wrong_password = client.post("/login", data={"email": coordinator_user.email, "password": "nope-nope-nope"})
-    no_account = client.post("/login", data={"email": "nobody@example.org", "password": "nope-nope-nope"})
+    wrong_password = client.post(
+        "/login", data={"email": coordinator_user.email, "password": "nope-nope-nope"}
+    )
+    no_account = client.post(
+        "/login", data={"email": "nobody@example.org", "password": "nope-nope-nope"}
+    )
     for response in (wrong_password, no_account):
         assert response.status_code == 422
         assert "do not match an active account" in response.get_data(as_text=True)
@@ -33,14 +37,21 @@ def test_bad_credentials_get_one_generic_message(app, coordinator_user):
 def test_deactivated_user_cannot_sign_in(app, db, coordinator_user):
     coordinator_user.active = False
     db.session.flush()
-    response = app.test_client().post("/login", data={"email": coordinator_user.email, "password": PASSWORD})
+    response = app.test_client().post(
+        "/login", data={"email": coordinator_user.email, "password": PASSWORD}
+    )
     assert response.status_code == 422
 
 
 def test_login_is_rate_limited_per_account(app, coordinator_user):
     client = app.test_client()
     for _ in range(5):
-        assert client.post("/login", data={"email": coordinator_user.email, "password": "wrong password!"}).status_code == 422
+        assert (
+            client.post(
+                "/login", data={"email": coordinator_user.email, "password": "wrong password!"}
+            ).status_code
+            == 422
+        )
     blocked = client.post("/login", data={"email": coordinator_user.email, "password": PASSWORD})
     assert blocked.status_code == 429
     assert "wait a minute" in blocked.get_data(as_text=True)
@@ -52,35 +63,56 @@ def test_successful_sign_ins_are_not_counted(app, coordinator_user):
 
 
 def test_admin_invites_and_the_link_works_once(app, db, admin, admin_user):
-    response = admin.post("/admin/users/invite", data={"name": "Vera Volunteer", "email": "Vera@Example.org", "role": "buddy"})
+    response = admin.post(
+        "/admin/users/invite",
+        data={"name": "Vera Volunteer", "email": "Vera@Example.org", "role": "buddy"},
+    )
     assert response.status_code == 200
-    link = re.search(r'value="(http[^"]+/invitations/[^"]+)"', response.get_data(as_text=True)).group(1)
+    link = re.search(
+        r'value="(http[^"]+/invitations/[^"]+)"', response.get_data(as_text=True)
+    ).group(1)
     user = db.session.scalar(select(User).where(User.email == "vera@example.org"))
     assert user.role == "buddy" and user.password_hash is None
-    assert db.session.scalar(select(Invitation).where(Invitation.user_id == user.id)).token_hash not in link
+    assert (
+        db.session.scalar(select(Invitation).where(Invitation.user_id == user.id)).token_hash
+        not in link
+    )
 
     path = link.split("localhost", 1)[-1]
     visitor = app.test_client()
     too_short = visitor.post(path, data={"password": "short", "confirm": "short"})
     assert too_short.status_code == 422
     assert "at least 12 characters" in too_short.get_data(as_text=True)
-    same_as_email = visitor.post(path, data={"password": "vera@example.org", "confirm": "vera@example.org"})
+    same_as_email = visitor.post(
+        path, data={"password": "vera@example.org", "confirm": "vera@example.org"}
+    )
     assert "must not be your email" in same_as_email.get_data(as_text=True)
 
-    ok = visitor.post(path, data={"password": "a long enough passphrase", "confirm": "a long enough passphrase"})
+    ok = visitor.post(
+        path, data={"password": "a long enough passphrase", "confirm": "a long enough passphrase"}
+    )
     assert ok.status_code == 302
     assert app.test_client().get(path).status_code == 404, "the link works only once"
-    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity_id == user.id, AuditEvent.entity_type == "User")).all()
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.entity_id == user.id, AuditEvent.entity_type == "User"
+        )
+    ).all()
     assert {"user.created", "user.invited", "user.password_set"} <= set(actions)
 
 
 def test_invite_with_bad_input_changes_nothing(admin, db, admin_user):
     before = row_counts(User, Invitation, AuditEvent)
-    response = admin.post("/admin/users/invite", data={"name": "", "email": "not-an-email", "role": "buddy"})
+    response = admin.post(
+        "/admin/users/invite", data={"name": "", "email": "not-an-email", "role": "buddy"}
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'id="name-error"' in page and 'id="email-error"' in page
-    duplicate = admin.post("/admin/users/invite", data={"name": "Twin", "email": admin_user.email.upper(), "role": "buddy"})
+    duplicate = admin.post(
+        "/admin/users/invite",
+        data={"name": "Twin", "email": admin_user.email.upper(), "role": "buddy"},
+    )
     assert duplicate.status_code == 422
     assert "already exists" in duplicate.get_data(as_text=True)
     assert row_counts(User, Invitation, AuditEvent) == before
@@ -92,7 +124,13 @@ def test_admin_changes_role_and_deactivates_with_audit(admin, db, org):
     assert admin.post(f"/admin/users/{someone.id}/active", data={"active": "0"}).status_code == 302
     db.session.refresh(someone)
     assert someone.role == "buddy" and someone.active is False
-    actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity_id == someone.id, AuditEvent.entity_type == "User")))
+    actions = set(
+        db.session.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.entity_id == someone.id, AuditEvent.entity_type == "User"
+            )
+        )
+    )
     assert {"user.role_changed", "user.deactivated"} <= actions
 
 
@@ -106,9 +144,17 @@ def test_admin_cannot_lock_themself_out(admin, db, admin_user):
 
 
 def test_settings_bad_input_is_refused_next_to_the_field(admin, db, org):
-    response = admin.post("/admin/settings", data={
-        "name": "Renamed", "contact_phone": "12", "contact_email": "x", "return_address": "",
-        "default_loan_days": "0", "retention_months": "24"})
+    response = admin.post(
+        "/admin/settings",
+        data={
+            "name": "Renamed",
+            "contact_phone": "12",
+            "contact_email": "x",
+            "return_address": "",
+            "default_loan_days": "0",
+            "retention_months": "24",
+        },
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     for field in ("contact_phone", "contact_email", "return_address", "default_loan_days"):
@@ -118,12 +164,24 @@ def test_settings_bad_input_is_refused_next_to_the_field(admin, db, org):
 
 
 def test_settings_save(admin, db, org):
-    response = admin.post("/admin/settings", data={
-        "name": "Renamed Org", "contact_phone": "01902 555000", "contact_email": "",
-        "return_address": "Hub, WV1 1AA", "default_loan_days": "28", "retention_months": "36"})
+    response = admin.post(
+        "/admin/settings",
+        data={
+            "name": "Renamed Org",
+            "contact_phone": "01902 555000",
+            "contact_email": "",
+            "return_address": "Hub, WV1 1AA",
+            "default_loan_days": "28",
+            "retention_months": "36",
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(org)
-    assert (org.name, org.contact_phone, org.default_loan_days) == ("Renamed Org", "+44 1902 555000", 28)
+    assert (org.name, org.contact_phone, org.default_loan_days) == (
+        "Renamed Org",
+        "+44 1902 555000",
+        28,
+    )
 
 
 def test_sign_out(app, coordinator):

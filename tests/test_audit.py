@@ -37,22 +37,41 @@ def test_change_and_event_commit_together(db, org, coordinator_user):
     event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert _events(db) == before + 1
     assert (event.action, event.entity_type, event.entity_id, event.actor_id) == (
-        "resident.status_changed", "Resident", resident.id, coordinator_user.id)
+        "resident.status_changed",
+        "Resident",
+        resident.id,
+        coordinator_user.id,
+    )
     assert "status" in event.changed
 
 
 def test_a_failed_request_leaves_no_event(coordinator, db, org):
     resident = ResidentFactory(organisation=org)
     before = _events(db)
-    assert coordinator.post(f"/residents/{resident.reference}/status", data={"status": "closed"}).status_code == 422
+    assert (
+        coordinator.post(
+            f"/residents/{resident.reference}/status", data={"status": "closed"}
+        ).status_code
+        == 422
+    )
     assert _events(db) == before
 
 
 def test_events_hold_no_personal_values(db, org, coordinator_user):
     resident = service.create_referral(
-        org, dict(first_name="Zebedee", last_name="Quixote", phone="07911 123456", postcode="WV3 0AA",
-                  referral_source="gp", needs_skills=True, referral_reason="Secret reason"),
-        consent_given=False, consent_method=None)
+        org,
+        dict(
+            first_name="Zebedee",
+            last_name="Quixote",
+            phone="07911 123456",
+            postcode="WV3 0AA",
+            referral_source="gp",
+            needs_skills=True,
+            referral_reason="Secret reason",
+        ),
+        consent_given=False,
+        consent_method=None,
+    )
     rows = db.session.execute(select(AuditEvent.changed, AuditEvent.action)).all()
     dump = repr(rows)
     for value in ("Zebedee", "Quixote", "7911", "WV3", "Secret"):

@@ -24,8 +24,15 @@ ICCID = "89441000300012345678"
 
 
 def _bundle(**overrides):
-    data = {"reference": ICCID, "kind": "sim", "network": "Vodafone", "allowance_gb": "20",
-            "validity_days": "30", "source": "national_scheme", "notes": ""}
+    data = {
+        "reference": ICCID,
+        "kind": "sim",
+        "network": "Vodafone",
+        "allowance_gb": "20",
+        "validity_days": "30",
+        "source": "national_scheme",
+        "notes": "",
+    }
     data.update(overrides)
     return data
 
@@ -34,7 +41,11 @@ def test_a_coordinator_adds_a_bundle(coordinator, org):
     response = coordinator.post("/bundles/new", data=_bundle(reference="8944 1000 3000 1234 5678"))
     assert response.status_code == 302
     bundle = db.session.scalars(select(DataBundle)).one()
-    assert bundle.reference == ICCID and bundle.status == "in_stock" and bundle.organisation_id == org.id
+    assert (
+        bundle.reference == ICCID
+        and bundle.status == "in_stock"
+        and bundle.organisation_id == org.id
+    )
     assert bundle.allowance_gb == 20 and bundle.expires_on is None
     assert ICCID in coordinator.get("/bundles").get_data(as_text=True)
 
@@ -70,20 +81,37 @@ def test_a_duplicate_reference_is_refused_by_the_service_and_the_schema(coordina
     assert row_counts(DataBundle) == before
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
-            db.session.add(DataBundle(organisation_id=org.id, kind="voucher", network="Three",
-                                      allowance_gb=5, validity_days=30, reference=ICCID, source="purchase"))
+            db.session.add(
+                DataBundle(
+                    organisation_id=org.id,
+                    kind="voucher",
+                    network="Three",
+                    allowance_gb=5,
+                    validity_days=30,
+                    reference=ICCID,
+                    source="purchase",
+                )
+            )
             db.session.flush()
 
 
 def _import(**overrides):
-    data = {"kind": "voucher", "network": "Three", "allowance_gb": "10", "validity_days": "60",
-            "source": "national_scheme", "rows": ""}
+    data = {
+        "kind": "voucher",
+        "network": "Three",
+        "allowance_gb": "10",
+        "validity_days": "60",
+        "source": "national_scheme",
+        "rows": "",
+    }
     data.update(overrides)
     return data
 
 
 def test_pasted_references_are_added_together(coordinator, org):
-    response = coordinator.post("/bundles/import", data=_import(rows="CODE-0001\ncode-0002\n\nCODE-0003\n"))
+    response = coordinator.post(
+        "/bundles/import", data=_import(rows="CODE-0001\ncode-0002\n\nCODE-0003\n")
+    )
     assert response.status_code == 302
     bundles = db.session.scalars(select(DataBundle).order_by(DataBundle.reference)).all()
     assert [b.reference for b in bundles] == ["CODE-0001", "CODE-0002", "CODE-0003"]
@@ -152,7 +180,9 @@ def test_the_bundle_status_never_leaves_its_machine(steps):
     for step in steps:
         before = bundle.status
         try:
-            transition(bundle, step, BUNDLE_TRANSITIONS, action="test", actor=SimpleNamespace(id=None))
+            transition(
+                bundle, step, BUNDLE_TRANSITIONS, action="test", actor=SimpleNamespace(id=None)
+            )
         except RuleBroken:
             assert bundle.status == before
         except Exception:  # audit needs a session; the move itself already happened or not
@@ -161,7 +191,9 @@ def test_the_bundle_status_never_leaves_its_machine(steps):
         assert bundle.status == before or bundle.status in BUNDLE_TRANSITIONS[before]
 
 
-def test_bundle_list_filters_and_takes_a_constant_number_of_queries(coordinator, org, count_queries):
+def test_bundle_list_filters_and_takes_a_constant_number_of_queries(
+    coordinator, org, count_queries
+):
     resident = ResidentFactory(organisation=org)
     service.issue_bundle(DataBundleFactory(organisation=org, network="EE"), resident)
     with count_queries() as few:
@@ -173,7 +205,10 @@ def test_bundle_list_filters_and_takes_a_constant_number_of_queries(coordinator,
     assert many.count == few.count
     page = coordinator.get("/bundles?status=issued&q=EE").get_data(as_text=True)
     assert resident.full_name in page
-    assert "Vodafone" not in coordinator.get("/bundles?q=EE").get_data(as_text=True).split("<tbody>")[1]
+    assert (
+        "Vodafone"
+        not in coordinator.get("/bundles?q=EE").get_data(as_text=True).split("<tbody>")[1]
+    )
 
 
 def test_data_is_issued_on_its_own_to_a_resident(coordinator, org):
@@ -182,7 +217,9 @@ def test_data_is_issued_on_its_own_to_a_resident(coordinator, org):
     response = coordinator.post(f"/bundles/{bundle.id}/issue", data={"resident": "Kofi Mensah"})
     assert response.status_code == 302
     bundle = db.session.get(DataBundle, bundle.id)
-    assert bundle.status == "issued" and bundle.resident_id == resident.id and bundle.loan_id is None
+    assert (
+        bundle.status == "issued" and bundle.resident_id == resident.id and bundle.loan_id is None
+    )
     assert bundle.expires_on == today() + timedelta(days=90)
     before = row_counts(DataBundle, AuditEvent)
     again = coordinator.post(f"/bundles/{bundle.id}/issue", data={"resident": resident.reference})

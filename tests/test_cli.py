@@ -30,7 +30,9 @@ def test_demo_users_can_sign_in(app, db):
     load_demo()
     db.session.flush()
     client = app.test_client()
-    response = client.post("/login", data={"email": "coordinator@wdi.example.org", "password": DEMO_PASSWORD})
+    response = client.post(
+        "/login", data={"email": "coordinator@wdi.example.org", "password": DEMO_PASSWORD}
+    )
     assert response.status_code == 302
     assert "Chloe Coordinator" in client.get("/dashboard").get_data(as_text=True)
 
@@ -39,8 +41,20 @@ def test_create_admin_refuses_a_short_password(app, db):
     runner = app.test_cli_runner()
     before = _counts(db)
     result = runner.invoke(
-        args=["inclusion", "create-admin", "--email", "new@example.org", "--name", "New Admin",
-              "--organisation", "New Org", "--code", "NEW", "--password", "short"]
+        args=[
+            "inclusion",
+            "create-admin",
+            "--email",
+            "new@example.org",
+            "--name",
+            "New Admin",
+            "--organisation",
+            "New Org",
+            "--code",
+            "NEW",
+            "--password",
+            "short",
+        ]
     )
     assert result.exit_code != 0
     assert "at least 12 characters" in result.output

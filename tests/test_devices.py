@@ -17,8 +17,16 @@ from tests.conftest import row_counts
 from tests.factories import DeviceFactory, DonationFactory, OrganisationFactory
 
 MODELS = (Device, DeviceStatusChange, Wipe, AuditEvent)
-NEW = {"kind": "laptop", "make": "Lenovo", "model": "ThinkPad T480", "serial": "pf-1abc 23",
-       "condition_grade": "A", "accessories": "Charger", "storage_location": "Cupboard B", "notes": ""}
+NEW = {
+    "kind": "laptop",
+    "make": "Lenovo",
+    "model": "ThinkPad T480",
+    "serial": "pf-1abc 23",
+    "condition_grade": "A",
+    "accessories": "Charger",
+    "storage_location": "Cupboard B",
+    "notes": "",
+}
 
 
 def test_add_device_gets_tag_and_history(coordinator, db, org):
@@ -34,8 +42,13 @@ def test_add_device_gets_tag_and_history(coordinator, db, org):
 
 @pytest.mark.parametrize(
     "changes, field",
-    [({"kind": ""}, "kind"), ({"kind": "toaster"}, "kind"), ({"condition_grade": "Z"}, "condition_grade"),
-     ({"make": "x" * 101}, "make"), ({"serial": "DUPLICATE1"}, "serial")],
+    [
+        ({"kind": ""}, "kind"),
+        ({"kind": "toaster"}, "kind"),
+        ({"condition_grade": "Z"}, "condition_grade"),
+        ({"make": "x" * 101}, "make"),
+        ({"serial": "DUPLICATE1"}, "serial"),
+    ],
 )
 def test_bad_device_changes_nothing(coordinator, db, org, changes, field):
     DeviceFactory(organisation=org, serial="DUPLICATE1")
@@ -48,7 +61,9 @@ def test_bad_device_changes_nothing(coordinator, db, org, changes, field):
 
 def test_edit_device(coordinator, db, org):
     device = DeviceFactory(organisation=org)
-    response = coordinator.post(f"/devices/{device.asset_tag}/edit", data=dict(NEW, storage_location="Van"))
+    response = coordinator.post(
+        f"/devices/{device.asset_tag}/edit", data=dict(NEW, storage_location="Van")
+    )
     assert response.status_code == 302
     assert db.session.get(Device, device.id).storage_location == "Van"
     other = DeviceFactory(organisation=org, serial="TAKEN")
@@ -81,9 +96,15 @@ def test_asset_tags_are_unique_in_the_deployment(db, org, other_org):
 
 def test_wipe_then_ready(coordinator, db, org):
     device = DeviceFactory(organisation=org, status="received")
-    response = coordinator.post(f"/devices/{device.asset_tag}/wipe", data={
-        "method": "nist_purge", "wiped_by": "Sam Volunteer", "certificate_reference": "BL-99",
-        "mark_ready": "y"})
+    response = coordinator.post(
+        f"/devices/{device.asset_tag}/wipe",
+        data={
+            "method": "nist_purge",
+            "wiped_by": "Sam Volunteer",
+            "certificate_reference": "BL-99",
+            "mark_ready": "y",
+        },
+    )
     assert response.status_code == 302
     device = db.session.get(Device, device.id)
     assert device.status == "ready" and device.wiped
@@ -95,10 +116,13 @@ def test_wipe_then_ready(coordinator, db, org):
 
 @pytest.mark.parametrize(
     "data, field",
-    [({"method": "", "wiped_by": "Sam"}, "method"), ({"method": "magnet", "wiped_by": "Sam"}, "method"),
-     ({"method": "nist_clear", "wiped_by": ""}, "wiped_by"),
-     ({"method": "nist_clear", "wiped_by": "Sam", "wiped_at": "2999-01-01T10:00"}, "wiped_at"),
-     ({"method": "nist_clear", "wiped_by": "Sam", "wiped_at": "yesterday"}, "wiped_at")],
+    [
+        ({"method": "", "wiped_by": "Sam"}, "method"),
+        ({"method": "magnet", "wiped_by": "Sam"}, "method"),
+        ({"method": "nist_clear", "wiped_by": ""}, "wiped_by"),
+        ({"method": "nist_clear", "wiped_by": "Sam", "wiped_at": "2999-01-01T10:00"}, "wiped_at"),
+        ({"method": "nist_clear", "wiped_by": "Sam", "wiped_at": "yesterday"}, "wiped_at"),
+    ],
 )
 def test_bad_wipe_changes_nothing(coordinator, db, org, data, field):
     device = DeviceFactory(organisation=org, status="awaiting_wipe")
@@ -113,16 +137,19 @@ def test_bad_wipe_changes_nothing(coordinator, db, org, data, field):
 def test_wipe_refused_for_a_device_on_loan(coordinator, db, org):
     device = DeviceFactory(organisation=org, status="on_loan")
     before = row_counts(*MODELS)
-    response = coordinator.post(f"/devices/{device.asset_tag}/wipe",
-                                data={"method": "nist_clear", "wiped_by": "Sam"})
+    response = coordinator.post(
+        f"/devices/{device.asset_tag}/wipe", data={"method": "nist_clear", "wiped_by": "Sam"}
+    )
     assert response.status_code == 422 and "cannot be wiped" in response.get_data(as_text=True)
     assert row_counts(*MODELS) == before
 
 
 def test_status_change_form(coordinator, db, org):
     device = DeviceFactory(organisation=org, status="ready")
-    response = coordinator.post(f"/devices/{device.asset_tag}/status",
-                                data={"status": "in_repair", "note": "Cracked screen"})
+    response = coordinator.post(
+        f"/devices/{device.asset_tag}/status",
+        data={"status": "in_repair", "note": "Cracked screen"},
+    )
     assert response.status_code == 302
     device = db.session.get(Device, device.id)
     assert device.status == "in_repair" and device.history[-1].note == "Cracked screen"
@@ -141,8 +168,14 @@ def test_database_refuses_ready_without_wipe(db, org):
             DeviceFactory(organisation=org, status="borrowed")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(moves=st.lists(st.tuples(st.sampled_from(DEVICE_STATUSES + ("wipe",)), st.booleans()), max_size=25))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    moves=st.lists(
+        st.tuples(st.sampled_from(DEVICE_STATUSES + ("wipe",)), st.booleans()), max_size=25
+    )
+)
 def test_status_machine_never_leaves_allowed_transitions(db, moves):
     """Whatever is asked, the device only ever moves along DEVICE_TRANSITIONS; ready needs a wipe."""
     org = OrganisationFactory()
@@ -151,7 +184,9 @@ def test_status_machine_never_leaves_allowed_transitions(db, moves):
         before = device.status
         try:
             if target == "wipe":
-                service.record_wipe(device, method="nist_clear", wiped_by="Sam", mark_ready=ready_after)
+                service.record_wipe(
+                    device, method="nist_clear", wiped_by="Sam", mark_ready=ready_after
+                )
             else:
                 service.change_device_status(device, target)
         except RuleBroken:
@@ -159,7 +194,8 @@ def test_status_machine_never_leaves_allowed_transitions(db, moves):
         assert device.status in DEVICE_STATUSES
         assert device.status != "ready" or device.wiped
     steps = _db.session.scalars(
-        select(DeviceStatusChange).where(DeviceStatusChange.device_id == device.id)
+        select(DeviceStatusChange)
+        .where(DeviceStatusChange.device_id == device.id)
         .order_by(DeviceStatusChange.id)
     ).all()
     assert steps[0].from_status is None
@@ -196,12 +232,16 @@ def test_public_device_page_reveals_no_holder(client, db, org):
 def test_public_url_sends_own_staff_to_device_page(coordinator, other_coordinator, db, org):
     device = DeviceFactory(organisation=org)
     response = coordinator.get(f"/d/{device.asset_tag}")
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/devices/{device.asset_tag}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/devices/{device.asset_tag}"
+    )
     other = other_coordinator.get(f"/d/{device.asset_tag}")
     assert other.status_code == 200 and "sign in" in other.get_data(as_text=True).lower()
 
 
-@pytest.mark.parametrize("typed", ["{tag}", "{low}", "{compact}", "http://localhost/d/{tag}", " {tag} "])
+@pytest.mark.parametrize(
+    "typed", ["{tag}", "{low}", "{compact}", "http://localhost/d/{tag}", " {tag} "]
+)
 def test_scan_box_opens_device(coordinator, db, org, typed):
     device = DeviceFactory(organisation=org)
     tag = device.asset_tag
@@ -225,7 +265,9 @@ def test_scan_box_only_for_staff(coordinator, buddy, db):
 def test_camera_page_loads_vendored_decoder_without_inline_script(coordinator, db, app):
     page = coordinator.get("/scan/camera").get_data(as_text=True)
     assert "vendor/jsqr/jsQR.js" in page and "devices.js" in page
-    assert "<script>" not in page and "http" not in page.split("vendor/jsqr")[0].rsplit("src=", 1)[-1]
+    assert (
+        "<script>" not in page and "http" not in page.split("vendor/jsqr")[0].rsplit("src=", 1)[-1]
+    )
     assert coordinator.get("/static/vendor/jsqr/jsQR.js").status_code == 200
 
 
@@ -242,7 +284,9 @@ def test_dashboard_panel_counts(coordinator, buddy, db, org):
 def test_pledges_are_rate_limited(client, db, org, app):
     app.config["PLEDGE_LIMIT"] = "2 per hour"
     try:
-        codes = [client.post("/donate", data={"organisation": str(org.id)}).status_code for _ in range(3)]
+        codes = [
+            client.post("/donate", data={"organisation": str(org.id)}).status_code for _ in range(3)
+        ]
     finally:
         app.config.pop("PLEDGE_LIMIT")
     assert codes == [422, 422, 429]
@@ -252,7 +296,14 @@ def test_wiped_device_can_be_made_ready_by_hand(coordinator, db, org, coordinato
     device = DeviceFactory(organisation=org, status="awaiting_wipe")
     page = coordinator.get(f"/devices/{device.asset_tag}").get_data(as_text=True)
     assert 'value="ready"' not in page
-    service.record_wipe(device, method="nist_clear", wiped_by="Sam", mark_ready=False, by=coordinator_user)
+    service.record_wipe(
+        device, method="nist_clear", wiped_by="Sam", mark_ready=False, by=coordinator_user
+    )
     assert 'value="ready"' in coordinator.get(f"/devices/{device.asset_tag}").get_data(as_text=True)
-    assert coordinator.post(f"/devices/{device.asset_tag}/status", data={"status": "ready"}).status_code == 302
+    assert (
+        coordinator.post(
+            f"/devices/{device.asset_tag}/status", data={"status": "ready"}
+        ).status_code
+        == 302
+    )
     assert db.session.get(Device, device.id).status == "ready"

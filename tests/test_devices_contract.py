@@ -20,7 +20,8 @@ def test_lend_return_cycle_writes_history(org, coordinator_user):
     service.change_device_status(device, "awaiting_wipe", by=coordinator_user)
     assert device.status == "awaiting_wipe" and not device.wiped
     steps = db.session.scalars(
-        select(DeviceStatusChange.to_status).where(DeviceStatusChange.device_id == device.id)
+        select(DeviceStatusChange.to_status)
+        .where(DeviceStatusChange.device_id == device.id)
         .order_by(DeviceStatusChange.id)
     ).all()
     assert steps == ["ready", "on_loan", "returned", "awaiting_wipe"]

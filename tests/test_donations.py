@@ -21,17 +21,34 @@ MODELS = (Donation, DonationItem, Donor, AuditEvent)
 
 def _pledge(org, **changes):
     data = {
-        "organisation": str(org.id), "business_name": "Acme Builders Ltd",
-        "contact_name": "Priya Shah", "email": "Priya@Acme.example.com", "phone": "01902 555777",
-        "items-0-kind": "tablet", "items-0-quantity": "4", "items-0-make_model": "Apple iPad 7th gen",
-        "items-0-approx_age": "3_4", "items-0-condition": "good", "items-0-chargers_included": "y",
-        "items-1-kind": "laptop", "items-1-quantity": "2", "items-1-make_model": "Dell Latitude",
-        "items-1-approx_age": "5_plus", "items-1-condition": "worn",
-        "handover": "drop_off", "notes": "Ask for Priya at reception.",
+        "organisation": str(org.id),
+        "business_name": "Acme Builders Ltd",
+        "contact_name": "Priya Shah",
+        "email": "Priya@Acme.example.com",
+        "phone": "01902 555777",
+        "items-0-kind": "tablet",
+        "items-0-quantity": "4",
+        "items-0-make_model": "Apple iPad 7th gen",
+        "items-0-approx_age": "3_4",
+        "items-0-condition": "good",
+        "items-0-chargers_included": "y",
+        "items-1-kind": "laptop",
+        "items-1-quantity": "2",
+        "items-1-make_model": "Dell Latitude",
+        "items-1-approx_age": "5_plus",
+        "items-1-condition": "worn",
+        "handover": "drop_off",
+        "notes": "Ask for Priya at reception.",
     }
     for n in range(2, 5):
-        data.update({f"items-{n}-kind": "", f"items-{n}-quantity": "", f"items-{n}-approx_age": "unknown",
-                     f"items-{n}-condition": "unknown"})
+        data.update(
+            {
+                f"items-{n}-kind": "",
+                f"items-{n}-quantity": "",
+                f"items-{n}-approx_age": "unknown",
+                f"items-{n}-condition": "unknown",
+            }
+        )
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -48,7 +65,9 @@ def test_public_pledge_gets_reference_confirmation_and_receipt(client, db, org):
     assert donation.reference == "D-0001" and donation.reference in page
     assert donation.status == "pledged" and donation.donor.email == "priya@acme.example.com"
     assert [(i.kind, i.quantity, i.chargers_included) for i in donation.items] == [
-        ("tablet", 4, True), ("laptop", 2, False)]
+        ("tablet", 4, True),
+        ("laptop", 2, False),
+    ]
     assert donation.receipt_token in page and "/donate/receipts/" in page
     receipt = client.get(f"/donate/receipts/{donation.receipt_token}.pdf")
     assert receipt.status_code == 200 and receipt.mimetype == "application/pdf"
@@ -64,7 +83,10 @@ def test_same_business_pledging_again_is_one_donor(client, db, org):
     client.post("/donate", data=_pledge(org))
     client.post("/donate", data=_pledge(org, business_name="ACME BUILDERS LTD"))
     assert row_counts(Donor, Donation) == {"donor": 1, "donation": 2}
-    assert db.session.scalars(select(Donation.reference).order_by(Donation.id)).all() == ["D-0001", "D-0002"]
+    assert db.session.scalars(select(Donation.reference).order_by(Donation.id)).all() == [
+        "D-0001",
+        "D-0002",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -73,8 +95,18 @@ def test_same_business_pledging_again_is_one_donor(client, db, org):
         ({"business_name": ""}, "business_name", "Enter the business name."),
         ({"email": "not-an-email"}, "email", "Enter an email address like"),
         ({"phone": "12"}, "phone", "Enter a phone number"),
-        ({"items-0-kind": "", "items-0-quantity": "", "items-0-make_model": "", "items-1-kind": "",
-          "items-1-quantity": "", "items-1-make_model": ""}, "items-0-kind", "Add at least one line"),
+        (
+            {
+                "items-0-kind": "",
+                "items-0-quantity": "",
+                "items-0-make_model": "",
+                "items-1-kind": "",
+                "items-1-quantity": "",
+                "items-1-make_model": "",
+            },
+            "items-0-kind",
+            "Add at least one line",
+        ),
         ({"items-1-kind": ""}, "items-1-kind", "Choose what kind of device."),
         ({"items-0-quantity": "0"}, "items-0-quantity", "Enter a number from 1 to 500."),
         ({"items-0-quantity": "lots"}, "items-0-quantity", "Not a valid integer"),
@@ -82,8 +114,14 @@ def test_same_business_pledging_again_is_one_donor(client, db, org):
         ({"donor_wiped": "y"}, "wipe_certificate", "Say how the devices were wiped"),
         ({"handover": "collection"}, "collection_address", "Enter the address to collect from."),
         ({"preferred_from": "2020-01-01"}, "preferred_from", "Choose a date from today on."),
-        ({"preferred_from": str(today() + timedelta(days=5)),
-          "preferred_to": str(today() + timedelta(days=2))}, "preferred_to", "on or after"),
+        (
+            {
+                "preferred_from": str(today() + timedelta(days=5)),
+                "preferred_to": str(today() + timedelta(days=2)),
+            },
+            "preferred_to",
+            "on or after",
+        ),
     ],
 )
 def test_bad_pledge_changes_nothing(client, db, org, changes, field, message):
@@ -99,22 +137,33 @@ def test_coordinator_schedules_receives_and_processes_into_devices(coordinator, 
     donation = DonationFactory(organisation=org, items=3)
     ref = donation.reference
     when = today() + timedelta(days=3)
-    assert coordinator.post(f"/donations/{ref}/schedule", data={"scheduled_for": str(when)}).status_code == 302
+    assert (
+        coordinator.post(
+            f"/donations/{ref}/schedule", data={"scheduled_for": str(when)}
+        ).status_code
+        == 302
+    )
     donation = db.session.scalar(select(Donation).where(Donation.reference == ref))
     assert (donation.status, donation.scheduled_for) == ("scheduled", when)
     item = donation.items[0]
-    assert coordinator.post(f"/donations/{ref}/receive", data={f"item_{item.id}": "2"}).status_code == 302
+    assert (
+        coordinator.post(f"/donations/{ref}/receive", data={f"item_{item.id}": "2"}).status_code
+        == 302
+    )
     donation = db.session.scalar(select(Donation).where(Donation.reference == ref))
     assert donation.status == "received" and donation.items[0].quantity_received == 2
-    response = coordinator.post(f"/donations/{ref}/process",
-                                data={f"grade_{item.id}": "A", f"location_{item.id}": "Shelf 2"})
+    response = coordinator.post(
+        f"/donations/{ref}/process",
+        data={f"grade_{item.id}": "A", f"location_{item.id}": "Shelf 2"},
+    )
     assert response.status_code == 302
     donation = db.session.scalar(select(Donation).where(Donation.reference == ref))
     assert donation.status == "processed"
     devices = db.session.scalars(select(Device).where(Device.donation_id == donation.id)).all()
     assert len(devices) == 2
-    assert {(d.kind, d.make, d.model, d.condition_grade, d.storage_location, d.status) for d in devices} == {
-        ("tablet", "Samsung", "Galaxy Tab A7", "A", "Shelf 2", "received")}
+    assert {
+        (d.kind, d.make, d.model, d.condition_grade, d.storage_location, d.status) for d in devices
+    } == {("tablet", "Samsung", "Galaxy Tab A7", "A", "Shelf 2", "received")}
     assert all(d.asset_tag.startswith("IN-") for d in devices)
     page = coordinator.get(f"/donations/{ref}").get_data(as_text=True)
     assert devices[0].asset_tag in page and "Print labels for all 2" in page
@@ -153,7 +202,9 @@ def test_processing_twice_is_refused(coordinator, db, org, coordinator_user):
     service.process_donation(donation, {}, by=coordinator_user)
     item = donation.items[0]
     before = row_counts(Device)
-    response = coordinator.post(f"/donations/{donation.reference}/process", data={f"grade_{item.id}": "B"})
+    response = coordinator.post(
+        f"/donations/{donation.reference}/process", data={f"grade_{item.id}": "B"}
+    )
     assert response.status_code == 422
     assert row_counts(Device) == before
 
@@ -161,8 +212,9 @@ def test_processing_twice_is_refused(coordinator, db, org, coordinator_user):
 def test_decline_needs_a_reason_and_shows_to_donor(coordinator, donor, donor_user, db, org):
     donation = DonationFactory(organisation=org)
     service.link_donor_account(donation.donor, donor_user)
-    response = coordinator.post(f"/donations/{donation.reference}/decline",
-                                data={"reason": "We cannot take CRT monitors."})
+    response = coordinator.post(
+        f"/donations/{donation.reference}/decline", data={"reason": "We cannot take CRT monitors."}
+    )
     assert response.status_code == 302
     assert db.session.get(Donation, donation.id).status == "declined"
     page = donor.get("/my-donations").get_data(as_text=True)
@@ -182,7 +234,9 @@ def test_donor_sees_only_their_business(donor, donor_user, db, org):
 
 
 def test_give_donor_account_invites_and_links(coordinator, db, org):
-    donation = DonationFactory(organisation=org, donor=DonorFactory(organisation=org, email="new@acme.example.com"))
+    donation = DonationFactory(
+        organisation=org, donor=DonorFactory(organisation=org, email="new@acme.example.com")
+    )
     response = coordinator.post(f"/donations/{donation.reference}/account")
     assert response.status_code == 200 and "/invitations/" in response.get_data(as_text=True)
     link = db.session.scalar(select(DonorAccount))

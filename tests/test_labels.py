@@ -91,12 +91,15 @@ def test_label_url_uses_public_base_url(coordinator, db, org, app):
     assert _links(response.data) == [[f"https://devices.example.org/d/{device.asset_tag}"]]
 
 
-@pytest.mark.parametrize("query, message", [
-    ("layout=3x7", "Choose at least one device"),
-    ("tag={tag}&layout=3x7&start=22", "This layout has 21 labels per sheet."),
-    ("tag={tag}&layout=3x7&start=0", "Enter a position from 1 to 65."),
-    ("tag={tag}&layout=a3", "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("layout=3x7", "Choose at least one device"),
+        ("tag={tag}&layout=3x7&start=22", "This layout has 21 labels per sheet."),
+        ("tag={tag}&layout=3x7&start=0", "Enter a position from 1 to 65."),
+        ("tag={tag}&layout=a3", "Not a valid choice"),
+    ],
+)
 def test_bad_label_request_shows_the_problem(coordinator, db, org, query, message):
     device = DeviceFactory(organisation=org)
     response = coordinator.get("/labels/pdf?" + query.format(tag=device.asset_tag))

@@ -49,7 +49,9 @@ def test_lend_form_is_prefilled_and_lending_changes_device_loan_and_bundle(
 
     page = coordinator.get(f"/devices/{device.asset_tag}/lend").get_data(as_text=True)
     assert (today() + timedelta(days=42)).isoformat() in page  # due date from the organisation
-    assert f'<option selected value="{bundle.id}"' in page or f'value="{bundle.id}" selected' in page
+    assert (
+        f'<option selected value="{bundle.id}"' in page or f'value="{bundle.id}" selected' in page
+    )
 
     response = coordinator.post(
         f"/devices/{device.asset_tag}/lend",
@@ -62,7 +64,11 @@ def test_lend_form_is_prefilled_and_lending_changes_device_loan_and_bundle(
     assert loan.accessories == "Charger, case" and loan.lent_by_id == coordinator_user.id
     assert db.session.get(Device, device.id).status == "on_loan"
     bundle = db.session.get(DataBundle, bundle.id)
-    assert bundle.status == "issued" and bundle.resident_id == resident.id and bundle.loan_id == loan.id
+    assert (
+        bundle.status == "issued"
+        and bundle.resident_id == resident.id
+        and bundle.loan_id == loan.id
+    )
     assert bundle.expires_on == today() + timedelta(days=30)
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"loan.created", "device.status_changed", "data_bundle.issued"} <= actions
@@ -72,8 +78,14 @@ def test_lend_form_is_prefilled_and_lending_changes_device_loan_and_bundle(
     pdf = coordinator.get(f"/loans/{loan.reference}/agreement.pdf")
     assert pdf.mimetype == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(__import__("io").BytesIO(pdf.data)).pages)
-    for expected in ("Irene Walsh", device.asset_tag, "Charger, case", org.contact_phone,
-                     loan.due_on.strftime("%d %B %Y"), "Read aloud and agreed by phone"):
+    for expected in (
+        "Irene Walsh",
+        device.asset_tag,
+        "Charger, case",
+        org.contact_phone,
+        loan.due_on.strftime("%d %B %Y"),
+        "Read aloud and agreed by phone",
+    ):
         assert expected in text
 
 
@@ -86,19 +98,24 @@ def test_the_device_page_shows_lend_then_the_current_loan(coordinator, org):
     assert loan.resident.full_name in page and f"/devices/{loan.device.asset_tag}/return" in page
 
 
-def test_resident_is_found_by_name_postcode_or_reference_and_ambiguity_asks_to_choose(coordinator, org):
+def test_resident_is_found_by_name_postcode_or_reference_and_ambiguity_asks_to_choose(
+    coordinator, org
+):
     device = DeviceFactory(organisation=org)
     a = ResidentFactory(organisation=org, first_name="Gwen", last_name="Evans", postcode="WV6 0QJ")
     ResidentFactory(organisation=org, first_name="Gareth", last_name="Evans", postcode="WV1 1AA")
     before = row_counts(Loan)
-    response = coordinator.post(f"/devices/{device.asset_tag}/lend", data=_lend_data(a, resident="Evans"))
+    response = coordinator.post(
+        f"/devices/{device.asset_tag}/lend", data=_lend_data(a, resident="Evans")
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Several residents match" in page and 'id="resident-error"' in page
     assert 'name="choice"' in page and a.reference in page
     assert row_counts(Loan) == before
     response = coordinator.post(
-        f"/devices/{device.asset_tag}/lend", data=_lend_data(a, resident="Evans", choice=a.reference)
+        f"/devices/{device.asset_tag}/lend",
+        data=_lend_data(a, resident="Evans", choice=a.reference),
     )
     assert response.status_code == 302
     assert db.session.scalars(select(Loan)).one().resident_id == a.id
@@ -137,7 +154,10 @@ def test_bad_lend_input_is_refused_next_to_the_field(coordinator, org, field, va
 def test_a_second_lend_of_the_same_device_fails_cleanly(coordinator, org):
     device = DeviceFactory(organisation=org)
     first, second = ResidentFactory(organisation=org), ResidentFactory(organisation=org)
-    assert coordinator.post(f"/devices/{device.asset_tag}/lend", data=_lend_data(first)).status_code == 302
+    assert (
+        coordinator.post(f"/devices/{device.asset_tag}/lend", data=_lend_data(first)).status_code
+        == 302
+    )
     before = row_counts(Loan, AuditEvent)
     response = coordinator.post(f"/devices/{device.asset_tag}/lend", data=_lend_data(second))
     assert response.status_code == 422
@@ -151,14 +171,29 @@ def test_the_database_refuses_a_second_open_loan_even_past_the_service(app, db, 
     other = ResidentFactory(organisation=org)
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
-            db.session.add(Loan(organisation_id=org.id, reference="L-99999", device_id=loan.device_id,
-                                resident_id=other.id, due_on=today() + timedelta(days=3),
-                                agreement_method="paper"))
+            db.session.add(
+                Loan(
+                    organisation_id=org.id,
+                    reference="L-99999",
+                    device_id=loan.device_id,
+                    resident_id=other.id,
+                    due_on=today() + timedelta(days=3),
+                    agreement_method="paper",
+                )
+            )
             db.session.flush()
     # once the first loan ends, the device may be lent again
     loan.ended_at, loan.end_kind = now(), "returned"
-    db.session.add(Loan(organisation_id=org.id, reference="L-99998", device_id=loan.device_id,
-                        resident_id=other.id, due_on=today() + timedelta(days=3), agreement_method="paper"))
+    db.session.add(
+        Loan(
+            organisation_id=org.id,
+            reference="L-99998",
+            device_id=loan.device_id,
+            resident_id=other.id,
+            due_on=today() + timedelta(days=3),
+            agreement_method="paper",
+        )
+    )
     db.session.flush()
     assert len(db.session.scalars(select(Loan).where(Loan.device_id == loan.device_id)).all()) == 2
 
@@ -166,8 +201,12 @@ def test_the_database_refuses_a_second_open_loan_even_past_the_service(app, db, 
 def test_the_service_refuses_a_device_that_is_not_ready(db, org):
     device = DeviceFactory(organisation=org, status="awaiting_wipe")
     with pytest.raises(RuleBroken, match="not ready to lend"):
-        service.lend_device(device, ResidentFactory(organisation=org), due_on=today() + timedelta(days=7),
-                            agreement_method="paper")
+        service.lend_device(
+            device,
+            ResidentFactory(organisation=org),
+            due_on=today() + timedelta(days=7),
+            agreement_method="paper",
+        )
 
 
 def test_return_ends_the_loan_and_sends_the_device_to_wipe(coordinator, org, coordinator_user):
@@ -179,7 +218,12 @@ def test_return_ends_the_loan_and_sends_the_device_to_wipe(coordinator, org, coo
     assert coordinator_user.name in form  # received by, pre-filled
     response = coordinator.post(
         f"/devices/{tag}/return",
-        data={"condition": "C", "accessories_back": "Charger", "received_by": "Cleo", "note": "Cracked case"},
+        data={
+            "condition": "C",
+            "accessories_back": "Charger",
+            "received_by": "Cleo",
+            "note": "Cracked case",
+        },
     )
     assert response.status_code == 302
     loan = db.session.get(Loan, loan.id)
@@ -189,7 +233,9 @@ def test_return_ends_the_loan_and_sends_the_device_to_wipe(coordinator, org, coo
     assert device.status == "awaiting_wipe" and device.condition_grade == "C" and not device.wiped
     steps = [c.to_status for c in device.history]
     assert steps[-2:] == ["returned", "awaiting_wipe"]
-    assert db.session.get(DataBundle, bundle.id).status == "issued"  # the data stays with the resident
+    assert (
+        db.session.get(DataBundle, bundle.id).status == "issued"
+    )  # the data stays with the resident
     assert "loan.returned" in set(db.session.scalars(select(AuditEvent.action)))
     # a second return finds no open loan
     assert coordinator.get(f"/devices/{tag}/return").status_code == 302
@@ -197,9 +243,11 @@ def test_return_ends_the_loan_and_sends_the_device_to_wipe(coordinator, org, coo
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("condition", "", "Choose the condition it came back in."),
-     ("condition", "Z", "Not a valid choice."),
-     ("received_by", "", "Say who received the device.")],
+    [
+        ("condition", "", "Choose the condition it came back in."),
+        ("condition", "Z", "Not a valid choice."),
+        ("received_by", "", "Say who received the device."),
+    ],
 )
 def test_bad_return_input_is_refused_next_to_the_field(coordinator, org, field, value, message):
     loan = LoanFactory(organisation=org)
@@ -216,13 +264,18 @@ def test_bad_return_input_is_refused_next_to_the_field(coordinator, org, field, 
 def test_extension_moves_the_due_date_and_keeps_the_old_one(coordinator, org):
     loan = LoanFactory(organisation=org, due_on=today() + timedelta(days=3))
     new_due = today() + timedelta(days=31)
-    response = coordinator.post(f"/loans/{loan.reference}/extend",
-                                data={"new_due_on": new_due.isoformat(), "reason": "Still learning"})
+    response = coordinator.post(
+        f"/loans/{loan.reference}/extend",
+        data={"new_due_on": new_due.isoformat(), "reason": "Still learning"},
+    )
     assert response.status_code == 302
     loan = db.session.get(Loan, loan.id)
     assert loan.due_on == new_due
     extension = db.session.scalars(select(LoanExtension)).one()
-    assert extension.previous_due_on == today() + timedelta(days=3) and extension.reason == "Still learning"
+    assert (
+        extension.previous_due_on == today() + timedelta(days=3)
+        and extension.reason == "Still learning"
+    )
 
 
 @pytest.mark.parametrize(
@@ -239,11 +292,14 @@ def test_bad_extension_is_refused(coordinator, org, value, message):
     assert row_counts(LoanExtension, AuditEvent) == before
 
 
-@pytest.mark.parametrize("end_kind, device_status", [("gifted", "gifted"), ("lost", "lost"),
-                                                     ("not_returned", "lost")])
+@pytest.mark.parametrize(
+    "end_kind, device_status", [("gifted", "gifted"), ("lost", "lost"), ("not_returned", "lost")]
+)
 def test_a_loan_can_end_without_a_return(coordinator, org, end_kind, device_status):
     loan = LoanFactory(organisation=org)
-    response = coordinator.post(f"/loans/{loan.reference}/end", data={"end_kind": end_kind, "note": "Told us"})
+    response = coordinator.post(
+        f"/loans/{loan.reference}/end", data={"end_kind": end_kind, "note": "Told us"}
+    )
     assert response.status_code == 302
     loan = db.session.get(Loan, loan.id)
     assert loan.end_kind == end_kind and loan.ended_at is not None
@@ -252,8 +308,10 @@ def test_a_loan_can_end_without_a_return(coordinator, org, end_kind, device_stat
 
 @pytest.mark.parametrize(
     "data, field, message",
-    [({}, "end_kind", "Choose how the loan ended."),
-     ({"end_kind": "lost"}, "note", "Say what happened")],
+    [
+        ({}, "end_kind", "Choose how the loan ended."),
+        ({"end_kind": "lost"}, "note", "Say what happened"),
+    ],
 )
 def test_bad_end_is_refused(coordinator, org, data, field, message):
     loan = LoanFactory(organisation=org)
@@ -267,8 +325,12 @@ def test_bad_end_is_refused(coordinator, org, data, field, message):
 
 def test_lending_takes_the_resident_off_the_waiting_list(db, org):
     entry = WaitingListEntryFactory(organisation=org)
-    loan = service.lend_device(DeviceFactory(organisation=org), entry.resident,
-                               due_on=today() + timedelta(days=7), agreement_method="screen")
+    loan = service.lend_device(
+        DeviceFactory(organisation=org),
+        entry.resident,
+        due_on=today() + timedelta(days=7),
+        agreement_method="screen",
+    )
     entry = db.session.get(WaitingListEntry, entry.id)
     assert entry.status == "lent" and entry.loan_id == loan.id
 
@@ -306,7 +368,9 @@ def test_the_resident_page_shows_their_loans_and_data(coordinator, buddy, org):
 def test_the_lend_page_of_a_lent_device_opens_its_loan(coordinator, org):
     loan = LoanFactory(organisation=org)
     response = coordinator.get(f"/devices/{loan.device.asset_tag}/lend")
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/loans/{loan.reference}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/loans/{loan.reference}"
+    )
 
 
 def test_resident_search_for_the_type_ahead(coordinator, org):

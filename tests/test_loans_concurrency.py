@@ -57,7 +57,13 @@ def test_two_concurrent_lends_make_exactly_one_loan(app):
         user = UserFactory(organisation=org, role="coordinator")
         device = DeviceFactory(organisation=org)
         residents = [ResidentFactory(organisation=org) for _ in range(2)]
-        ids = dict(org=org.id, user=user.id, device=device.id, tag=device.asset_tag, residents=[r.id for r in residents])
+        ids = dict(
+            org=org.id,
+            user=user.id,
+            device=device.id,
+            tag=device.asset_tag,
+            residents=[r.id for r in residents],
+        )
         db.session.commit()
         db.session.remove()
     try:
@@ -71,8 +77,12 @@ def test_two_concurrent_lends_make_exactly_one_loan(app):
                     resident = db.session.get(Resident, resident_id)
                     assert device.status == "ready"
                     barrier.wait()
-                    service.lend_device(device, resident, due_on=today() + timedelta(days=28),
-                                        agreement_method="paper")
+                    service.lend_device(
+                        device,
+                        resident,
+                        due_on=today() + timedelta(days=28),
+                        agreement_method="paper",
+                    )
                     db.session.commit()
                     outcomes.append("lent")
                 except RuleBroken as err:
@@ -90,7 +100,8 @@ def test_two_concurrent_lends_make_exactly_one_loan(app):
         for thread in threads:
             thread.join(timeout=60)
         assert sorted(outcomes, key=lambda o: o != "lent") == [
-            "lent", f"{ids['tag']} is already on loan. Return it first."
+            "lent",
+            f"{ids['tag']} is already on loan. Return it first.",
         ], outcomes
         with app.app_context():
             loans = db.session.scalar(

@@ -64,8 +64,10 @@ def test_sqlite_table_rebuilds_keep_data_that_other_rows_point_at(make_database)
 
     def counts():
         with app.app_context(), db.engine.connect() as conn:
-            return {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
-                    for t in ("practice_session", "skill_checkpoint", "device", "loan")}
+            return {
+                t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
+                for t in ("practice_session", "skill_checkpoint", "device", "loan")
+            }
 
     before = counts()
     assert before["practice_session"] > 0 and before["skill_checkpoint"] > 0

@@ -71,8 +71,9 @@ def test_taxonomy_is_seeded_per_organisation_once(db, org, other_org):
     service.ensure_taxonomy(org.id)
     service.ensure_taxonomy(org.id)
     service.ensure_taxonomy(other_org.id)
-    count = db.session.scalar(select(func.count()).select_from(SkillTask).where(
-        SkillTask.organisation_id == org.id))
+    count = db.session.scalar(
+        select(func.count()).select_from(SkillTask).where(SkillTask.organisation_id == org.id)
+    )
     assert count == len(SEED_TASKS)
     scope_session(db.session, org.id)
     try:
@@ -82,21 +83,28 @@ def test_taxonomy_is_seeded_per_organisation_once(db, org, other_org):
     assert list(grouped) == list(AREAS)
     assert all(4 <= len(tasks) <= 8 for tasks in grouped.values())
     names = {t.name for tasks in grouped.values() for t in tasks}
-    for expected in ("Connect to Wi-Fi", "Make a video call", "Use the NHS App", "Spot a scam message",
-                     "Book a GP appointment or order a repeat prescription online"):
+    for expected in (
+        "Connect to Wi-Fi",
+        "Make a video call",
+        "Use the NHS App",
+        "Spot a scam message",
+        "Book a GP appointment or order a repeat prescription online",
+    ):
         assert expected in names
 
 
 def test_coordinator_adds_and_retires_a_task_and_history_stays(app, db, org, coordinator):
     response = coordinator.get("/practice/skills")
     assert response.status_code == 200 and b"Switch on and unlock a device" in response.data
-    response = coordinator.post("/practice/skills", data={"area": "transacting",
-                                                          "name": "Order a food shop online"})
+    response = coordinator.post(
+        "/practice/skills", data={"area": "transacting", "name": "Order a food shop online"}
+    )
     assert response.status_code == 302
     task = db.session.scalar(select(SkillTask).where(SkillTask.name == "Order a food shop online"))
     assert task.organisation_id == org.id and task.area == "transacting"
-    cp = CheckpointFactory(task=task, level=2, session=PracticeSessionFactory(
-        match=MatchFactory(organisation=org)))
+    cp = CheckpointFactory(
+        task=task, level=2, session=PracticeSessionFactory(match=MatchFactory(organisation=org))
+    )
     assert coordinator.post(f"/practice/skills/{task.id}/retire").status_code == 302
     task = db.session.get(SkillTask, task.id)
     assert task.retired_at is not None
@@ -118,7 +126,11 @@ def test_coordinator_adds_and_retires_a_task_and_history_stays(app, db, org, coo
         ({"area": "", "name": "Something"}, "area", "Choose one of the skill areas."),
         ({"area": "nonsense", "name": "Something"}, "area", "Choose one of the skill areas."),
         ({"area": "safety", "name": ""}, "name", "Enter what the task is."),
-        ({"area": "safety", "name": "spot a SCAM message"}, "name", "already a task with that name"),
+        (
+            {"area": "safety", "name": "spot a SCAM message"},
+            "name",
+            "already a task with that name",
+        ),
     ],
 )
 def test_bad_task_input_is_refused_next_to_the_field(db, org, coordinator, data, field, message):
@@ -138,10 +150,17 @@ def test_bad_task_input_is_refused_next_to_the_field(db, org, coordinator, data,
 def my_match(db, org, buddy_user):
     profile = BuddyProfileFactory(organisation=org, user=buddy_user)
     resident = ResidentFactory(
-        organisation=org, first_name="Edna", last_name="Matched", phone="+44 7911 000111",
-        area="WV4", preferred_language="Punjabi", access_sight=True,
-        notes="SECRET-NOTE about family", referral_reason="SECRET-REASON for referral",
-        date_of_birth=date(1941, 3, 7), email="edna.secret@example.org",
+        organisation=org,
+        first_name="Edna",
+        last_name="Matched",
+        phone="+44 7911 000111",
+        area="WV4",
+        preferred_language="Punjabi",
+        access_sight=True,
+        notes="SECRET-NOTE about family",
+        referral_reason="SECRET-REASON for referral",
+        date_of_birth=date(1941, 3, 7),
+        email="edna.secret@example.org",
         referrer_name="Dr SECRET-REFERRER",
     )
     return MatchFactory(organisation=org, buddy=profile, resident=resident)
@@ -155,17 +174,29 @@ def tasks(db, org):
     ).all()
 
 
-FORBIDDEN = ("SECRET-NOTE", "SECRET-REASON", "SECRET-REFERRER", "edna.secret@example.org",
-             "1941", "07 Mar", "Unmatched")
+FORBIDDEN = (
+    "SECRET-NOTE",
+    "SECRET-REASON",
+    "SECRET-REFERRER",
+    "edna.secret@example.org",
+    "1941",
+    "07 Mar",
+    "Unmatched",
+)
 
 
-def test_buddy_sees_only_their_residents_and_only_what_the_work_needs(db, org, buddy, my_match,
-                                                                     tasks):
+def test_buddy_sees_only_their_residents_and_only_what_the_work_needs(
+    db, org, buddy, my_match, tasks
+):
     ResidentFactory(organisation=org, first_name="Olive", last_name="Unmatched")
     MatchFactory(organisation=org)  # someone else's match
     ref = my_match.resident.reference
-    pages = ["/practice/residents", f"/practice/residents/{ref}",
-             f"/practice/residents/{ref}/sessions/new", f"/practice/residents/{ref}/baseline"]
+    pages = [
+        "/practice/residents",
+        f"/practice/residents/{ref}",
+        f"/practice/residents/{ref}/sessions/new",
+        f"/practice/residents/{ref}/baseline",
+    ]
     for url in pages:
         response = buddy.get(url)
         assert response.status_code == 200, url
@@ -181,18 +212,28 @@ def test_buddy_sees_only_their_residents_and_only_what_the_work_needs(db, org, b
 
 def test_buddy_is_refused_other_residents_and_staff_pages(db, org, buddy, my_match):
     other = MatchFactory(organisation=org).resident
-    ended = MatchFactory(organisation=org, buddy=my_match.buddy, status="ended",
-                         ended_at=my_match.started_at, end_reason="goals_met").resident
+    ended = MatchFactory(
+        organisation=org,
+        buddy=my_match.buddy,
+        status="ended",
+        ended_at=my_match.started_at,
+        end_reason="goals_met",
+    ).resident
     for ref in (other.reference, ended.reference):
-        for url in (f"/practice/residents/{ref}", f"/practice/residents/{ref}/sessions/new",
-                    f"/practice/residents/{ref}/baseline", f"/residents/{ref}"):
+        for url in (
+            f"/practice/residents/{ref}",
+            f"/practice/residents/{ref}/sessions/new",
+            f"/practice/residents/{ref}/baseline",
+            f"/residents/{ref}",
+        ):
             assert buddy.get(url).status_code == 403, url
     for url in ("/practice/skills", "/practice/alerts", "/practice/progress", "/residents"):
         assert buddy.get(url).status_code == 403, url
 
 
-def test_my_residents_takes_a_constant_number_of_queries(db, org, buddy, buddy_user, my_match,
-                                                         tasks, count_queries):
+def test_my_residents_takes_a_constant_number_of_queries(
+    db, org, buddy, buddy_user, my_match, tasks, count_queries
+):
     with count_queries() as one:
         assert buddy.get("/practice/residents").status_code == 200
     for _ in range(3):
@@ -210,9 +251,15 @@ def test_my_residents_takes_a_constant_number_of_queries(db, org, buddy, buddy_u
 
 
 def _session_post(tasks, **overrides):
-    data = {"token": "tok-0123456789abcdef", "held_on": date.today().isoformat(), "minutes": "45",
-            "mode": "home", "place": "At home", "notes": "Went well; used the big-text setting.",
-            "next_steps": "Video call the grandchildren."}
+    data = {
+        "token": "tok-0123456789abcdef",
+        "held_on": date.today().isoformat(),
+        "minutes": "45",
+        "mode": "home",
+        "place": "At home",
+        "notes": "Went well; used the big-text setting.",
+        "next_steps": "Video call the grandchildren.",
+    }
     for task, level in zip(tasks[:3], (1, 2, 3), strict=True):
         data[f"practised_{task.id}"] = "y"
         data[f"level_{task.id}"] = str(level)
@@ -231,16 +278,26 @@ def test_buddy_logs_a_session_with_checkpoints_once(db, org, buddy, buddy_user, 
     after = row_counts(PracticeSession, Checkpoint)
     assert after["practice_session"] == before["practice_session"] + 1
     assert after["skill_checkpoint"] == before["skill_checkpoint"] + 3
-    session = db.session.scalar(select(PracticeSession).where(
-        PracticeSession.idempotency_token == "tok-0123456789abcdef"))
+    session = db.session.scalar(
+        select(PracticeSession).where(PracticeSession.idempotency_token == "tok-0123456789abcdef")
+    )
     assert session.buddy_id == my_match.buddy_id and session.recorded_by_id == buddy_user.id
     assert sorted(cp.level for cp in session.checkpoints) == [1, 2, 3]
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "practice_session.logged", AuditEvent.entity_id == session.id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.action == "practice_session.logged", AuditEvent.entity_id == session.id
+            )
+        )
+        == 1
+    )
 
     # The same submit again (a retry on a poor connection): nothing new is saved.
-    again = buddy.post(f"/practice/residents/{ref}/sessions/new", data=_session_post(tasks),
-                       follow_redirects=True)
+    again = buddy.post(
+        f"/practice/residents/{ref}/sessions/new", data=_session_post(tasks), follow_redirects=True
+    )
     assert again.status_code == 200
     assert "saved already" in again.get_data(as_text=True)
     assert row_counts(PracticeSession, Checkpoint) == after
@@ -259,15 +316,23 @@ def test_buddy_logs_a_session_with_checkpoints_once(db, org, buddy, buddy_user, 
         ({"minutes": "0"}, "minutes", "from 5 to 480 minutes"),
         ({"minutes": "lots"}, "minutes", "in minutes"),
         ({"held_on": ""}, "held_on", "Enter the date of the session."),
-        ({"held_on": (date.today() + timedelta(days=2)).isoformat()}, "held_on", "cannot be in the future"),
+        (
+            {"held_on": (date.today() + timedelta(days=2)).isoformat()},
+            "held_on",
+            "cannot be in the future",
+        ),
         ({"mode": "carrier-pigeon"}, "mode", "Choose how you met."),
-        ({"safeguarding_concern": "y", "safeguarding_description": "  "},
-         "safeguarding_description", "Describe the safeguarding concern"),
+        (
+            {"safeguarding_concern": "y", "safeguarding_description": "  "},
+            "safeguarding_description",
+            "Describe the safeguarding concern",
+        ),
         ("bad-level", "level", "Choose a level from 0 to 4."),
     ],
 )
-def test_bad_session_input_keeps_what_was_typed_and_saves_nothing(db, org, buddy, my_match, tasks,
-                                                                   overrides, field, message):
+def test_bad_session_input_keeps_what_was_typed_and_saves_nothing(
+    db, org, buddy, my_match, tasks, overrides, field, message
+):
     ref = my_match.resident.reference
     data = _session_post(tasks, notes="Typed on the bus, please keep me")
     if overrides == "bad-level":
@@ -286,10 +351,14 @@ def test_bad_session_input_keeps_what_was_typed_and_saves_nothing(db, org, buddy
 
 
 def test_safeguarding_concern_alerts_coordinators_until_action_is_recorded(
-        db, org, buddy, coordinator, my_match, tasks):
+    db, org, buddy, coordinator, my_match, tasks
+):
     ref = my_match.resident.reference
-    data = _session_post(tasks, safeguarding_concern="y",
-                         safeguarding_description="Worried about a cold-calling 'bank'.")
+    data = _session_post(
+        tasks,
+        safeguarding_concern="y",
+        safeguarding_description="Worried about a cold-calling 'bank'.",
+    )
     assert buddy.post(f"/practice/residents/{ref}/sessions/new", data=data).status_code == 302
     session = db.session.scalar(select(PracticeSession).where(PracticeSession.safeguarding_concern))
     assert "cold-calling" in coordinator.get("/practice/alerts").get_data(as_text=True)
@@ -301,8 +370,10 @@ def test_safeguarding_concern_alerts_coordinators_until_action_is_recorded(
     assert row_counts(AuditEvent) == before
     assert db.session.get(PracticeSession, session.id).safeguarding_actioned_at is None
 
-    response = coordinator.post(f"/practice/sessions/{session.id}/action",
-                                data={"action": "Called her; bank's fraud team informed."})
+    response = coordinator.post(
+        f"/practice/sessions/{session.id}/action",
+        data={"action": "Called her; bank's fraud team informed."},
+    )
     assert response.status_code == 302
     assert db.session.get(PracticeSession, session.id).safeguarding_actioned_at is not None
     assert "cold-calling" not in coordinator.get("/practice/alerts").get_data(as_text=True)
@@ -313,8 +384,9 @@ def test_concern_needs_a_description_in_the_schema_too(db, org, my_match):
     from sqlalchemy.exc import IntegrityError
 
     with pytest.raises(IntegrityError), db.session.begin_nested():
-        PracticeSessionFactory(match=my_match, safeguarding_concern=True,
-                               safeguarding_description="")
+        PracticeSessionFactory(
+            match=my_match, safeguarding_concern=True, safeguarding_description=""
+        )
 
 
 def test_idempotency_token_is_unique_in_the_schema(db, org, my_match):
@@ -333,8 +405,9 @@ def test_baseline_before_any_session_once(db, org, buddy, coordinator, my_match,
     data = {f"level_{tasks[0].id}": "1", f"level_{tasks[1].id}": "0", f"level_{tasks[2].id}": ""}
     before = row_counts(Checkpoint)
     assert coordinator.post(f"/practice/residents/{ref}/baseline", data=data).status_code == 302
-    baseline = db.session.scalars(select(Checkpoint).where(
-        Checkpoint.resident_id == my_match.resident_id)).all()
+    baseline = db.session.scalars(
+        select(Checkpoint).where(Checkpoint.resident_id == my_match.resident_id)
+    ).all()
     assert len(baseline) == 2 and all(cp.session_id is None for cp in baseline)
 
     # Once only, by buddy or coordinator.
@@ -357,8 +430,11 @@ def test_bad_baseline_input_is_refused(db, org, coordinator, my_match, tasks, ca
     response = coordinator.post(f"/practice/residents/{ref}/baseline", data=data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    expected = {"nothing": "at least one task", "after-session": "already has practice sessions",
-                "bad-level": "Choose a level from 0 to 4."}[case]
+    expected = {
+        "nothing": "at least one task",
+        "after-session": "already has practice sessions",
+        "bad-level": "Choose a level from 0 to 4.",
+    }[case]
     assert expected in html
     if case == "bad-level":
         assert f'id="level_{tasks[0].id}-error"' in html
@@ -417,8 +493,9 @@ def test_programme_subjects_count_sessions_to_level_three(db, org, tasks, coordi
     assert "Median sessions" in html and "<svg" in html and "Not known" in html
 
 
-def test_programme_page_takes_a_constant_number_of_queries(db, org, tasks, coordinator,
-                                                           count_queries):
+def test_programme_page_takes_a_constant_number_of_queries(
+    db, org, tasks, coordinator, count_queries
+):
     def add_resident():
         m = MatchFactory(organisation=org)
         for i, level in enumerate((1, 2, 3)):
@@ -452,21 +529,34 @@ def test_session_records_the_lent_device_used(db, org, buddy, my_match, tasks):
 
     # A device that was never lent to the resident is refused next to the field.
     before = row_counts(PracticeSession, Checkpoint, AuditEvent)
-    refused = buddy.post(f"/practice/residents/{ref}/sessions/new",
-                         data=_session_post(tasks, device_id=str(other.id)))
+    refused = buddy.post(
+        f"/practice/residents/{ref}/sessions/new",
+        data=_session_post(tasks, device_id=str(other.id)),
+    )
     assert refused.status_code == 422
     assert 'id="device_id-error"' in refused.get_data(as_text=True)
     assert row_counts(PracticeSession, Checkpoint, AuditEvent) == before
 
-    saved = buddy.post(f"/practice/residents/{ref}/sessions/new",
-                       data=_session_post(tasks, device_id=str(lent.device_id)))
+    saved = buddy.post(
+        f"/practice/residents/{ref}/sessions/new",
+        data=_session_post(tasks, device_id=str(lent.device_id)),
+    )
     assert saved.status_code == 302
-    session = db.session.scalar(select(PracticeSession).where(
-        PracticeSession.idempotency_token == "tok-0123456789abcdef"))
+    session = db.session.scalar(
+        select(PracticeSession).where(PracticeSession.idempotency_token == "tok-0123456789abcdef")
+    )
     assert session.device_id == lent.device_id
     # None (their own device) is allowed too.
-    none = buddy.post(f"/practice/residents/{ref}/sessions/new",
-                      data=_session_post(tasks, token="tok-fedcba9876543210", device_id=""))
+    none = buddy.post(
+        f"/practice/residents/{ref}/sessions/new",
+        data=_session_post(tasks, token="tok-fedcba9876543210", device_id=""),
+    )
     assert none.status_code == 302
-    assert db.session.scalar(select(PracticeSession.device_id).where(
-        PracticeSession.idempotency_token == "tok-fedcba9876543210")) is None
+    assert (
+        db.session.scalar(
+            select(PracticeSession.device_id).where(
+                PracticeSession.idempotency_token == "tok-fedcba9876543210"
+            )
+        )
+        is None
+    )

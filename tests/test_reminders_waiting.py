@@ -63,8 +63,14 @@ def test_call_list_csv(coordinator, org):
 
 def test_logging_a_call_shows_who_called_when(coordinator, org, coordinator_user):
     overdue, soon, _ = _call_list_world(org)
-    response = coordinator.post("/reminders/calls", data={
-        "resident": overdue.resident.reference, "outcome": "spoke_returning", "note": "Bringing it Friday"})
+    response = coordinator.post(
+        "/reminders/calls",
+        data={
+            "resident": overdue.resident.reference,
+            "outcome": "spoke_returning",
+            "note": "Bringing it Friday",
+        },
+    )
     assert response.status_code == 302
     call = db.session.scalars(select(ReminderCall)).one()
     assert call.resident_id == overdue.resident_id and call.called_by_id == coordinator_user.id
@@ -78,9 +84,11 @@ def test_logging_a_call_shows_who_called_when(coordinator, org, coordinator_user
 
 @pytest.mark.parametrize(
     "data, message",
-    [({"outcome": "no_answer"}, "Choose the resident."),
-     ({"resident": "R-999999", "outcome": "no_answer"}, "Choose a resident on the list."),
-     ({"resident": "__R__", "outcome": ""}, "Choose what happened on the call.")],
+    [
+        ({"outcome": "no_answer"}, "Choose the resident."),
+        ({"resident": "R-999999", "outcome": "no_answer"}, "Choose a resident on the list."),
+        ({"resident": "__R__", "outcome": ""}, "Choose what happened on the call."),
+    ],
 )
 def test_bad_call_log_is_refused(coordinator, org, data, message):
     data = dict(data)
@@ -111,23 +119,34 @@ def test_call_list_takes_a_constant_number_of_queries(coordinator, org, count_qu
 
 def test_a_resident_joins_the_waiting_list(coordinator, org):
     resident = ResidentFactory(organisation=org, needs_device=True)
-    response = coordinator.post("/waiting-list/new", data={
-        "resident": resident.reference, "priority": "1", "reason": "isolated", "note": "Lives alone"})
+    response = coordinator.post(
+        "/waiting-list/new",
+        data={
+            "resident": resident.reference,
+            "priority": "1",
+            "reason": "isolated",
+            "note": "Lives alone",
+        },
+    )
     assert response.status_code == 302
     entry = db.session.scalars(select(WaitingListEntry)).one()
     assert entry.resident_id == resident.id and entry.priority == 1 and entry.joined_on == today()
     assert resident.full_name in coordinator.get("/waiting-list").get_data(as_text=True)
-    assert "On the device waiting list" in coordinator.get(f"/residents/{resident.reference}").get_data(as_text=True)
+    assert "On the device waiting list" in coordinator.get(
+        f"/residents/{resident.reference}"
+    ).get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
     "overrides, field, message",
-    [({"resident": ""}, "resident", "Choose the resident"),
-     ({"reason": ""}, "reason", "Choose the main reason."),
-     ({"priority": "9"}, "priority", "Not a valid choice."),
-     ({"joined_on": "2999-01-01"}, "joined_on", "cannot be in the future"),
-     ({"needs_device": False}, "resident", "Only residents whose needs include a device"),
-     ({"twice": True}, "resident", "is already on the waiting list")],
+    [
+        ({"resident": ""}, "resident", "Choose the resident"),
+        ({"reason": ""}, "reason", "Choose the main reason."),
+        ({"priority": "9"}, "priority", "Not a valid choice."),
+        ({"joined_on": "2999-01-01"}, "joined_on", "cannot be in the future"),
+        ({"needs_device": False}, "resident", "Only residents whose needs include a device"),
+        ({"twice": True}, "resident", "is already on the waiting list"),
+    ],
 )
 def test_bad_waiting_list_input_is_refused(coordinator, org, overrides, field, message):
     overrides = dict(overrides)  # the parameters are shared by both databases' runs
@@ -143,14 +162,21 @@ def test_bad_waiting_list_input_is_refused(coordinator, org, overrides, field, m
     assert row_counts(WaitingListEntry, AuditEvent) == before
 
 
-def test_the_lend_page_suggests_the_longest_waiting_highest_priority_resident_who_fits(coordinator, org):
+def test_the_lend_page_suggests_the_longest_waiting_highest_priority_resident_who_fits(
+    coordinator, org
+):
     long_ago = today() - timedelta(days=90)
     # Highest priority and longest waiting, but has sight needs: a smartphone does not fit.
-    sight = WaitingListEntryFactory(organisation=org, priority=1, joined_on=long_ago,
-                                    resident__access_sight=True)
-    newer = WaitingListEntryFactory(organisation=org, priority=1, joined_on=today() - timedelta(days=10))
+    sight = WaitingListEntryFactory(
+        organisation=org, priority=1, joined_on=long_ago, resident__access_sight=True
+    )
+    newer = WaitingListEntryFactory(
+        organisation=org, priority=1, joined_on=today() - timedelta(days=10)
+    )
     older_low = WaitingListEntryFactory(organisation=org, priority=3, joined_on=long_ago)
-    fits = WaitingListEntryFactory(organisation=org, priority=1, joined_on=today() - timedelta(days=40))
+    fits = WaitingListEntryFactory(
+        organisation=org, priority=1, joined_on=today() - timedelta(days=40)
+    )
     phone = DeviceFactory(organisation=org, kind="smartphone")
     tablet = DeviceFactory(organisation=org, kind="tablet")
     assert service.suggest_resident(phone).id == fits.id
@@ -182,8 +208,13 @@ def test_the_dashboard_shows_lending_numbers(coordinator, buddy, org):
     WaitingListEntryFactory(organisation=org)
     page = coordinator.get("/dashboard").get_data(as_text=True)
     section = page.split('id="loans-dash-h"')[1].split("</section>")[0]
-    for text in ('2</span> devices on loan', '1</span> overdue', '1</span> due this week',
-                 '1</span> data bundles in stock', '1</span> waiting for a device'):
+    for text in (
+        "2</span> devices on loan",
+        "1</span> overdue",
+        "1</span> due this week",
+        "1</span> data bundles in stock",
+        "1</span> waiting for a device",
+    ):
         assert text in section
     assert 'id="loans-dash-h"' not in buddy.get("/dashboard").get_data(as_text=True)
 

@@ -15,9 +15,16 @@ from tests.conftest import row_counts
 from tests.factories import ResidentFactory
 
 PUBLIC = {
-    "on_behalf": "self", "first_name": "Edna", "last_name": "Hughes", "phone": "07911 123456",
-    "postcode": "wv3 0aa", "preferred_language": "English", "needs_device": "y", "needs_skills": "y",
-    "referral_reason": "Wants to order prescriptions online.", "consent": "y",
+    "on_behalf": "self",
+    "first_name": "Edna",
+    "last_name": "Hughes",
+    "phone": "07911 123456",
+    "postcode": "wv3 0aa",
+    "preferred_language": "English",
+    "needs_device": "y",
+    "needs_skills": "y",
+    "referral_reason": "Wants to order prescriptions online.",
+    "consent": "y",
 }
 
 
@@ -35,11 +42,19 @@ def test_public_referral_gets_a_reference_and_is_referred(client, db, org):
     assert resident.reference in page and "Referral received" in page
     assert resident.reference == "R-000001"
     assert (resident.status, resident.postcode, resident.area, resident.phone) == (
-        "referred", "WV3 0AA", "WV3", "+44 7911 123456")
+        "referred",
+        "WV3 0AA",
+        "WV3",
+        "+44 7911 123456",
+    )
     assert resident.referral_source == "self" and resident.consent_given
     assert resident.consent_method == "online_self"
     assert [h.to_status for h in resident.history] == ["referred"]
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.entity_type == "Resident", AuditEvent.entity_id == resident.id))
+    event = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == "Resident", AuditEvent.entity_id == resident.id
+        )
+    )
     assert event.action == "resident.referred" and event.actor_id is None
     assert "Hughes" not in str(event.changed) and "first_name" in event.changed
 
@@ -51,9 +66,16 @@ def test_referral_on_behalf_needs_the_referrers_details(client, db, org):
     page = response.get_data(as_text=True)
     assert 'id="referrer_name-error"' in page and 'id="referrer_contact-error"' in page
     assert row_counts(Resident, StatusChange, AuditEvent) == before
-    ok = client.post("/refer", data=_public(org, on_behalf="other", referrer_name="Sam Link",
-                                            referrer_organisation="Whitmore Reans PCN",
-                                            referrer_contact="07911 222333"))
+    ok = client.post(
+        "/refer",
+        data=_public(
+            org,
+            on_behalf="other",
+            referrer_name="Sam Link",
+            referrer_organisation="Whitmore Reans PCN",
+            referrer_contact="07911 222333",
+        ),
+    )
     assert ok.status_code == 302
     resident = db.session.scalar(select(Resident).where(Resident.last_name == "Hughes"))
     assert resident.referrer_name == "Sam Link" and resident.consent_method == "online_referrer"
@@ -89,47 +111,102 @@ def test_public_referral_needs_some_kind_of_help(client, db, org):
 
 
 def test_references_are_per_organisation_and_gap_free(db, org, other_org, coordinator_user):
-    data = dict(first_name="A", last_name="B", phone="01902 555123", postcode="WV1 1AA",
-                referral_source="gp", needs_skills=True)
-    refs = [service.create_referral(org, data, consent_given=False, consent_method=None).reference for _ in range(3)]
+    data = dict(
+        first_name="A",
+        last_name="B",
+        phone="01902 555123",
+        postcode="WV1 1AA",
+        referral_source="gp",
+        needs_skills=True,
+    )
+    refs = [
+        service.create_referral(org, data, consent_given=False, consent_method=None).reference
+        for _ in range(3)
+    ]
     assert refs == ["R-000001", "R-000002", "R-000003"]
     with pytest.raises(RuleBroken):
-        service.create_referral(org, dict(data, phone="bad"), consent_given=False, consent_method=None)
-    assert service.create_referral(other_org, data, consent_given=False, consent_method=None).reference == "R-000001"
-    assert service.create_referral(org, data, consent_given=False, consent_method=None).reference == "R-000004"
+        service.create_referral(
+            org, dict(data, phone="bad"), consent_given=False, consent_method=None
+        )
+    assert (
+        service.create_referral(other_org, data, consent_given=False, consent_method=None).reference
+        == "R-000001"
+    )
+    assert (
+        service.create_referral(org, data, consent_given=False, consent_method=None).reference
+        == "R-000004"
+    )
 
 
 def test_coordinator_intake_and_edit(coordinator, db, coordinator_user):
-    response = coordinator.post("/residents/new", data={
-        "referral_source": "gp", "referral_date": "2026-11-01", "referrer_name": "Dr Shah",
-        "first_name": "Harjit", "last_name": "Kaur", "phone": "01902 555 321", "postcode": "WV10 9RU",
-        "preferred_language": "Punjabi", "interpreter_needed": "y", "access_sight": "y",
-        "needs_device": "y", "referral_reason": "Video calls with family.",
-        "consent_given": "y", "consent_method": "verbal"})
+    response = coordinator.post(
+        "/residents/new",
+        data={
+            "referral_source": "gp",
+            "referral_date": "2026-11-01",
+            "referrer_name": "Dr Shah",
+            "first_name": "Harjit",
+            "last_name": "Kaur",
+            "phone": "01902 555 321",
+            "postcode": "WV10 9RU",
+            "preferred_language": "Punjabi",
+            "interpreter_needed": "y",
+            "access_sight": "y",
+            "needs_device": "y",
+            "referral_reason": "Video calls with family.",
+            "consent_given": "y",
+            "consent_method": "verbal",
+        },
+    )
     assert response.status_code == 302
     resident = db.session.scalar(select(Resident).where(Resident.last_name == "Kaur"))
     assert resident.consent_recorded_by_id == coordinator_user.id
     assert resident.access_sight and resident.interpreter_needed
     assert resident.referral_date == date(2026, 11, 1)
 
-    edit = coordinator.post(f"/residents/{resident.reference}/edit", data={
-        "referral_source": "gp", "referral_date": "2026-11-01", "first_name": "Harjit", "last_name": "Kaur",
-        "phone": "01902 555 321", "postcode": "WV10 9RU", "preferred_language": "Punjabi",
-        "needs_device": "y", "referral_reason": "Video calls with family.", "notes": "Prefers mornings.",
-        "consent_given": "y", "consent_method": "verbal"})
+    edit = coordinator.post(
+        f"/residents/{resident.reference}/edit",
+        data={
+            "referral_source": "gp",
+            "referral_date": "2026-11-01",
+            "first_name": "Harjit",
+            "last_name": "Kaur",
+            "phone": "01902 555 321",
+            "postcode": "WV10 9RU",
+            "preferred_language": "Punjabi",
+            "needs_device": "y",
+            "referral_reason": "Video calls with family.",
+            "notes": "Prefers mornings.",
+            "consent_given": "y",
+            "consent_method": "verbal",
+        },
+    )
     assert edit.status_code == 302
     db.session.refresh(resident)
     assert resident.notes == "Prefers mornings." and not resident.access_sight
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "resident.updated")).one()
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "resident.updated")
+    ).one()
     assert set(event.changed) >= {"notes", "access_sight", "interpreter_needed"}
 
 
 def test_intake_bad_input_changes_nothing(coordinator, db):
     before = row_counts(Resident, StatusChange, AuditEvent)
-    response = coordinator.post("/residents/new", data={
-        "referral_source": "", "referral_date": "2999-01-01", "first_name": "X", "last_name": "Y",
-        "phone": "0", "postcode": "WV3", "needs_skills": "y", "referral_reason": "r",
-        "consent_given": "y", "consent_method": ""})
+    response = coordinator.post(
+        "/residents/new",
+        data={
+            "referral_source": "",
+            "referral_date": "2999-01-01",
+            "first_name": "X",
+            "last_name": "Y",
+            "phone": "0",
+            "postcode": "WV3",
+            "needs_skills": "y",
+            "referral_reason": "r",
+            "consent_given": "y",
+            "consent_method": "",
+        },
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     for field in ("referral_source", "referral_date", "phone", "postcode", "consent_method"):
@@ -140,16 +217,36 @@ def test_intake_bad_input_changes_nothing(coordinator, db):
 def test_workflow_moves_only_along_allowed_transitions(coordinator, db, org):
     resident = ResidentFactory(organisation=org)
     ref = resident.reference
-    assert coordinator.post(f"/residents/{ref}/status", data={"status": "supported"}).status_code == 422
-    assert coordinator.post(f"/residents/{ref}/status", data={"status": "contacted", "note": "Phoned"}).status_code == 302
-    assert coordinator.post(f"/residents/{ref}/status", data={"status": "assessed"}).status_code == 302
+    assert (
+        coordinator.post(f"/residents/{ref}/status", data={"status": "supported"}).status_code
+        == 422
+    )
+    assert (
+        coordinator.post(
+            f"/residents/{ref}/status", data={"status": "contacted", "note": "Phoned"}
+        ).status_code
+        == 302
+    )
+    assert (
+        coordinator.post(f"/residents/{ref}/status", data={"status": "assessed"}).status_code == 302
+    )
     no_outcome = coordinator.post(f"/residents/{ref}/status", data={"status": "closed"})
     assert no_outcome.status_code == 422
     assert "Choose an outcome" in no_outcome.get_data(as_text=True)
-    assert coordinator.post(f"/residents/{ref}/status", data={"status": "closed", "outcome": "declined"}).status_code == 302
+    assert (
+        coordinator.post(
+            f"/residents/{ref}/status", data={"status": "closed", "outcome": "declined"}
+        ).status_code
+        == 302
+    )
     db.session.refresh(resident)
     assert resident.status == "closed" and resident.outcome == "declined" and resident.closed_at
-    assert [h.to_status for h in resident.history] == ["referred", "contacted", "assessed", "closed"]
+    assert [h.to_status for h in resident.history] == [
+        "referred",
+        "contacted",
+        "assessed",
+        "closed",
+    ]
     page = coordinator.get(f"/residents/{ref}").get_data(as_text=True)
     assert "referred → <strong>contacted</strong>" in page.replace("\n", "") or "contacted" in page
     assert "Phoned" in page
@@ -172,8 +269,22 @@ def test_database_refuses_unknown_status(db, org):
 
 
 def test_list_search_filters_and_pagination(coordinator, db, org, other_org):
-    ResidentFactory(organisation=org, first_name="Margaret", last_name="Bennett", postcode="WV1 1AA", status="contacted")
-    ResidentFactory(organisation=org, first_name="Olu", last_name="Adeyemi", postcode="WV6 0QJ", referral_source="housing", needs_device=False, needs_data=True)
+    ResidentFactory(
+        organisation=org,
+        first_name="Margaret",
+        last_name="Bennett",
+        postcode="WV1 1AA",
+        status="contacted",
+    )
+    ResidentFactory(
+        organisation=org,
+        first_name="Olu",
+        last_name="Adeyemi",
+        postcode="WV6 0QJ",
+        referral_source="housing",
+        needs_device=False,
+        needs_data=True,
+    )
     ResidentFactory(organisation=other_org, first_name="Margaret", last_name="Elsewhere")
     page = coordinator.get("/residents?q=margaret").get_data(as_text=True)
     assert "Bennett" in page and "Elsewhere" not in page and "Adeyemi" not in page
@@ -205,9 +316,13 @@ def test_closing_a_case_ends_the_buddys_match(coordinator, db, org):
     from buddies.models import Match
     from tests.factories import MatchFactory
 
-    match = MatchFactory(organisation=org, resident=ResidentFactory(organisation=org, status="supported"))
+    match = MatchFactory(
+        organisation=org, resident=ResidentFactory(organisation=org, status="supported")
+    )
     ref = match.resident.reference
-    response = coordinator.post(f"/residents/{ref}/status", data={"status": "closed", "outcome": "goals_met"})
+    response = coordinator.post(
+        f"/residents/{ref}/status", data={"status": "closed", "outcome": "goals_met"}
+    )
     assert response.status_code == 302
     match = db.session.get(Match, match.id)
     assert (match.status, match.end_reason) == ("ended", "resident_closed")

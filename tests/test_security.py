@@ -49,6 +49,7 @@ def test_sign_in_refuses_an_outside_redirect(app, coordinator_user):
     from tests.conftest import PASSWORD
 
     response = app.test_client().post(
-        "/login?next=https://evil.example.com/", data={"email": coordinator_user.email, "password": PASSWORD}
+        "/login?next=https://evil.example.com/",
+        data={"email": coordinator_user.email, "password": PASSWORD},
     )
     assert response.headers["Location"].endswith("/dashboard")

@@ -24,8 +24,12 @@ from ..models import BuddyProfile, Match
 from . import service
 from .models import Checkpoint, PracticeSession
 
-PLACES = {"home": ["At home"], "venue": ["Central Library", "Community Hub", "Whitmore Reans Centre"],
-          "phone": [""], "video": [""]}
+PLACES = {
+    "home": ["At home"],
+    "venue": ["Central Library", "Community Hub", "Whitmore Reans Centre"],
+    "phone": [""],
+    "video": [""],
+}
 NOTES = [
     "Practised slowly with lots of repetition; wrote the steps down on a card.",
     "Much more relaxed today. Did it twice without prompting.",
@@ -44,10 +48,16 @@ NEXT_STEPS = [
 
 
 def _practised_before(resident_id: int) -> bool:
-    return bool(db.session.scalar(select(or_(
-        exists().where(PracticeSession.resident_id == resident_id),
-        exists().where(Checkpoint.resident_id == resident_id),
-    ))))
+    return bool(
+        db.session.scalar(
+            select(
+                or_(
+                    exists().where(PracticeSession.resident_id == resident_id),
+                    exists().where(Checkpoint.resident_id == resident_id),
+                )
+            )
+        )
+    )
 
 
 def _resident_story(match: Match, tasks, coordinator, rng) -> None:
@@ -61,8 +71,9 @@ def _resident_story(match: Match, tasks, coordinator, rng) -> None:
         speed *= 0.7
     levels = {t.id: rng.choice([0, 0, 0, 1, 1, 2, 2, 3]) for t in focus}
     if rng.random() < 0.85:
-        service.record_baseline(resident, dict(levels), by=coordinator,
-                                on=start - timedelta(days=rng.randint(1, 5)))
+        service.record_baseline(
+            resident, dict(levels), by=coordinator, on=start - timedelta(days=rng.randint(1, 5))
+        )
     lent = service.devices_lent_to(resident.id)
     day = start + timedelta(days=rng.randint(0, 4))
     while day < end:
@@ -78,13 +89,20 @@ def _resident_story(match: Match, tasks, coordinator, rng) -> None:
         if mode not in PLACES:
             mode = "home"
         session, _ = service.create_session(
-            resident, match.buddy,
-            dict(held_on=day, minutes=rng.choice([30, 45, 60, 60, 75, 90]), mode=mode,
-                 place=rng.choice(PLACES[mode]), notes=rng.choice(NOTES),
-                 device_id=lent[0][0] if lent and mode != "phone" else None,
-                 next_steps=rng.choice(NEXT_STEPS)),
+            resident,
+            match.buddy,
+            dict(
+                held_on=day,
+                minutes=rng.choice([30, 45, 60, 60, 75, 90]),
+                mode=mode,
+                place=rng.choice(PLACES[mode]),
+                notes=rng.choice(NOTES),
+                device_id=lent[0][0] if lent and mode != "phone" else None,
+                next_steps=rng.choice(NEXT_STEPS),
+            ),
             {t.id: levels[t.id] for t in practised},
-            token=uuid.uuid4().hex, by=match.buddy.user,
+            token=uuid.uuid4().hex,
+            by=match.buddy.user,
         )
         session.recorded_at = datetime.combine(day, datetime.min.time()) + timedelta(hours=15)
         day += timedelta(days=rng.choice([7, 7, 7, 10, 14, 14]))
@@ -93,15 +111,21 @@ def _resident_story(match: Match, tasks, coordinator, rng) -> None:
 def _alerts(org, coordinator, rng) -> None:
     """One open safeguarding concern (the newest session of buddy@wdi's first resident) and
     one that a coordinator has already acted on."""
-    if db.session.scalar(select(PracticeSession.id).where(
-            PracticeSession.organisation_id == org.id, PracticeSession.safeguarding_concern)):
+    if db.session.scalar(
+        select(PracticeSession.id).where(
+            PracticeSession.organisation_id == org.id, PracticeSession.safeguarding_concern
+        )
+    ):
         return
     newest = db.session.scalars(
         select(PracticeSession)
         .join(BuddyProfile, BuddyProfile.id == PracticeSession.buddy_id)
         .where(PracticeSession.organisation_id == org.id)
-        .order_by(BuddyProfile.user_id.is_(None), PracticeSession.held_on.desc(),
-                  PracticeSession.id.desc())
+        .order_by(
+            BuddyProfile.user_id.is_(None),
+            PracticeSession.held_on.desc(),
+            PracticeSession.id.desc(),
+        )
     ).all()
     if not newest:
         return
@@ -111,23 +135,29 @@ def _alerts(org, coordinator, rng) -> None:
         "Mentioned a 'bank' caller asking her to move savings to a new account, and seemed "
         "frightened to say no. I said not to move anything and that I'd let the team know."
     )
-    older = [s for s in newest[len(newest) // 2:] if s.resident_id != open_one.resident_id]
+    older = [s for s in newest[len(newest) // 2 :] if s.resident_id != open_one.resident_id]
     if older:
         done = older[0]
         done.safeguarding_concern = True
         done.safeguarding_description = "Said he has not been eating much since his wife died."
         service.record_safeguarding_action(
-            done, "Called him the same day; referred to the social prescribing link worker "
-            "with consent, and to the community meals service.", by=coordinator)
-        done.safeguarding_actioned_at = datetime.combine(done.held_on, datetime.min.time()) + \
-            timedelta(days=1, hours=10)
+            done,
+            "Called him the same day; referred to the social prescribing link worker "
+            "with consent, and to the community meals service.",
+            by=coordinator,
+        )
+        done.safeguarding_actioned_at = datetime.combine(
+            done.held_on, datetime.min.time()
+        ) + timedelta(days=1, hours=10)
     db.session.flush()
 
 
 def load(context) -> None:
     """Add this package's demo records; `context` holds the demo organisations and users."""
-    coordinators = {"WDI": context.users.get("coordinator@wdi.example.org"),
-                    "DLW": context.users.get("coordinator@dlw.example.org")}
+    coordinators = {
+        "WDI": context.users.get("coordinator@wdi.example.org"),
+        "DLW": context.users.get("coordinator@dlw.example.org"),
+    }
     rng = context.rng
     for code, org in sorted(context.organisations.items()):
         scope_session(db.session, org.id)

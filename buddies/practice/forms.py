@@ -68,12 +68,21 @@ class SessionFields(FlaskForm):
             NumberRange(5, 480, "Enter how long it lasted, from 5 to 480 minutes."),
         ],
     )
-    mode = RadioField("How you met", choices=list(SESSION_MODES.items()),
-                      validators=[InputRequired("Choose how you met.")], validate_choice=False)
-    place = StringField("Where", validators=[Optional(), Length(max=200)],
-                        description="For example: at home, the library, the community hub.")
+    mode = RadioField(
+        "How you met",
+        choices=list(SESSION_MODES.items()),
+        validators=[InputRequired("Choose how you met.")],
+        validate_choice=False,
+    )
+    place = StringField(
+        "Where",
+        validators=[Optional(), Length(max=200)],
+        description="For example: at home, the library, the community hub.",
+    )
     device_id = SelectField(
-        "Device used", choices=[], validate_choice=False,
+        "Device used",
+        choices=[],
+        validate_choice=False,
         description="The lent device you practised on, if any.",
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
@@ -91,16 +100,28 @@ class SessionFields(FlaskForm):
 
     def validate_safeguarding_description(self, field):
         if self.safeguarding_concern.data and not (field.data or "").strip():
-            raise ValidationError("Describe the safeguarding concern so a coordinator can act on it.")
+            raise ValidationError(
+                "Describe the safeguarding concern so a coordinator can act on it."
+            )
 
     def validate_device_id(self, field):
         if (field.data or "") not in {value for value, _ in field.choices}:
             raise ValidationError("Choose one of the devices lent to this resident, or none.")
 
     def session_data(self) -> dict:
-        data = {name: getattr(self, name).data for name in (
-            "held_on", "minutes", "mode", "place", "notes", "next_steps",
-            "safeguarding_concern", "safeguarding_description")}
+        data = {
+            name: getattr(self, name).data
+            for name in (
+                "held_on",
+                "minutes",
+                "mode",
+                "place",
+                "notes",
+                "next_steps",
+                "safeguarding_concern",
+                "safeguarding_description",
+            )
+        }
         data["device_id"] = int(self.device_id.data) if self.device_id.data else None
         return data
 
@@ -116,10 +137,16 @@ def session_form(task_list, last_levels: dict[int, int], devices=(), **kwargs):
     SessionForm.task_list = task_list
     for task in task_list:
         setattr(SessionForm, f"practised_{task.id}", BooleanField(task.name))
-        setattr(SessionForm, f"level_{task.id}", SelectField(
-            f"Confidence: {task.name}", choices=LEVEL_CHOICES,
-            default=str(last_levels.get(task.id, 0)), validators=[_level_validator],
-        ))
+        setattr(
+            SessionForm,
+            f"level_{task.id}",
+            SelectField(
+                f"Confidence: {task.name}",
+                choices=LEVEL_CHOICES,
+                default=str(last_levels.get(task.id, 0)),
+                validators=[_level_validator],
+            ),
+        )
     form = SessionForm(**kwargs)
     form.device_id.choices = [("", "None, or their own device")] + [
         (str(device_id), label) for device_id, label, _ in devices
@@ -140,18 +167,30 @@ def baseline_form(task_list, **kwargs):
 
     BaselineForm.task_list = task_list
     for task in task_list:
-        setattr(BaselineForm, f"level_{task.id}", SelectField(
-            task.name, choices=[("", "Not assessed")] + LEVEL_CHOICES, default="",
-            validators=[_level_validator],
-        ))
+        setattr(
+            BaselineForm,
+            f"level_{task.id}",
+            SelectField(
+                task.name,
+                choices=[("", "Not assessed")] + LEVEL_CHOICES,
+                default="",
+                validators=[_level_validator],
+            ),
+        )
     return BaselineForm(**kwargs)
 
 
 class TaskForm(FlaskForm):
-    area = SelectField("Skill area", choices=[("", "Choose an area")] + list(AREAS.items()),
-                       validators=[InputRequired("Choose one of the skill areas.")])
-    name = StringField("Task", validators=[InputRequired("Enter what the task is."), Length(max=200)],
-                       description="An everyday task, e.g. “Order a food shop online”.")
+    area = SelectField(
+        "Skill area",
+        choices=[("", "Choose an area")] + list(AREAS.items()),
+        validators=[InputRequired("Choose one of the skill areas.")],
+    )
+    name = StringField(
+        "Task",
+        validators=[InputRequired("Enter what the task is."), Length(max=200)],
+        description="An everyday task, e.g. “Order a food shop online”.",
+    )
 
     def validate_area(self, field):
         if field.data not in AREAS:
@@ -161,8 +200,14 @@ class TaskForm(FlaskForm):
 class ActionForm(FlaskForm):
     action = TextAreaField(
         "Action taken",
-        validators=[InputRequired("Describe the action taken."), Length(min=5, max=4000,
-                    message="Describe the action taken (who was told, what happens next).")],
+        validators=[
+            InputRequired("Describe the action taken."),
+            Length(
+                min=5,
+                max=4000,
+                message="Describe the action taken (who was told, what happens next).",
+            ),
+        ],
     )
 
 
@@ -171,9 +216,16 @@ class ProgrammeFilterForm(FlaskForm):
         csrf = False
 
     task = SelectField("Task", choices=[("", "All tasks")], validate_choice=False)
-    group = SelectField("Compare", choices=[("", "Everyone"), ("age", "Age band"),
-                                            ("access", "Access need"), ("language", "Language")],
-                        validate_choice=False)
+    group = SelectField(
+        "Compare",
+        choices=[
+            ("", "Everyone"),
+            ("age", "Age band"),
+            ("access", "Access need"),
+            ("language", "Language"),
+        ],
+        validate_choice=False,
+    )
 
 
 class EmptyForm(FlaskForm):

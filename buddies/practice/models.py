@@ -214,7 +214,9 @@ class Checkpoint(OrgScoped, db.Model):
     resident_id: Mapped[int] = mapped_column(
         ForeignKey("resident.id", ondelete="RESTRICT"), index=True
     )
-    task_id: Mapped[int] = mapped_column(ForeignKey("skill_task.id", ondelete="RESTRICT"), index=True)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("skill_task.id", ondelete="RESTRICT"), index=True
+    )
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("practice_session.id", ondelete="RESTRICT"), index=True
     )

@@ -43,8 +43,15 @@ class ResidentCard:
 
 
 CARD_COLUMNS = (
-    Resident.id, Resident.reference, Resident.first_name, Resident.last_name, Resident.phone,
-    Resident.area, Resident.preferred_language, Resident.interpreter_needed, Resident.access_notes,
+    Resident.id,
+    Resident.reference,
+    Resident.first_name,
+    Resident.last_name,
+    Resident.phone,
+    Resident.area,
+    Resident.preferred_language,
+    Resident.interpreter_needed,
+    Resident.access_notes,
     *(getattr(Resident, f) for f in ACCESS_NEEDS),
 )
 
@@ -52,11 +59,16 @@ CARD_COLUMNS = (
 def _card(row, **extra) -> ResidentCard:
     m = row._mapping
     return ResidentCard(
-        id=m["id"], reference=m["reference"], name=f"{m['first_name']} {m['last_name']}".strip(),
-        phone=m["phone"] or "", area=m["area"] or "", language=m["preferred_language"] or "",
+        id=m["id"],
+        reference=m["reference"],
+        name=f"{m['first_name']} {m['last_name']}".strip(),
+        phone=m["phone"] or "",
+        area=m["area"] or "",
+        language=m["preferred_language"] or "",
         interpreter_needed=bool(m["interpreter_needed"]),
         access_needs=tuple(label for f, label in ACCESS_NEEDS.items() if m[f]),
-        access_notes=m["access_notes"] or "", **extra,
+        access_notes=m["access_notes"] or "",
+        **extra,
     )
 
 
@@ -80,8 +92,15 @@ def resident_cards(residents_stmt) -> list[ResidentCard]:
     for row in rows:
         levels = latest.get(row.id, {})
         n, last = sessions.get(row.id, (0, None))
-        cards.append(_card(row, tasks_alone=sum(1 for v in levels.values() if v >= CAN_DO_ALONE),
-                           tasks_assessed=len(levels), sessions=n, last_session=last))
+        cards.append(
+            _card(
+                row,
+                tasks_alone=sum(1 for v in levels.values() if v >= CAN_DO_ALONE),
+                tasks_assessed=len(levels),
+                sessions=n,
+                last_session=last,
+            )
+        )
     return cards
 
 
@@ -95,8 +114,12 @@ def _latest_levels_of(resident_ids) -> dict[int, dict[int, int]]:
         select(Checkpoint.resident_id, Checkpoint.task_id, Checkpoint.level)
         .outerjoin(PracticeSession, PracticeSession.id == Checkpoint.session_id)
         .where(Checkpoint.resident_id.in_(list(resident_ids)))
-        .order_by(Checkpoint.session_id.is_not(None), PracticeSession.held_on,
-                  PracticeSession.id, Checkpoint.id)
+        .order_by(
+            Checkpoint.session_id.is_not(None),
+            PracticeSession.held_on,
+            PracticeSession.id,
+            Checkpoint.id,
+        )
     ).all()
     out: dict[int, dict[int, int]] = {}
     for rid, task_id, level in rows:
@@ -156,12 +179,15 @@ def resident_progress(resident_id: int) -> ResidentProgress:
     for cp, task in ordered:
         tp = by_task.get(task.id)
         if tp is None:
-            by_task[task.id] = TaskProgress(task, cp.level, cp.recorded_on, cp.level, cp.recorded_on, 1)
+            by_task[task.id] = TaskProgress(
+                task, cp.level, cp.recorded_on, cp.level, cp.recorded_on, 1
+            )
         else:
             tp.latest, tp.latest_on, tp.times = cp.level, cp.recorded_on, tp.times + 1
     area_order = {a: i for i, a in enumerate(AREAS)}
-    progress.rows = sorted(by_task.values(),
-                           key=lambda tp: (area_order[tp.task.area], tp.task.position, tp.task.name))
+    progress.rows = sorted(
+        by_task.values(), key=lambda tp: (area_order[tp.task.area], tp.task.position, tp.task.name)
+    )
 
     # Carry each task's latest level forward from point to point.
     points = ([0] if baseline else []) + list(range(1, len(sessions) + 1))
@@ -181,9 +207,11 @@ def resident_progress(resident_id: int) -> ResidentProgress:
     progress.chart = line_chart(
         "Confidence per skill area",
         [s for s in series.values() if s.points],
-        x_max=len(sessions), y_max=4,
+        x_max=len(sessions),
+        y_max=4,
         y_ticks=[(v, f"{v} {LEVELS[v].split(',')[0].lower()}") for v in LEVELS],
-        x_label="Sessions (0 = first assessment)", y_label="Average confidence (0–4)",
+        x_label="Sessions (0 = first assessment)",
+        y_label="Average confidence (0–4)",
         description="Average confidence level of the tasks assessed in each skill area, "
         "after the first assessment and after each practice session.",
     )
@@ -192,8 +220,13 @@ def resident_progress(resident_id: int) -> ResidentProgress:
 
 # ---- the programme: sessions until "can do it alone" ---------------------------------------
 
-AGE_BANDS = ((0, 50, "Under 50"), (50, 65, "50–64"), (65, 75, "65–74"), (75, 85, "75–84"),
-             (85, 200, "85 and over"))
+AGE_BANDS = (
+    (0, 50, "Under 50"),
+    (50, 65, "50–64"),
+    (65, 75, "65–74"),
+    (75, 85, "75–84"),
+    (85, 200, "85 and over"),
+)
 GROUPINGS = {"": "Everyone", "age": "Age band", "access": "Access need", "language": "Language"}
 
 
@@ -228,8 +261,10 @@ def programme_subjects(task_id: int | None = None) -> list[Subject]:
     numbered = select(
         PracticeSession.id.label("session_id"),
         func.row_number()
-        .over(partition_by=PracticeSession.resident_id,
-              order_by=(PracticeSession.held_on, PracticeSession.id))
+        .over(
+            partition_by=PracticeSession.resident_id,
+            order_by=(PracticeSession.held_on, PracticeSession.id),
+        )
         .label("n"),
     ).subquery("numbered")
     totals = (
@@ -252,9 +287,14 @@ def programme_subjects(task_id: int | None = None) -> list[Subject]:
     per_task = per_task.subquery("per_task")
     stmt = (
         select(
-            per_task.c.resident_id, per_task.c.task_id, per_task.c.reached_at,
-            per_task.c.baseline, totals.c.total, Resident.date_of_birth,
-            Resident.preferred_language, *(getattr(Resident, f) for f in ACCESS_NEEDS),
+            per_task.c.resident_id,
+            per_task.c.task_id,
+            per_task.c.reached_at,
+            per_task.c.baseline,
+            totals.c.total,
+            Resident.date_of_birth,
+            Resident.preferred_language,
+            *(getattr(Resident, f) for f in ACCESS_NEEDS),
         )
         .join(Resident, Resident.id == per_task.c.resident_id)
         .join(totals, totals.c.resident_id == per_task.c.resident_id)
@@ -268,11 +308,17 @@ def programme_subjects(task_id: int | None = None) -> list[Subject]:
         time = int(m["reached_at"]) if reached else int(m["total"] or 0)
         if time <= 0:
             continue
-        subjects.append(Subject(
-            m["resident_id"], m["task_id"], time, reached, m["date_of_birth"],
-            m["preferred_language"] or "Not known",
-            tuple(label for f, label in ACCESS_NEEDS.items() if m[f]),
-        ))
+        subjects.append(
+            Subject(
+                m["resident_id"],
+                m["task_id"],
+                time,
+                reached,
+                m["date_of_birth"],
+                m["preferred_language"] or "Not known",
+                tuple(label for f, label in ACCESS_NEEDS.items() if m[f]),
+            )
+        )
     return subjects
 
 
@@ -319,12 +365,20 @@ def programme(task_id: int | None, grouping: str):
     max_time = max((s.time for s in subjects), default=1)
     chart = line_chart(
         "Share who can do it alone, by number of sessions",
-        [Series(c.label, c.css,
+        [
+            Series(
+                c.label,
+                c.css,
                 [(0, 0.0)] + [(st.time, round(100 * st.reached, 1)) for st in c.estimate.steps],
-                step=True)
-         for c in curves],
-        x_max=max_time, y_max=100, y_ticks=[(v, f"{v}%") for v in (0, 25, 50, 75, 100)],
-        x_label="Practice sessions", y_label="Reached “can do it alone” (Kaplan–Meier)",
+                step=True,
+            )
+            for c in curves
+        ],
+        x_max=max_time,
+        y_max=100,
+        y_ticks=[(v, f"{v}%") for v in (0, 25, 50, 75, 100)],
+        x_label="Practice sessions",
+        y_label="Reached “can do it alone” (Kaplan–Meier)",
         description="Kaplan–Meier estimate of the share of residents who reach level 3, "
         "can do it alone, after each number of sessions; residents still learning count as censored.",
     )
@@ -333,7 +387,9 @@ def programme(task_id: int | None, grouping: str):
         by_task.setdefault(s.task_id, []).append(s)
     task_rows = []
     for t in db.session.scalars(select(SkillTask).where(SkillTask.id.in_(list(by_task)))):
-        task_rows.append(CurveRow(t.name, kaplan_meier([(s.time, s.reached) for s in by_task[t.id]])))
+        task_rows.append(
+            CurveRow(t.name, kaplan_meier([(s.time, s.reached) for s in by_task[t.id]]))
+        )
         task_rows[-1].task = t
     area_order = {a: i for i, a in enumerate(AREAS)}
     task_rows.sort(key=lambda r: (area_order[r.task.area], r.task.position, r.task.name))

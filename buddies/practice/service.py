@@ -42,8 +42,13 @@ def ensure_taxonomy(organisation_id: int) -> None:
             positions = {key: i for i, key in enumerate(SEED_TASKS)}
             for key in missing:
                 area, name = SEED_TASKS[key]
-                task = SkillTask(organisation_id=organisation_id, area=area, key=key, name=name,
-                                 position=positions[key])
+                task = SkillTask(
+                    organisation_id=organisation_id,
+                    area=area,
+                    key=key,
+                    name=name,
+                    position=positions[key],
+                )
                 db.session.add(task)
                 db.session.flush()
                 audit.record("skill_task.seeded", task, changed=["area", "name"])
@@ -87,8 +92,13 @@ def add_task(organisation_id: int, *, area: str, name: str, by) -> SkillTask:
             SkillTask.organisation_id == organisation_id, SkillTask.area == area
         )
     )
-    task = SkillTask(organisation_id=organisation_id, area=area, name=name,
-                     position=(last or 0) + 1, created_by_id=by.id if by else None)
+    task = SkillTask(
+        organisation_id=organisation_id,
+        area=area,
+        name=name,
+        position=(last or 0) + 1,
+        created_by_id=by.id if by else None,
+    )
     db.session.add(task)
     db.session.flush()
     audit.record("skill_task.added", task, changed=["area", "name"], actor=by)
@@ -159,13 +169,17 @@ def has_baseline(resident_id: int) -> bool:
     return bool(
         db.session.scalar(
             select(
-                exists().where(Checkpoint.resident_id == resident_id, Checkpoint.session_id.is_(None))
+                exists().where(
+                    Checkpoint.resident_id == resident_id, Checkpoint.session_id.is_(None)
+                )
             )
         )
     )
 
 
-def record_baseline(resident, levels: dict[int, int], *, by, on: date | None = None) -> list[Checkpoint]:
+def record_baseline(
+    resident, levels: dict[int, int], *, by, on: date | None = None
+) -> list[Checkpoint]:
     """The first assessment: a level for each task assessed, before any session, once."""
     if not levels:
         raise RuleBroken("Choose a level for at least one task.", field="tasks")
@@ -178,9 +192,14 @@ def record_baseline(resident, levels: dict[int, int], *, by, on: date | None = N
     _checked_levels(levels)
     created = []
     for task_id, level in sorted(levels.items()):
-        cp = Checkpoint(organisation_id=resident.organisation_id, resident_id=resident.id,
-                        task_id=task_id, level=level, recorded_on=on or today(),
-                        recorded_by_id=by.id if by else None)
+        cp = Checkpoint(
+            organisation_id=resident.organisation_id,
+            resident_id=resident.id,
+            task_id=task_id,
+            level=level,
+            recorded_on=on or today(),
+            recorded_by_id=by.id if by else None,
+        )
         db.session.add(cp)
         created.append(cp)
     db.session.flush()
@@ -192,8 +211,17 @@ def record_baseline(resident, levels: dict[int, int], *, by, on: date | None = N
 
 # ---- sessions --------------------------------------------------------------------------
 
-SESSION_FIELDS = ("held_on", "minutes", "mode", "place", "device_id", "notes", "next_steps",
-                  "safeguarding_concern", "safeguarding_description")
+SESSION_FIELDS = (
+    "held_on",
+    "minutes",
+    "mode",
+    "place",
+    "device_id",
+    "notes",
+    "next_steps",
+    "safeguarding_concern",
+    "safeguarding_description",
+)
 
 
 def devices_lent_to(resident_id: int) -> list[tuple[int, str, bool]]:
@@ -203,8 +231,14 @@ def devices_lent_to(resident_id: int) -> list[tuple[int, str, bool]]:
     from devices.models import Device
 
     rows = db.session.execute(
-        select(Device.id, Device.asset_tag, Device.kind, Device.make, Device.model,
-               func.max(case((Loan.ended_at.is_(None), 1), else_=0)).label("open"))
+        select(
+            Device.id,
+            Device.asset_tag,
+            Device.kind,
+            Device.make,
+            Device.model,
+            func.max(case((Loan.ended_at.is_(None), 1), else_=0)).label("open"),
+        )
         .join(Loan, Loan.device_id == Device.id)
         .where(Loan.resident_id == resident_id)
         .group_by(Device.id, Device.asset_tag, Device.kind, Device.make, Device.model)
@@ -228,12 +262,17 @@ def _active_match_profile(resident, user) -> BuddyProfile | None:
     return db.session.scalar(
         select(BuddyProfile)
         .join(Match, Match.buddy_id == BuddyProfile.id)
-        .where(Match.resident_id == resident.id, Match.status == "active",
-               BuddyProfile.user_id == user.id)
+        .where(
+            Match.resident_id == resident.id,
+            Match.status == "active",
+            BuddyProfile.user_id == user.id,
+        )
     )
 
 
-def log_session(resident, data: dict, levels: dict[int, int], *, token: str, by) -> tuple[PracticeSession, bool]:
+def log_session(
+    resident, data: dict, levels: dict[int, int], *, token: str, by
+) -> tuple[PracticeSession, bool]:
     """Save a practice session and its checkpoints together, once.
 
     Rules: only the resident's active buddy logs a session; the date is not in the
@@ -268,19 +307,23 @@ def log_session(resident, data: dict, levels: dict[int, int], *, token: str, by)
     concern = bool(data.get("safeguarding_concern"))
     description = (data.get("safeguarding_description") or "").strip()
     if concern and not description:
-        raise RuleBroken("Describe the safeguarding concern so a coordinator can act on it.",
-                         field="safeguarding_description")
+        raise RuleBroken(
+            "Describe the safeguarding concern so a coordinator can act on it.",
+            field="safeguarding_description",
+        )
     device_id = data.get("device_id")
     if device_id is not None and device_id not in {d for d, _, _ in devices_lent_to(resident.id)}:
-        raise RuleBroken("Choose one of the devices lent to this resident, or none.",
-                         field="device_id")
+        raise RuleBroken(
+            "Choose one of the devices lent to this resident, or none.", field="device_id"
+        )
     _checked_levels(levels)
 
     return create_session(resident, profile, data, levels, token=token, by=by)
 
 
-def create_session(resident, profile: BuddyProfile, data: dict, levels: dict[int, int], *,
-                   token: str, by) -> tuple[PracticeSession, bool]:
+def create_session(
+    resident, profile: BuddyProfile, data: dict, levels: dict[int, int], *, token: str, by
+) -> tuple[PracticeSession, bool]:
     """Save a session and its checkpoints (the rules are checked by ``log_session``;
     the demo loader calls this directly for buddies without an account)."""
     held_on = data["held_on"]
@@ -288,13 +331,20 @@ def create_session(resident, profile: BuddyProfile, data: dict, levels: dict[int
     concern = bool(data.get("safeguarding_concern"))
     description = (data.get("safeguarding_description") or "").strip()
     session = PracticeSession(
-        organisation_id=resident.organisation_id, resident_id=resident.id, buddy_id=profile.id,
-        held_on=held_on, minutes=minutes, mode=data["mode"],
-        place=(data.get("place") or "").strip(), device_id=data.get("device_id"),
+        organisation_id=resident.organisation_id,
+        resident_id=resident.id,
+        buddy_id=profile.id,
+        held_on=held_on,
+        minutes=minutes,
+        mode=data["mode"],
+        place=(data.get("place") or "").strip(),
+        device_id=data.get("device_id"),
         notes=(data.get("notes") or "").strip(),
-        next_steps=(data.get("next_steps") or "").strip(), safeguarding_concern=concern,
+        next_steps=(data.get("next_steps") or "").strip(),
+        safeguarding_concern=concern,
         safeguarding_description=description if concern else "",
-        idempotency_token=token, recorded_by_id=by.id if by else None,
+        idempotency_token=token,
+        recorded_by_id=by.id if by else None,
     )
     try:
         with db.session.begin_nested():
@@ -307,22 +357,38 @@ def create_session(resident, profile: BuddyProfile, data: dict, levels: dict[int
             raise
         return existing, False
     for task_id, level in sorted(levels.items()):
-        db.session.add(Checkpoint(
-            organisation_id=resident.organisation_id, resident_id=resident.id, task_id=task_id,
-            session_id=session.id, level=level, recorded_on=held_on,
-            recorded_by_id=by.id if by else None,
-        ))
+        db.session.add(
+            Checkpoint(
+                organisation_id=resident.organisation_id,
+                resident_id=resident.id,
+                task_id=task_id,
+                session_id=session.id,
+                level=level,
+                recorded_on=held_on,
+                recorded_by_id=by.id if by else None,
+            )
+        )
     db.session.flush()
-    audit.record("practice_session.logged", session,
-                 changed=[f for f in SESSION_FIELDS
-                          if (f != "safeguarding_description" or concern)
-                          and (f != "device_id" or session.device_id)],
-                 actor=by)
+    audit.record(
+        "practice_session.logged",
+        session,
+        changed=[
+            f
+            for f in SESSION_FIELDS
+            if (f != "safeguarding_description" or concern)
+            and (f != "device_id" or session.device_id)
+        ],
+        actor=by,
+    )
     for cp in session.checkpoints:
         audit.record("checkpoint.recorded", cp, changed=["level"], actor=by)
     if concern:
-        audit.record("practice_session.safeguarding_raised", session,
-                     changed=["safeguarding_concern"], actor=by)
+        audit.record(
+            "practice_session.safeguarding_raised",
+            session,
+            changed=["safeguarding_concern"],
+            actor=by,
+        )
     db.session.flush()
     return session, True
 
@@ -334,8 +400,10 @@ def open_alerts_query():
     """Sessions with a safeguarding concern and no recorded action, oldest first."""
     return (
         select(PracticeSession)
-        .where(PracticeSession.safeguarding_concern.is_(True),
-               PracticeSession.safeguarding_actioned_at.is_(None))
+        .where(
+            PracticeSession.safeguarding_concern.is_(True),
+            PracticeSession.safeguarding_actioned_at.is_(None),
+        )
         .order_by(PracticeSession.recorded_at, PracticeSession.id)
     )
 
@@ -348,11 +416,16 @@ def record_safeguarding_action(session: PracticeSession, action: str, *, by) -> 
         raise RuleBroken("The action taken has been recorded already.")
     action = (action or "").strip()
     if len(action) < 5:
-        raise RuleBroken("Describe the action taken (who was told, what happens next).",
-                         field="action")
+        raise RuleBroken(
+            "Describe the action taken (who was told, what happens next).", field="action"
+        )
     session.safeguarding_action = action
     session.safeguarding_actioned_at = now()
     session.safeguarding_actioned_by_id = by.id if by else None
-    audit.record("practice_session.safeguarding_actioned", session,
-                 changed=["safeguarding_action", "safeguarding_actioned_at"], actor=by)
+    audit.record(
+        "practice_session.safeguarding_actioned",
+        session,
+        changed=["safeguarding_action", "safeguarding_actioned_at"],
+        actor=by,
+    )
     db.session.flush()

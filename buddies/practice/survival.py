@@ -86,5 +86,6 @@ def kaplan_meier(observations: list[tuple[int, bool]]) -> Estimate:
             survival *= 1.0 - events / at_risk
         steps.append(Step(time, at_risk, events, censored, survival))
         at_risk -= events + censored
-    return Estimate(steps=steps, subjects=len(observations),
-                    events=sum(1 for _, r in observations if r))
+    return Estimate(
+        steps=steps, subjects=len(observations), events=sum(1 for _, r in observations if r)
+    )

@@ -59,10 +59,14 @@ def resident(reference):
     card = queries.resident_card(found.id)
     progress = queries.resident_progress(found.id)
     return render_template(
-        "practice/resident.html", card=card, progress=progress, levels=LEVELS,
+        "practice/resident.html",
+        card=card,
+        progress=progress,
+        levels=LEVELS,
         can_log=buddy_is_matched(current_user, found),
         can_baseline=can_record_checkpoints(current_user, found)
-        and not progress.sessions and not progress.has_baseline,
+        and not progress.sessions
+        and not progress.has_baseline,
     )
 
 
@@ -77,8 +81,14 @@ def log_session(reference):
     lent = service.devices_lent_to(found.id)
     form = session_form(task_list, last, devices=lent)
     card = queries.resident_card(found.id)
-    context = dict(form=form, card=card, groups=service.tasks_by_area(task_list), areas=AREAS,
-                   last=last, levels=LEVELS)
+    context = dict(
+        form=form,
+        card=card,
+        groups=service.tasks_by_area(task_list),
+        areas=AREAS,
+        last=last,
+        levels=LEVELS,
+    )
     if request.method == "GET":
         form.token.data = uuid.uuid4().hex
         form.held_on.data = form.held_on.data or today()
@@ -89,7 +99,10 @@ def log_session(reference):
     if form.validate_on_submit():
         try:
             session, created = service.log_session(
-                found, form.session_data(), form.practised(), token=form.token.data,
+                found,
+                form.session_data(),
+                form.practised(),
+                token=form.token.data,
                 by=current_user,
             )
         except RuleBroken as err:
@@ -134,8 +147,13 @@ def baseline(reference):
 def _skills_page(form, status=200):
     service.ensure_taxonomy(current_user.organisation_id)
     task_list = service.tasks(include_retired=True)
-    html = render_template("practice/skills.html", form=form, action_form=EmptyForm(),
-                           groups=service.tasks_by_area(task_list), areas=AREAS)
+    html = render_template(
+        "practice/skills.html",
+        form=form,
+        action_form=EmptyForm(),
+        groups=service.tasks_by_area(task_list),
+        areas=AREAS,
+    )
     return html, status
 
 
@@ -151,8 +169,12 @@ def add_task():
     form = TaskForm()
     if form.validate_on_submit():
         try:
-            task = service.add_task(current_user.organisation_id, area=form.area.data,
-                                    name=form.name.data, by=current_user)
+            task = service.add_task(
+                current_user.organisation_id,
+                area=form.area.data,
+                name=form.name.data,
+                by=current_user,
+            )
         except RuleBroken as err:
             show_rule_error(form, err)
             return _skills_page(form, 422)
@@ -178,8 +200,9 @@ def _task_action(task_id, change, message):
 @bp.route("/skills/<int:task_id>/retire", methods=["POST"])
 @requires("skills.manage")
 def retire_task(task_id):
-    return _task_action(task_id, service.retire_task,
-                        "Retired: {name}. Its history stays in residents' progress.")
+    return _task_action(
+        task_id, service.retire_task, "Retired: {name}. Its history stays in residents' progress."
+    )
 
 
 @bp.route("/skills/<int:task_id>/restore", methods=["POST"])
@@ -242,6 +265,12 @@ def programme():
         task_id = None
     grouping = filters.group.data if filters.group.data in queries.GROUPINGS else ""
     curves, chart, task_rows = queries.programme(task_id, grouping)
-    return render_template("practice/programme.html", filters=filters, curves=curves,
-                           chart=chart, task_rows=task_rows, times=queries.AT_RISK_TIMES,
-                           grouping=queries.GROUPINGS[grouping])
+    return render_template(
+        "practice/programme.html",
+        filters=filters,
+        curves=curves,
+        chart=chart,
+        task_rows=task_rows,
+        times=queries.AT_RISK_TIMES,
+        grouping=queries.GROUPINGS[grouping],
+    )

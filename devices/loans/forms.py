@@ -48,7 +48,8 @@ class BundleFilterForm(FlaskForm):
 class _BundleValues(FlaskForm):
     kind = SelectField("Kind", choices=_KIND_CHOICES, default="sim")
     network = StringField(
-        "Network", validators=[DataRequired("Enter the network, like Vodafone or Three."), Length(max=60)]
+        "Network",
+        validators=[DataRequired("Enter the network, like Vodafone or Three."), Length(max=60)],
     )
     allowance_gb = DecimalField(
         "Allowance (GB)",
@@ -63,7 +64,9 @@ class _BundleValues(FlaskForm):
         default=30,
         validators=[
             InputRequired("Enter how many days it lasts once issued, from 1 to 3660."),
-            NumberRange(min=1, max=3660, message="Enter how many days it lasts once issued, from 1 to 3660."),
+            NumberRange(
+                min=1, max=3660, message="Enter how many days it lasts once issued, from 1 to 3660."
+            ),
         ],
     )
     source = SelectField("Where it came from", choices=_SOURCE_CHOICES, default="national_scheme")
@@ -134,7 +137,8 @@ class ExtendForm(FlaskForm):
 
 class ReturnForm(FlaskForm):
     condition = SelectField(
-        "Condition it came back in", choices=[("", "Choose…"), *CONDITION_GRADES.items()],
+        "Condition it came back in",
+        choices=[("", "Choose…"), *CONDITION_GRADES.items()],
         validators=[DataRequired("Choose the condition it came back in.")],
     )
     accessories_back = StringField(
@@ -158,7 +162,8 @@ class EndLoanForm(FlaskForm):
 class CallForm(FlaskForm):
     resident = StringField("Resident reference", validators=[DataRequired("Choose the resident.")])
     outcome = SelectField(
-        "Outcome", choices=[("", "Choose…"), *CALL_OUTCOMES.items()],
+        "Outcome",
+        choices=[("", "Choose…"), *CALL_OUTCOMES.items()],
         validators=[DataRequired("Choose what happened on the call.")],
     )
     note = StringField("Note", validators=[Optional(), Length(max=500)])
@@ -166,13 +171,19 @@ class CallForm(FlaskForm):
 
 class WaitingListForm(FlaskForm):
     resident = StringField(
-        "Resident", description="Type a name, R- reference or postcode", validators=[Length(max=200)]
+        "Resident",
+        description="Type a name, R- reference or postcode",
+        validators=[Length(max=200)],
     )
     priority = SelectField(
-        "Priority", coerce=int, choices=list(WAITING_PRIORITIES.items()), default=3,
+        "Priority",
+        coerce=int,
+        choices=list(WAITING_PRIORITIES.items()),
+        default=3,
     )
     reason = SelectField(
-        "Main reason", choices=[("", "Choose…"), *WAITING_REASONS.items()],
+        "Main reason",
+        choices=[("", "Choose…"), *WAITING_REASONS.items()],
         validators=[DataRequired("Choose the main reason.")],
     )
     joined_on = DateField("Joined the list on", validators=[Optional()])

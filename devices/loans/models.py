@@ -70,7 +70,12 @@ END_KINDS = {
     "not_returned": "Not returned",
 }
 # The device status each end of a loan leads to (a return continues to awaiting wipe).
-END_DEVICE_STATUS = {"returned": "returned", "gifted": "gifted", "lost": "lost", "not_returned": "lost"}
+END_DEVICE_STATUS = {
+    "returned": "returned",
+    "gifted": "gifted",
+    "lost": "lost",
+    "not_returned": "lost",
+}
 
 CALL_OUTCOMES = {
     "spoke_returning": "Spoke to them: bringing it back",
@@ -117,7 +122,9 @@ class DataBundle(OrgScoped, db.Model):
     resident_id: Mapped[int | None] = mapped_column(
         ForeignKey("resident.id", ondelete="RESTRICT"), index=True
     )
-    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loan.id", ondelete="SET NULL"), index=True)
+    loan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loan.id", ondelete="SET NULL"), index=True
+    )
     issued_at: Mapped[datetime | None] = mapped_column(DateTime)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)
@@ -213,8 +220,12 @@ class Loan(OrgScoped, db.Model):
             sqlite_where=text("ended_at IS NULL"),
             postgresql_where=text("ended_at IS NULL"),
         ),
-        CheckConstraint(f"agreement_method IN ({sql_list(AGREEMENT_METHODS)})", name="agreement_known"),
-        CheckConstraint(f"end_kind IS NULL OR end_kind IN ({sql_list(END_KINDS)})", name="end_known"),
+        CheckConstraint(
+            f"agreement_method IN ({sql_list(AGREEMENT_METHODS)})", name="agreement_known"
+        ),
+        CheckConstraint(
+            f"end_kind IS NULL OR end_kind IN ({sql_list(END_KINDS)})", name="end_known"
+        ),
         CheckConstraint(
             "(ended_at IS NULL AND end_kind IS NULL) OR (ended_at IS NOT NULL AND end_kind IS NOT NULL)",
             name="ended_has_kind",
@@ -277,7 +288,9 @@ class ReminderCall(OrgScoped, db.Model):
     resident = relationship("Resident")
     called_by = relationship("User")
 
-    __table_args__ = (CheckConstraint(f"outcome IN ({sql_list(CALL_OUTCOMES)})", name="outcome_known"),)
+    __table_args__ = (
+        CheckConstraint(f"outcome IN ({sql_list(CALL_OUTCOMES)})", name="outcome_known"),
+    )
 
     @property
     def outcome_label(self) -> str:

@@ -27,8 +27,14 @@ def loan_agreement(loan) -> bytes:
     sub = ParagraphStyle("h2", parent=styles["Heading2"], fontSize=15, leading=19)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-        bottomMargin=18 * mm, title=f"Loan agreement {loan.reference}", author=org.name,
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"Loan agreement {loan.reference}",
+        author=org.name,
     )
     bundles = ", ".join(
         f"{b.network} {b.allowance_label} ({b.kind_label} {b.reference}), until {b.expires_on:%d %B %Y}"
@@ -45,15 +51,15 @@ def loan_agreement(loan) -> bytes:
         ["Due back", f"{loan.due_on:%A %d %B %Y}"],
         ["Agreement", loan.agreement_label],
     ]
-    table = Table(
-        [[_p(a, body), _p(b, body)] for a, b in rows], colWidths=[40 * mm, 130 * mm]
-    )
+    table = Table([[_p(a, body), _p(b, body)] for a, b in rows], colWidths=[40 * mm, 130 * mm])
     table.setStyle(
-        TableStyle([
-            ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-            ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f0f0")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ])
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f0f0")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
     )
     contact = " or ".join(x for x in (org.contact_phone, org.contact_email) if x) or "the scheme"
     story = [
@@ -80,8 +86,11 @@ def loan_agreement(loan) -> bytes:
         ),
         Spacer(1, 3 * mm),
         _p("Who to call", sub),
-        _p(f"If it stops working, is lost or damaged, or you have a question: {contact}. "
-           f"Quote loan {loan.reference} and tag {device.asset_tag}.", body),
+        _p(
+            f"If it stops working, is lost or damaged, or you have a question: {contact}. "
+            f"Quote loan {loan.reference} and tag {device.asset_tag}.",
+            body,
+        ),
         Spacer(1, 10 * mm),
     ]
     if loan.agreement_method == "paper":
@@ -92,6 +101,8 @@ def loan_agreement(loan) -> bytes:
         ]
     else:
         by = loan.lent_by.name if loan.lent_by else "a coordinator"
-        story.append(_p(f"{loan.agreement_label} on {loan.lent_at:%d %B %Y}, recorded by {by}.", body))
+        story.append(
+            _p(f"{loan.agreement_label} on {loan.lent_at:%d %B %Y}, recorded by {by}.", body)
+        )
     doc.build(story)
     return buffer.getvalue()

@@ -39,7 +39,9 @@ def loan_list(state: str = "open", q: str = ""):
     if state == "open":
         stmt = stmt.where(Loan.ended_at.is_(None)).order_by(Loan.due_on, Loan.id)
     elif state == "overdue":
-        stmt = stmt.where(Loan.ended_at.is_(None), Loan.due_on < today()).order_by(Loan.due_on, Loan.id)
+        stmt = stmt.where(Loan.ended_at.is_(None), Loan.due_on < today()).order_by(
+            Loan.due_on, Loan.id
+        )
     elif state == "ended":
         stmt = stmt.where(Loan.ended_at.is_not(None)).order_by(Loan.ended_at.desc(), Loan.id.desc())
     else:

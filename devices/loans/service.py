@@ -81,20 +81,25 @@ def _clean_bundle(data: dict) -> dict:
     except ValueError:
         validity = -1
     if not (1 <= validity <= 3660):
-        raise RuleBroken("Enter how many days it lasts once issued, from 1 to 3660.", "validity_days")
+        raise RuleBroken(
+            "Enter how many days it lasts once issued, from 1 to 3660.", "validity_days"
+        )
     source = (data.get("source") or "").strip().lower()
     if source not in BUNDLE_SOURCES:
         raise RuleBroken("Choose where it came from.", "source")
     reference = normalise_bundle_reference(data.get("reference", ""))
     if not _REFERENCE.match(reference):
-        raise RuleBroken(
-            "Enter the ICCID or code: 4 to 40 letters, digits or dashes.", "reference"
-        )
+        raise RuleBroken("Enter the ICCID or code: 4 to 40 letters, digits or dashes.", "reference")
     if kind == "sim" and not re.fullmatch(r"\d{18,22}F?", reference):
         raise RuleBroken("A SIM card ICCID has 18 to 22 digits (printed on the card).", "reference")
     return dict(
-        kind=kind, network=network, allowance_gb=allowance, validity_days=validity, source=source,
-        reference=reference, notes=(data.get("notes") or "").strip(),
+        kind=kind,
+        network=network,
+        allowance_gb=allowance,
+        validity_days=validity,
+        source=source,
+        reference=reference,
+        notes=(data.get("notes") or "").strip(),
     )
 
 
@@ -121,7 +126,9 @@ def add_bundle(organisation_id: int, data: dict, *, by=None) -> DataBundle:
     values = _clean_bundle(data)
     if _references_taken(organisation_id, [values["reference"]]):
         raise RuleBroken("A bundle with this reference is already recorded.", "reference")
-    bundle = DataBundle(organisation_id=organisation_id, status="in_stock", status_changed_at=now(), **values)
+    bundle = DataBundle(
+        organisation_id=organisation_id, status="in_stock", status_changed_at=now(), **values
+    )
     db.session.add(bundle)
     db.session.flush()
     audit.record("data_bundle.added", bundle, changed=list(values), actor=by)
@@ -169,7 +176,9 @@ def parse_bundle_rows(text_value: str, defaults: dict) -> list[tuple[int, dict]]
     return rows
 
 
-def bulk_add_bundles(organisation_id: int, text_value: str, defaults: dict, *, by=None) -> list[DataBundle]:
+def bulk_add_bundles(
+    organisation_id: int, text_value: str, defaults: dict, *, by=None
+) -> list[DataBundle]:
     """Add many bundles at once: every row is checked first, and if any row is bad
     (bad value, duplicate in the paste, already recorded) nothing is added."""
     rows = parse_bundle_rows(text_value, defaults)
@@ -200,7 +209,9 @@ def bulk_add_bundles(organisation_id: int, text_value: str, defaults: dict, *, b
         raise BulkRejected(errors=sorted(errors))
     stamp = now()
     bundles = [
-        DataBundle(organisation_id=organisation_id, status="in_stock", status_changed_at=stamp, **clean)
+        DataBundle(
+            organisation_id=organisation_id, status="in_stock", status_changed_at=stamp, **clean
+        )
         for _, clean in cleaned
     ]
     db.session.add_all(bundles)
@@ -231,15 +242,22 @@ def bundles_for_device(device: Device, limit: int = 50):
     ).all()
 
 
-def issue_bundle(bundle: DataBundle, resident: Resident, *, loan: Loan | None = None, by=None) -> DataBundle:
+def issue_bundle(
+    bundle: DataBundle, resident: Resident, *, loan: Loan | None = None, by=None
+) -> DataBundle:
     """Give an in-stock bundle to a resident; it expires validity days after today."""
     if bundle.organisation_id != resident.organisation_id:
         raise RuleBroken("That bundle belongs to another organisation.", "bundle")
     if bundle.status != "in_stock":
         raise RuleBroken(f"Bundle {bundle.reference} is not in stock any more.", "bundle")
     transition(
-        bundle, "issued", BUNDLE_TRANSITIONS, action="data_bundle.issued",
-        extra_changed=["resident_id", "issued_at", "expires_on", "loan_id"], label="bundle", actor=by,
+        bundle,
+        "issued",
+        BUNDLE_TRANSITIONS,
+        action="data_bundle.issued",
+        extra_changed=["resident_id", "issued_at", "expires_on", "loan_id"],
+        label="bundle",
+        actor=by,
     )
     bundle.resident_id = resident.id
     bundle.loan_id = loan.id if loan is not None else None
@@ -270,7 +288,14 @@ def expire_bundles(organisation_id: int, *, as_of: date | None = None, by=None) 
 
 def withdraw_bundle(bundle: DataBundle, *, by=None) -> None:
     """An in-stock bundle that can no longer be used (lapsed voucher, dead SIM) is expired."""
-    transition(bundle, "expired", BUNDLE_TRANSITIONS, action="data_bundle.expired", label="bundle", actor=by)
+    transition(
+        bundle,
+        "expired",
+        BUNDLE_TRANSITIONS,
+        action="data_bundle.expired",
+        label="bundle",
+        actor=by,
+    )
     bundle.status_changed_at = now()
     db.session.flush()
 
@@ -297,7 +322,9 @@ def search_residents(text_value: str, limit: int = 10):
                 func.lower(func.replace(Resident.postcode, " ", "")).like(f"{compact}%"),
             )
         )
-    return db.session.scalars(stmt.order_by(Resident.last_name, Resident.first_name, Resident.id).limit(limit)).all()
+    return db.session.scalars(
+        stmt.order_by(Resident.last_name, Resident.first_name, Resident.id).limit(limit)
+    ).all()
 
 
 def resolve_resident(text_value: str, field_name: str = "resident") -> Resident:
@@ -306,7 +333,9 @@ def resolve_resident(text_value: str, field_name: str = "resident") -> Resident:
         raise RuleBroken("Choose the resident: type a name, reference or postcode.", field_name)
     found = search_residents(text_value, limit=2)
     if not found:
-        raise RuleBroken("No resident matches that. Try a surname, R- reference or postcode.", field_name)
+        raise RuleBroken(
+            "No resident matches that. Try a surname, R- reference or postcode.", field_name
+        )
     if len(found) > 1:
         raise RuleBroken("Several residents match: choose one from the list.", field_name)
     return found[0]
@@ -316,7 +345,9 @@ def resolve_resident(text_value: str, field_name: str = "resident") -> Resident:
 
 
 def open_loan_of(device: Device) -> Loan | None:
-    return db.session.scalar(select(Loan).where(Loan.device_id == device.id, Loan.ended_at.is_(None)))
+    return db.session.scalar(
+        select(Loan).where(Loan.device_id == device.id, Loan.ended_at.is_(None))
+    )
 
 
 def default_due_date(organisation) -> date:
@@ -380,8 +411,15 @@ def lend_device(
             db.session.add(loan)
             db.session.flush()
     except IntegrityError:
-        raise RuleBroken(f"{device.asset_tag} is already on loan. Return it first.", "resident") from None
-    audit.record("loan.created", loan, changed=["device_id", "resident_id", "due_on", "agreement_method"], actor=by)
+        raise RuleBroken(
+            f"{device.asset_tag} is already on loan. Return it first.", "resident"
+        ) from None
+    audit.record(
+        "loan.created",
+        loan,
+        changed=["device_id", "resident_id", "due_on", "agreement_method"],
+        actor=by,
+    )
     change_device_status(device, "on_loan", note=f"Lent as {loan.reference}", by=by)
     if bundle is not None:
         issue_bundle(bundle, resident, loan=loan, by=by)
@@ -391,8 +429,14 @@ def lend_device(
         )
     )
     if entry is not None:
-        transition(entry, "lent", WAITING_TRANSITIONS, action="waiting_list.lent",
-                   extra_changed=["loan_id"], actor=by)
+        transition(
+            entry,
+            "lent",
+            WAITING_TRANSITIONS,
+            action="waiting_list.lent",
+            extra_changed=["loan_id"],
+            actor=by,
+        )
         entry.loan_id = loan.id
         entry.status_changed_at = now()
     db.session.flush()
@@ -404,14 +448,20 @@ def extend_loan(loan: Loan, new_due_on: date, *, reason: str = "", by=None) -> L
     if not loan.is_open:
         raise RuleBroken("This loan has ended.", "new_due_on")
     if new_due_on is None or new_due_on <= loan.due_on:
-        raise RuleBroken(f"Choose a date after the current due date ({loan.due_on:%d %b %Y}).", "new_due_on")
+        raise RuleBroken(
+            f"Choose a date after the current due date ({loan.due_on:%d %b %Y}).", "new_due_on"
+        )
     if new_due_on <= today():
         raise RuleBroken("The new due date must be after today.", "new_due_on")
     if new_due_on > today() + timedelta(days=MAX_LOAN_DAYS):
         raise RuleBroken("Extend by at most a year at a time.", "new_due_on")
     extension = LoanExtension(
-        organisation_id=loan.organisation_id, loan=loan, previous_due_on=loan.due_on,
-        new_due_on=new_due_on, reason=(reason or "").strip(), by_id=by.id if by else None,
+        organisation_id=loan.organisation_id,
+        loan=loan,
+        previous_due_on=loan.due_on,
+        new_due_on=new_due_on,
+        reason=(reason or "").strip(),
+        by_id=by.id if by else None,
     )
     db.session.add(extension)
     loan.due_on = new_due_on
@@ -447,8 +497,10 @@ def return_device(
     loan.end_note = (note or "").strip()
     loan.ended_by_id = by.id if by else None
     audit.record(
-        "loan.returned", loan,
-        changed=["ended_at", "end_kind", "return_condition", "accessories_back", "received_by"], actor=by,
+        "loan.returned",
+        loan,
+        changed=["ended_at", "end_kind", "return_condition", "accessories_back", "received_by"],
+        actor=by,
     )
     change_device_status(device, "returned", note=f"Returned from {loan.reference}", by=by)
     change_device_status(device, "awaiting_wipe", note="Wipe before the next loan", by=by)
@@ -474,7 +526,10 @@ def end_loan(loan: Loan, end_kind: str, *, note: str = "", by=None) -> Loan:
     loan.ended_by_id = by.id if by else None
     audit.record("loan.ended", loan, changed=["ended_at", "end_kind", "end_note"], actor=by)
     change_device_status(
-        loan.device, END_DEVICE_STATUS[end_kind], note=f"{END_KINDS[end_kind]} ({loan.reference})", by=by
+        loan.device,
+        END_DEVICE_STATUS[end_kind],
+        note=f"{END_KINDS[end_kind]} ({loan.reference})",
+        by=by,
     )
     db.session.flush()
     return loan
@@ -526,7 +581,9 @@ def call_list(*, as_of: date | None = None) -> list[CallRow]:
     for loan in loans:
         rows.setdefault(loan.resident_id, CallRow(resident=loan.resident)).loans.append(loan)
     for bundle in bundles:
-        rows.setdefault(bundle.resident_id, CallRow(resident=bundle.resident)).bundles.append(bundle)
+        rows.setdefault(bundle.resident_id, CallRow(resident=bundle.resident)).bundles.append(
+            bundle
+        )
     if rows:
         calls = db.session.scalars(
             select(ReminderCall)
@@ -546,8 +603,12 @@ def log_call(resident: Resident, outcome: str, *, note: str = "", by=None) -> Re
     if outcome not in CALL_OUTCOMES:
         raise RuleBroken("Choose what happened on the call.", "outcome")
     call = ReminderCall(
-        organisation_id=resident.organisation_id, resident_id=resident.id, outcome=outcome,
-        note=(note or "").strip(), called_at=now(), called_by_id=by.id if by else None,
+        organisation_id=resident.organisation_id,
+        resident_id=resident.id,
+        outcome=outcome,
+        note=(note or "").strip(),
+        called_at=now(),
+        called_by_id=by.id if by else None,
     )
     db.session.add(call)
     db.session.flush()
@@ -559,12 +620,21 @@ def log_call(resident: Resident, outcome: str, *, note: str = "", by=None) -> Re
 # ---- the device waiting list ------------------------------------------------------------
 
 
-def join_waiting_list(resident: Resident, *, priority: int, reason: str, note: str = "",
-                      joined_on: date | None = None, by=None) -> WaitingListEntry:
+def join_waiting_list(
+    resident: Resident,
+    *,
+    priority: int,
+    reason: str,
+    note: str = "",
+    joined_on: date | None = None,
+    by=None,
+) -> WaitingListEntry:
     """Put a resident who needs a device on the waiting list (once at a time)."""
     if not resident.needs_device:
-        raise RuleBroken("Only residents whose needs include a device can wait for one. "
-                         "Edit their needs first.", "resident")
+        raise RuleBroken(
+            "Only residents whose needs include a device can wait for one. Edit their needs first.",
+            "resident",
+        )
     if priority not in WAITING_PRIORITIES:
         raise RuleBroken("Choose a priority.", "priority")
     if reason not in WAITING_REASONS:
@@ -580,13 +650,20 @@ def join_waiting_list(resident: Resident, *, priority: int, reason: str, note: s
     if already is not None:
         raise RuleBroken(f"{resident.full_name} is already on the waiting list.", "resident")
     entry = WaitingListEntry(
-        organisation_id=resident.organisation_id, resident_id=resident.id, priority=priority,
-        reason=reason, joined_on=joined_on, note=(note or "").strip(), status="waiting",
+        organisation_id=resident.organisation_id,
+        resident_id=resident.id,
+        priority=priority,
+        reason=reason,
+        joined_on=joined_on,
+        note=(note or "").strip(),
+        status="waiting",
         added_by_id=by.id if by else None,
     )
     db.session.add(entry)
     db.session.flush()
-    audit.record("waiting_list.joined", entry, changed=["resident_id", "priority", "reason"], actor=by)
+    audit.record(
+        "waiting_list.joined", entry, changed=["resident_id", "priority", "reason"], actor=by
+    )
     db.session.flush()
     return entry
 

@@ -63,11 +63,16 @@ def bundles():
     filters = BundleFilterForm(request.args)
     filters.validate()
     stmt = queries.bundle_list(
-        filters.q.data or "", filters.status.data or "", filters.kind.data or "", filters.source.data or ""
+        filters.q.data or "",
+        filters.status.data or "",
+        filters.kind.data or "",
+        filters.source.data or "",
     )
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
     counts = dict(
-        db.session.execute(select(DataBundle.status, func.count()).group_by(DataBundle.status)).all()
+        db.session.execute(
+            select(DataBundle.status, func.count()).group_by(DataBundle.status)
+        ).all()
     )
     return render_template("loans/bundles.html", page=page, filters=filters, counts=counts)
 
@@ -141,8 +146,10 @@ def issue_bundle(bundle_id):
         except RuleBroken as err:
             show_rule_error(form, err)
             return invalid("loans/bundle_issue.html", form=form, bundle=bundle)
-        flash(f"{bundle.reference} issued to {resident.full_name} until {bundle.expires_on:%d %b %Y}.",
-              "success")
+        flash(
+            f"{bundle.reference} issued to {resident.full_name} until {bundle.expires_on:%d %b %Y}.",
+            "success",
+        )
         return redirect(url_for("residents.detail", reference=resident.reference))
     if form.is_submitted():
         return invalid("loans/bundle_issue.html", form=form, bundle=bundle)
@@ -192,14 +199,22 @@ def lend(tag):
             if form.bundle.data:
                 bundle = db.session.get(DataBundle, int(form.bundle.data))
             loan = service.lend_device(
-                device, resident, due_on=form.due_on.data, agreement_method=form.agreement_method.data,
-                bundle=bundle, notes=form.notes.data, by=current_user,
+                device,
+                resident,
+                due_on=form.due_on.data,
+                agreement_method=form.agreement_method.data,
+                bundle=bundle,
+                notes=form.notes.data,
+                by=current_user,
             )
         except RuleBroken as err:
             show_rule_error(form, err)
             candidates = service.search_residents(form.resident.data, limit=10)
             return invalid("loans/lend.html", **_lend_context(device, form, candidates))
-        flash(f"{device.asset_tag} lent to {resident.full_name} until {loan.due_on:%d %b %Y}.", "success")
+        flash(
+            f"{device.asset_tag} lent to {resident.full_name} until {loan.due_on:%d %b %Y}.",
+            "success",
+        )
         return redirect(url_for("loans.loan", reference=loan.reference, lent=1))
     candidates = service.search_residents(form.resident.data, limit=10)
     return invalid("loans/lend.html", **_lend_context(device, form, candidates))
@@ -241,7 +256,9 @@ def extend(reference):
     form = ExtendForm(loan=loan)
     if form.validate_on_submit():
         try:
-            service.extend_loan(loan, form.new_due_on.data, reason=form.reason.data, by=current_user)
+            service.extend_loan(
+                loan, form.new_due_on.data, reason=form.reason.data, by=current_user
+            )
         except RuleBroken as err:
             show_rule_error(form, err)
             return invalid("loans/extend.html", form=form, loan=loan)
@@ -268,8 +285,12 @@ def return_device(tag):
     if form.validate_on_submit():
         try:
             service.return_device(
-                loan, condition=form.condition.data, accessories_back=form.accessories_back.data,
-                received_by=form.received_by.data, note=form.note.data, by=current_user,
+                loan,
+                condition=form.condition.data,
+                accessories_back=form.accessories_back.data,
+                received_by=form.received_by.data,
+                note=form.note.data,
+                by=current_user,
             )
         except RuleBroken as err:
             show_rule_error(form, err)
@@ -306,7 +327,10 @@ def resident_search():
     found = service.search_residents(request.args.get("q", ""), limit=10)
     return jsonify(
         [
-            {"reference": r.reference, "label": f"{r.reference} {r.full_name}, {r.postcode}".strip(", ")}
+            {
+                "reference": r.reference,
+                "label": f"{r.reference} {r.full_name}, {r.postcode}".strip(", "),
+            }
             for r in found
         ]
     )
@@ -333,25 +357,48 @@ def reminders():
 def reminders_csv():
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["Reference", "Name", "Phone", "Preferred language", "Interpreter",
-                     "To discuss", "Most urgent", "Last called", "Called by", "Outcome"])
+    writer.writerow(
+        [
+            "Reference",
+            "Name",
+            "Phone",
+            "Preferred language",
+            "Interpreter",
+            "To discuss",
+            "Most urgent",
+            "Last called",
+            "Called by",
+            "Outcome",
+        ]
+    )
     for row in service.call_list():
         r = row.resident
         items = [
             f"Loan {loan.reference} {loan.device.asset_tag} due {loan.due_on.isoformat()}"
             + (" (overdue)" if loan.is_overdue else "")
             for loan in row.loans
-        ] + [f"Data {b.network} {b.reference} expires {b.expires_on.isoformat()}" for b in row.bundles]
+        ] + [
+            f"Data {b.network} {b.reference} expires {b.expires_on.isoformat()}"
+            for b in row.bundles
+        ]
         call = row.last_call
-        writer.writerow([
-            r.reference, r.full_name, r.phone, r.preferred_language, "yes" if r.interpreter_needed else "",
-            "; ".join(items), row.most_urgent.isoformat(),
-            call.called_at.strftime("%Y-%m-%d %H:%M") if call else "",
-            call.called_by.name if call and call.called_by else "",
-            call.outcome_label if call else "",
-        ])
+        writer.writerow(
+            [
+                r.reference,
+                r.full_name,
+                r.phone,
+                r.preferred_language,
+                "yes" if r.interpreter_needed else "",
+                "; ".join(items),
+                row.most_urgent.isoformat(),
+                call.called_at.strftime("%Y-%m-%d %H:%M") if call else "",
+                call.called_by.name if call and call.called_by else "",
+                call.outcome_label if call else "",
+            ]
+        )
     return Response(
-        out.getvalue(), mimetype="text/csv",
+        out.getvalue(),
+        mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="call-list.csv"'},
     )
 
@@ -397,8 +444,12 @@ def join_waiting_list():
         try:
             resident = service.resolve_resident(form.resident.data)
             entry = service.join_waiting_list(
-                resident, priority=form.priority.data, reason=form.reason.data, note=form.note.data,
-                joined_on=form.joined_on.data, by=current_user,
+                resident,
+                priority=form.priority.data,
+                reason=form.reason.data,
+                note=form.note.data,
+                joined_on=form.joined_on.data,
+                by=current_user,
             )
         except RuleBroken as err:
             show_rule_error(form, err)
@@ -455,8 +506,12 @@ def dashboard_summary():
     return {
         "open": count(open_loans),
         "overdue": count(open_loans.where(Loan.due_on < today())),
-        "due_soon": count(open_loans.where(Loan.due_on >= today(),
-                                           Loan.due_on <= today() + timedelta(days=service.DUE_SOON_DAYS))),
+        "due_soon": count(
+            open_loans.where(
+                Loan.due_on >= today(),
+                Loan.due_on <= today() + timedelta(days=service.DUE_SOON_DAYS),
+            )
+        ),
         "in_stock": count(select(DataBundle.id).where(DataBundle.status == "in_stock")),
         "waiting": count(select(WaitingListEntry.id).where(WaitingListEntry.status == "waiting")),
     }

@@ -42,29 +42,43 @@ class SetPasswordForm(FlaskForm):
     )
     confirm = PasswordField(
         "Type it again",
-        validators=[DataRequired("Type the password again."), EqualTo("password", "The two passwords differ.")],
+        validators=[
+            DataRequired("Type the password again."),
+            EqualTo("password", "The two passwords differ."),
+        ],
     )
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField("Organisation name", validators=[DataRequired("Enter a name."), Length(max=200)])
+    name = StringField(
+        "Organisation name", validators=[DataRequired("Enter a name."), Length(max=200)]
+    )
     contact_phone = StringField(
-        "Contact phone", description="Shown on the public page of every device label.",
+        "Contact phone",
+        description="Shown on the public page of every device label.",
         validators=[DataRequired("Enter a phone number."), PhoneNumber()],
     )
     contact_email = EmailField(
-        "Contact email", validators=[Optional(), Email("Enter an email address like name@example.org.")]
+        "Contact email",
+        validators=[Optional(), Email("Enter an email address like name@example.org.")],
     )
     return_address = TextAreaField(
-        "Where to return devices", description="Shown on the public page of every device label.",
+        "Where to return devices",
+        description="Shown on the public page of every device label.",
         validators=[DataRequired("Enter an address."), Length(max=1000)],
     )
     default_loan_days = IntegerField(
         "Default loan length (days)",
-        validators=[DataRequired("Enter a number of days."), NumberRange(1, 366, "Between 1 and 366 days.")],
+        validators=[
+            DataRequired("Enter a number of days."),
+            NumberRange(1, 366, "Between 1 and 366 days."),
+        ],
     )
     retention_months = IntegerField(
         "Keep closed cases for (months)",
         description="After this, closed cases are anonymised by the retention task.",
-        validators=[DataRequired("Enter a number of months."), NumberRange(1, 240, "Between 1 and 240 months.")],
+        validators=[
+            DataRequired("Enter a number of months."),
+            NumberRange(1, 240, "Between 1 and 240 months."),
+        ],
     )

@@ -27,9 +27,9 @@ def normalise_email(email: str) -> str:
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(
-        select(User).where(User.email == normalise_email(email)).execution_options(
-            all_organisations=True
-        )
+        select(User)
+        .where(User.email == normalise_email(email))
+        .execution_options(all_organisations=True)
     )
 
 

@@ -28,13 +28,20 @@ def _account_key() -> str:
 def _safe_next(target: str | None) -> str:
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("main.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"], deduct_when=_login_failed
+)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT"],
     key_func=_account_key,
@@ -49,7 +56,9 @@ def login():
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
         if user is None:
-            form.form_errors.append("That email address and password do not match an active account.")
+            form.form_errors.append(
+                "That email address and password do not match an active account."
+            )
             return invalid("accounts/login.html", form=form)
         login_user(user)
         service.record_sign_in(user)

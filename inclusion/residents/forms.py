@@ -17,9 +17,30 @@ from ..validators import PhoneNumber, UKPostcode
 from .models import CONSENT_METHODS, OUTCOMES, SOURCES, STATUSES
 
 LANGUAGES = [
-    "English", "Arabic", "Bengali", "British Sign Language", "Cantonese", "Farsi", "French",
-    "Gujarati", "Hindi", "Kurdish", "Mandarin", "Pashto", "Polish", "Portuguese", "Punjabi",
-    "Romanian", "Somali", "Spanish", "Tamil", "Tigrinya", "Turkish", "Ukrainian", "Urdu", "Welsh",
+    "English",
+    "Arabic",
+    "Bengali",
+    "British Sign Language",
+    "Cantonese",
+    "Farsi",
+    "French",
+    "Gujarati",
+    "Hindi",
+    "Kurdish",
+    "Mandarin",
+    "Pashto",
+    "Polish",
+    "Portuguese",
+    "Punjabi",
+    "Romanian",
+    "Somali",
+    "Spanish",
+    "Tamil",
+    "Tigrinya",
+    "Turkish",
+    "Ukrainian",
+    "Urdu",
+    "Welsh",
 ]
 
 
@@ -42,7 +63,11 @@ class _PersonFields(FlaskForm):
     )
     email = EmailField(
         "Email address (optional)",
-        validators=[Optional(), Email("Enter an email address like name@example.org."), Length(max=254)],
+        validators=[
+            Optional(),
+            Email("Enter an email address like name@example.org."),
+            Length(max=254),
+        ],
     )
     postcode = StringField(
         "Postcode", validators=[DataRequired("Enter their postcode."), UKPostcode()]
@@ -66,7 +91,10 @@ class _PersonFields(FlaskForm):
     needs_skills = BooleanField("Help to learn skills and build confidence")
     referral_reason = TextAreaField(
         "What would they like to be able to do?",
-        validators=[DataRequired("Tell us briefly what they would like help with."), Length(max=4000)],
+        validators=[
+            DataRequired("Tell us briefly what they would like help with."),
+            Length(max=4000),
+        ],
     )
 
     def validate_needs_skills(self, field):
@@ -110,16 +138,21 @@ class IntakeForm(_PersonFields):
 
     date_of_birth = DateField("Date of birth (optional)", validators=[Optional(), _not_future])
     referral_source = SelectField(
-        "Referral source", choices=[("", "Choose…"), *SOURCES.items()],
+        "Referral source",
+        choices=[("", "Choose…"), *SOURCES.items()],
         validators=[DataRequired("Choose where the referral came from.")],
     )
     referrer_name = StringField("Referrer name", validators=[Optional(), Length(max=200)])
     referrer_organisation = StringField(
         "Referrer organisation", validators=[Optional(), Length(max=200)]
     )
-    referrer_contact = StringField("Referrer phone or email", validators=[Optional(), Length(max=254)])
+    referrer_contact = StringField(
+        "Referrer phone or email", validators=[Optional(), Length(max=254)]
+    )
     referral_date = DateField(
-        "Referral date", default=today, validators=[DataRequired("Enter the referral date."), _not_future]
+        "Referral date",
+        default=today,
+        validators=[DataRequired("Enter the referral date."), _not_future],
     )
     consent_given = BooleanField("The person has agreed that we keep their details")
     consent_method = SelectField(
@@ -139,7 +172,9 @@ class ResidentEditForm(IntakeForm):
 class StatusForm(FlaskForm):
     status = SelectField("Move to", choices=[(s, s.title()) for s in STATUSES])
     outcome = SelectField(
-        "Outcome (when closing)", choices=[("", "Choose…"), *OUTCOMES.items()], validators=[Optional()]
+        "Outcome (when closing)",
+        choices=[("", "Choose…"), *OUTCOMES.items()],
+        validators=[Optional()],
     )
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
 
@@ -158,7 +193,11 @@ class ResidentFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("Search name, reference or postcode", validators=[Optional()])
-    status = SelectField("Status", choices=[("", "Any"), *[(s, s.title()) for s in STATUSES]], validators=[Optional()])
+    status = SelectField(
+        "Status",
+        choices=[("", "Any"), *[(s, s.title()) for s in STATUSES]],
+        validators=[Optional()],
+    )
     source = SelectField("Source", choices=[("", "Any"), *SOURCES.items()], validators=[Optional()])
     need = SelectField(
         "Need",

@@ -131,9 +131,7 @@ class Resident(OrgScoped, db.Model):
             f"outcome IS NULL OR outcome IN ({sql_list(OUTCOMES)})", name="outcome_known"
         ),
         CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
-        CheckConstraint(
-            "consent_given = false OR consent_at IS NOT NULL", name="consent_has_time"
-        ),
+        CheckConstraint("consent_given = false OR consent_at IS NOT NULL", name="consent_has_time"),
     )
 
     @property

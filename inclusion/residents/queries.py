@@ -7,7 +7,11 @@ from sqlalchemy.orm import selectinload
 
 from .models import Resident, StatusChange
 
-NEEDS = {"device": Resident.needs_device, "data": Resident.needs_data, "skills": Resident.needs_skills}
+NEEDS = {
+    "device": Resident.needs_device,
+    "data": Resident.needs_data,
+    "skills": Resident.needs_skills,
+}
 
 
 def resident_list(q: str = "", status: str = "", source: str = "", need: str = ""):

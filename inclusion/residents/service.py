@@ -33,10 +33,24 @@ _signals = Namespace()
 resident_closed = _signals.signal("resident-closed")
 
 PERSON_FIELDS = (
-    "first_name", "last_name", "phone", "email", "date_of_birth", "postcode",
-    "preferred_language", "interpreter_needed", *ACCESS_NEEDS, "access_notes", *DIGITAL_NEEDS,
-    "referral_source", "referrer_name", "referrer_organisation", "referrer_contact",
-    "referral_date", "referral_reason", "notes",
+    "first_name",
+    "last_name",
+    "phone",
+    "email",
+    "date_of_birth",
+    "postcode",
+    "preferred_language",
+    "interpreter_needed",
+    *ACCESS_NEEDS,
+    "access_notes",
+    *DIGITAL_NEEDS,
+    "referral_source",
+    "referrer_name",
+    "referrer_organisation",
+    "referrer_contact",
+    "referral_date",
+    "referral_reason",
+    "notes",
 )
 
 
@@ -114,7 +128,9 @@ def refuse_if_anonymised(resident: Resident) -> None:
         raise RuleBroken("This record is anonymised: it can no longer be changed.")
 
 
-def update_resident(resident: Resident, data: dict, *, consent_given: bool, consent_method, by) -> list[str]:
+def update_resident(
+    resident: Resident, data: dict, *, consent_given: bool, consent_method, by
+) -> list[str]:
     """Edit a resident's record; consent can be recorded or withdrawn, never back-dated."""
     refuse_if_anonymised(resident)
     values = _clean(data)
@@ -122,7 +138,9 @@ def update_resident(resident: Resident, data: dict, *, consent_given: bool, cons
         setattr(resident, key, value)
     if consent_given and consent_method not in CONSENT_METHODS:
         raise RuleBroken("Say how the person agreed.", "consent_method")
-    if consent_given != resident.consent_given or (consent_given and consent_method != resident.consent_method):
+    if consent_given != resident.consent_given or (
+        consent_given and consent_method != resident.consent_method
+    ):
         resident.consent_given = consent_given
         resident.consent_method = consent_method if consent_given else None
         resident.consent_at = now() if consent_given else None
@@ -136,7 +154,9 @@ def update_resident(resident: Resident, data: dict, *, consent_given: bool, cons
     return changed
 
 
-def change_status(resident: Resident, new_status: str, *, by, outcome: str | None = None, note: str = "") -> None:
+def change_status(
+    resident: Resident, new_status: str, *, by, outcome: str | None = None, note: str = ""
+) -> None:
     """Move a resident along the referral workflow; closing needs an outcome."""
     refuse_if_anonymised(resident)
     if new_status == "closed":
@@ -153,7 +173,12 @@ def change_status(resident: Resident, new_status: str, *, by, outcome: str | Non
         resident.outcome, resident.closed_at = None, None
         extra += ["outcome", "closed_at"]
     transition(
-        resident, new_status, TRANSITIONS, action="resident.status_changed", extra_changed=extra, actor=by
+        resident,
+        new_status,
+        TRANSITIONS,
+        action="resident.status_changed",
+        extra_changed=extra,
+        actor=by,
     )
     resident.status_changed_at = now()
     db.session.add(

@@ -63,8 +63,11 @@ def refer():
         except RuleBroken as err:
             show_rule_error(form, err)
             return invalid("residents/refer.html", form=form)
-        session["referral_done"] = {"reference": resident.reference, "organisation": org.name,
-                                    "phone": org.contact_phone}
+        session["referral_done"] = {
+            "reference": resident.reference,
+            "organisation": org.name,
+            "phone": org.contact_phone,
+        }
         return redirect(url_for("residents.referral_received"))
     if form.is_submitted():
         return invalid("residents/refer.html", form=form)
@@ -86,7 +89,10 @@ def index():
     filters = ResidentFilterForm(request.args)
     filters.validate()
     stmt = queries.resident_list(
-        filters.q.data or "", filters.status.data or "", filters.source.data or "", filters.need.data or ""
+        filters.q.data or "",
+        filters.status.data or "",
+        filters.source.data or "",
+        filters.need.data or "",
     )
     page = db.paginate(stmt, per_page=current_app.config["PER_PAGE"])
     return render_template("residents/index.html", page=page, filters=filters)
@@ -171,8 +177,11 @@ def change_status(reference):
     if form.validate_on_submit():
         try:
             service.change_status(
-                resident, form.status.data, by=current_user,
-                outcome=form.outcome.data or None, note=form.note.data or "",
+                resident,
+                form.status.data,
+                by=current_user,
+                outcome=form.outcome.data or None,
+                note=form.note.data or "",
             )
         except RuleBroken as err:
             show_rule_error(form, err)
@@ -180,6 +189,8 @@ def change_status(reference):
             flash(f"{resident.reference} is now {resident.status}.", "success")
             return redirect(url_for("residents.detail", reference=resident.reference))
     return invalid(
-        "residents/detail.html", resident=resident, status_form=form,
+        "residents/detail.html",
+        resident=resident,
+        status_form=form,
         sections=current_app.extensions.get("inclusion.resident_sections", []),
     )

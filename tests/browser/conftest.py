@@ -35,8 +35,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
             if not os.path.exists(CHROMIUM):
                 if IN_CI:
-                    raise pytest.UsageError(f"CI=true but {CHROMIUM} is missing: browser tests must run")
-                item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} is not installed (make test installs it as root)"))
+                    raise pytest.UsageError(
+                        f"CI=true but {CHROMIUM} is missing: browser tests must run"
+                    )
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason=f"{CHROMIUM} is not installed (make test installs it as root)"
+                    )
+                )
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +93,9 @@ def tab_to(page, selector: str, limit: int = 120) -> None:
     """Press Tab until the focused element matches ``selector`` (keyboard-only navigation)."""
     for _ in range(limit):
         page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+        if page.evaluate(
+            "s => document.activeElement && document.activeElement.matches(s)", selector
+        ):
             return
     raise AssertionError(f"could not reach {selector} with the Tab key")
 

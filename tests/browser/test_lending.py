@@ -25,18 +25,33 @@ def _desk_world(live_server):
     with live_server.app.app_context():
         org = db.session.scalar(select(Organisation).where(Organisation.code == "WDI"))
         device = db.session.scalars(
-            select(Device).where(Device.organisation_id == org.id, Device.status == "ready",
-                                 Device.kind == "tablet").order_by(Device.id.desc())
+            select(Device)
+            .where(
+                Device.organisation_id == org.id, Device.status == "ready", Device.kind == "tablet"
+            )
+            .order_by(Device.id.desc())
         ).first()
         assert device is not None, "the demo data has a ready tablet"
         borrowing = select(Loan.resident_id).where(Loan.ended_at.is_(None))
-        names = select(Resident.first_name, Resident.last_name).group_by(
-            Resident.first_name, Resident.last_name).having(func.count() == 1)
-        unique = {tuple(row) for row in db.session.execute(names.where(Resident.organisation_id == org.id))}
+        names = (
+            select(Resident.first_name, Resident.last_name)
+            .group_by(Resident.first_name, Resident.last_name)
+            .having(func.count() == 1)
+        )
+        unique = {
+            tuple(row)
+            for row in db.session.execute(names.where(Resident.organisation_id == org.id))
+        }
         resident = next(
-            r for r in db.session.scalars(
-                select(Resident).where(Resident.organisation_id == org.id, Resident.id.not_in(borrowing),
-                                       Resident.anonymised_at.is_(None)).order_by(Resident.id)
+            r
+            for r in db.session.scalars(
+                select(Resident)
+                .where(
+                    Resident.organisation_id == org.id,
+                    Resident.id.not_in(borrowing),
+                    Resident.anonymised_at.is_(None),
+                )
+                .order_by(Resident.id)
             )
             if (r.first_name, r.last_name) in unique
         )

@@ -18,8 +18,9 @@ def _no_sideways_scroll(page, what):
     assert width <= 390, f"{what} scrolls sideways on a phone ({width}px)"
 
 
-def test_buddy_logs_a_session_on_a_phone_and_coordinator_sees_the_alert(page, live_server,
-                                                                        output_path):
+def test_buddy_logs_a_session_on_a_phone_and_coordinator_sees_the_alert(
+    page, live_server, output_path
+):
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, live_server, "buddy@wdi.example.org")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My residents").click()
@@ -53,7 +54,9 @@ def test_buddy_logs_a_session_on_a_phone_and_coordinator_sees_the_alert(page, li
     page.get_by_role("button", name="Save session").click()
 
     expect(page.get_by_text(f"Session saved for {name}.")).to_be_visible()
-    expect(page.get_by_text("safeguarding concern is on the coordinators' alert list")).to_be_visible()
+    expect(
+        page.get_by_text("safeguarding concern is on the coordinators' alert list")
+    ).to_be_visible()
     # The chart now has one more point per area practised, and its lines moved on.
     assert dots.count() > before_dots
     assert page.locator("#resident-chart polyline").first.get_attribute("points") != before_points

@@ -47,8 +47,14 @@ def public(endpoint, url, method="GET", **kw) -> Route:
 
 def staff(endpoint, url, method="GET", record=False, **kw) -> Route:
     """Admins and coordinators of the organisation; ``record``: a record URL other orgs cannot find."""
-    base = dict(anon=LOGIN, admin=OK, coordinator=OK, buddy=DENY, donor=DENY,
-                other=MISSING if record else OK)
+    base = dict(
+        anon=LOGIN,
+        admin=OK,
+        coordinator=OK,
+        buddy=DENY,
+        donor=DENY,
+        other=MISSING if record else OK,
+    )
     base.update(kw)
     return Route(endpoint, url, method, **base)
 

@@ -63,8 +63,16 @@ ROUTES = [
     staff("devices.decline", "/donations/{donation_ref}/decline", "POST", record=True),
     staff("devices.donor_account", "/donations/{donation_ref}/account", "POST", record=True),
     donor_or_staff("devices.receipt", "/donations/{donation_ref}/receipt.pdf"),
-    Route("devices.my_donations", "/my-donations", anon=LOGIN, admin=DENY, coordinator=DENY,
-          buddy=DENY, donor=OK, other=DENY),
+    Route(
+        "devices.my_donations",
+        "/my-donations",
+        anon=LOGIN,
+        admin=DENY,
+        coordinator=DENY,
+        buddy=DENY,
+        donor=OK,
+        other=DENY,
+    ),
     # donor impact (donors only; the world's donor follows no business, so one donation is refused)
     donor_only("devices.impact", "/impact"),
     donor_only("devices.impact_csv", "/impact.csv"),

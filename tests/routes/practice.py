@@ -40,14 +40,32 @@ def _first_task_id(org_id):
 
 def buddy_only(endpoint, url, method="GET") -> Route:
     """Only a buddy logs sessions; staff hold no ``sessions.log``."""
-    return Route(endpoint, url, method, anon=LOGIN, admin=DENY, coordinator=DENY, buddy=OK,
-                 donor=DENY, other=DENY)
+    return Route(
+        endpoint,
+        url,
+        method,
+        anon=LOGIN,
+        admin=DENY,
+        coordinator=DENY,
+        buddy=OK,
+        donor=DENY,
+        other=DENY,
+    )
 
 
 def progress(endpoint, url, method="GET") -> Route:
     """Staff of the organisation, and the resident's own buddy."""
-    return Route(endpoint, url, method, anon=LOGIN, admin=OK, coordinator=OK, buddy=OK,
-                 donor=DENY, other=MISSING)
+    return Route(
+        endpoint,
+        url,
+        method,
+        anon=LOGIN,
+        admin=OK,
+        coordinator=OK,
+        buddy=OK,
+        donor=DENY,
+        other=MISSING,
+    )
 
 
 ROUTES = [
@@ -63,7 +81,8 @@ ROUTES = [
     staff("practice.restore_task", "/practice/skills/{task_id}/restore", "POST", record=True),
     staff("practice.alerts", "/practice/alerts"),
     staff("practice.alert_action", "/practice/sessions/{alert_session_id}/action", record=True),
-    staff("practice.alert_action", "/practice/sessions/{alert_session_id}/action", "POST",
-          record=True),
+    staff(
+        "practice.alert_action", "/practice/sessions/{alert_session_id}/action", "POST", record=True
+    ),
     staff("practice.programme", "/practice/progress"),
 ]
