@@ -20,9 +20,9 @@ def init_app(app) -> None:
         if entry not in NAVIGATION:
             NAVIGATION.append(entry)
     app.extensions["inclusion.buddy_matched"] = service.buddy_matched
-    from inclusion.residents.service import resident_closed
+    from inclusion.signals import case_closed
 
-    resident_closed.connect(service.end_matches_of_closed_resident, weak=False)
+    case_closed.connect(service.take_closed_case_off_buddies, weak=False)
     app.jinja_env.globals["buddy_matches_of"] = service.matches_of_resident
     app.jinja_env.globals["buddies_dashboard"] = service.dashboard_summary
     panels = app.extensions.setdefault("inclusion.dashboard_panels", [])

@@ -30,6 +30,12 @@ def init_app(app) -> None:
     if "loans/_dashboard.html" not in panels:
         panels.append("loans/_dashboard.html")
 
+    from inclusion.signals import case_closed
+
+    from .subscribers import take_closed_case_off_waiting_list
+
+    case_closed.connect(take_closed_case_off_waiting_list, weak=False)
+
     from inclusion.cli import cli
 
     from .cli import expire_bundles_command
