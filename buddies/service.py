@@ -78,12 +78,12 @@ def _lock(obj):
     """Lock ``obj``'s row for the rest of the transaction and re-read it, so a rule is
     checked against what another desk has just committed (PostgreSQL; SQLite has one
     writer anyway)."""
-    db.session.execute(
+    db.session.scalars(
         select(type(obj))
         .where(type(obj).id == obj.id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    )
+    ).one()  # the rows must be read for the refresh to happen
     return obj
 
 
@@ -601,6 +601,7 @@ def propose_pair(resident: Resident, buddy: BuddyProfile, *, by=None) -> Match:
     refused when a hard constraint rules it out."""
     lock_resident(resident)
     refuse_unless_waiting(resident)
+    _lock(buddy)
     total, reasons, exclusions = pair_score(resident, buddy)
     if exclusions:
         raise RuleBroken(f"{buddy.name} cannot be matched: {'; '.join(exclusions)}.", "buddy_id")

@@ -126,12 +126,12 @@ def lock_resident(resident: Resident) -> Resident:
     on PostgreSQL and the second sees what the first committed (SQLite has one
     writer anyway).
     """
-    db.session.execute(
+    db.session.scalars(
         select(Resident)
         .where(Resident.id == resident.id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    )
+    ).one()
     return resident
 
 
