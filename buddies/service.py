@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from inclusion import audit
 from inclusion.accounts import service as accounts
-from inclusion.accounts.models import BUDDY, User
+from inclusion.accounts.models import BUDDY, Organisation, User
 from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
@@ -105,7 +105,15 @@ PROFILE_FIELDS = (
 
 
 def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
-    """A volunteer's application from the public form: a profile in status applicant."""
+    """A volunteer's application from the public form: a profile in status applicant,
+    one open application per email address. Applications to one organisation are
+    serialised on its row (``FOR NO KEY UPDATE``, which leaves the organisation's other
+    work alone), so the same form sent twice at once makes one application."""
+    db.session.execute(
+        select(Organisation.id)
+        .where(Organisation.id == organisation.id)
+        .with_for_update(key_share=True)
+    )
     values = {k: data[k] for k in PROFILE_FIELDS if k in data}
     email = accounts.normalise_email(values.get("email", ""))
     if not email:
@@ -269,7 +277,9 @@ def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
 
 
 def invite_buddy(profile: BuddyProfile, *, by: User) -> str:
-    """Give an active buddy an account (role buddy); returns the one-time link token."""
+    """Give an active buddy an account (role buddy); returns the one-time link token.
+    The profile is locked first, so two desks inviting at once make one account."""
+    _lock(profile)
     if profile.status != "active":
         raise RuleBroken("Only an active buddy can be invited to an account.")
     if profile.user_id is not None:

@@ -478,3 +478,126 @@ def test_an_older_dbs_recorded_at_the_same_time_as_a_renewal_does_not_replace_it
     ]
     profile = _look(app, lambda: _get(BuddyProfile, ids["buddy"]))
     assert (profile.dbs_certificate, profile.dbs_issued_on) == ("000000000003", renewed_on)
+
+
+# ---- buddies' accounts and applications ---------------------------------------------------
+
+
+def test_a_buddy_invited_twice_at_once_gets_one_account(app, committed):
+    from inclusion.accounts.models import User
+
+    ids = committed(
+        lambda org, user: dict(
+            buddy=BuddyProfileFactory(organisation=org, email="twice@volunteers.example.org").id
+        )
+    )
+
+    def invite():
+        buddies.invite_buddy(_get(BuddyProfile, ids["buddy"]), by=_user(ids))
+
+    desks = two_desks(app, invite, invite)
+    assert desks.outcomes == [OK, "This buddy already has an account."]
+    accounts = _look(app, lambda: _count(User, User.email == "twice@volunteers.example.org"))
+    assert accounts == 1
+
+
+def test_the_same_application_sent_twice_at_once_is_kept_once(app, committed):
+    from inclusion.accounts.models import Organisation
+
+    ids = committed(lambda org, user: {})
+    data = dict(name="Harpreet Gill", email="harpreet@example.org", languages=["English"])
+
+    def apply():
+        buddies.apply_to_volunteer(db.session.get(Organisation, ids["org"]), dict(data))
+
+    desks = two_desks(app, apply, apply)
+    assert desks.first == OK and not desks.second.startswith("error"), desks.outcomes
+    applications = _look(
+        app,
+        lambda: _count(
+            BuddyProfile,
+            BuddyProfile.organisation_id == ids["org"],
+            BuddyProfile.email == "harpreet@example.org",
+        ),
+    )
+    assert applications == 1
+
+
+# ---- practice -----------------------------------------------------------------------------
+
+
+def test_a_baseline_recorded_twice_at_once_is_recorded_once(app, committed):
+    from buddies.practice import service as practice
+    from buddies.practice.models import Checkpoint
+    from tests.factories import SkillTaskFactory
+
+    ids = committed(
+        lambda org, user: dict(
+            resident=ResidentFactory(organisation=org).id,
+            task=SkillTaskFactory(organisation=org).id,
+        )
+    )
+
+    def baseline():
+        practice.record_baseline(_get(Resident, ids["resident"]), {ids["task"]: 1}, by=_user(ids))
+
+    desks = two_desks(app, baseline, baseline)
+    assert desks.outcomes == [OK, "The baseline for this resident has been recorded already."]
+    assert _look(app, lambda: _count(Checkpoint, Checkpoint.resident_id == ids["resident"])) == 1
+
+
+def test_a_safeguarding_action_recorded_twice_at_once_is_recorded_once(app, committed):
+    from buddies.practice import service as practice
+    from buddies.practice.models import PracticeSession
+    from tests.factories import PracticeSessionFactory
+
+    ids = committed(
+        lambda org, user: dict(
+            session=PracticeSessionFactory(
+                match=MatchFactory(organisation=org),
+                safeguarding_concern=True,
+                safeguarding_description="Worried about a caller asking for bank details.",
+            ).id
+        )
+    )
+
+    def act(action):
+        return lambda: practice.record_safeguarding_action(
+            _get(PracticeSession, ids["session"]), action, by=_user(ids)
+        )
+
+    desks = two_desks(app, act("Told the safeguarding lead."), act("Phoned the family."))
+    assert desks.outcomes == [OK, "The action taken has been recorded already."]
+    action = _look(app, lambda: _get(PracticeSession, ids["session"]).safeguarding_action)
+    assert action == "Told the safeguarding lead."
+
+
+def test_a_session_logged_as_the_match_ends_is_refused(app, committed):
+    from buddies.practice import service as practice
+    from buddies.practice.models import PracticeSession
+    from inclusion.accounts.models import User
+
+    def build(org, user):
+        account = UserFactory(organisation=org, role="buddy")
+        match = MatchFactory(
+            organisation=org, buddy=BuddyProfileFactory(organisation=org, user=account)
+        )
+        return dict(match=match.id, resident=match.resident_id, account=account.id)
+
+    ids = committed(build)
+
+    def log():
+        practice.log_session(
+            _get(Resident, ids["resident"]),
+            {"held_on": today(), "minutes": 45, "mode": "home"},
+            {},
+            token="race-token-0001",
+            by=db.session.get(User, ids["account"]),
+        )
+
+    desks = two_desks(app, _end(ids, "match", "goals_met"), log)
+    assert desks.outcomes == [OK, "Only this resident's buddy can log their sessions."]
+    sessions = _look(
+        app, lambda: _count(PracticeSession, PracticeSession.resident_id == ids["resident"])
+    )
+    assert sessions == 0
