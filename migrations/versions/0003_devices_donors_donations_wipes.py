@@ -1,7 +1,7 @@
 """devices: donors, donations, devices, wipes
 
-Revision ID: 0003_devices_donors_donations_wipes
-Revises: 0002_buddies_profiles_trainings_matches
+Revision ID: 0003_devices
+Revises: 0002_buddies
 Create Date: 2026-11-23 10:12:13.463696
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0003_devices_donors_donations_wipes'
-down_revision = '0002_buddies_profiles_trainings_matches'
+revision = '0003_devices'
+down_revision = '0002_buddies'
 branch_labels = None
 depends_on = None
 

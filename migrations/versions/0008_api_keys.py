@@ -1,7 +1,7 @@
 """api keys
 
 Revision ID: 0008_api_keys
-Revises: 0007_practice_session_device_used
+Revises: 0007_session_device
 Create Date: 2026-11-23 11:28:58.675441
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_api_keys'
-down_revision = '0007_practice_session_device_used'
+down_revision = '0007_session_device'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """loans: data bundles, loans, extensions, reminder calls, waiting list
 
-Revision ID: 0005_loans_data_bundles_extensions
-Revises: 0004_donor_asks_for_an_account
+Revision ID: 0005_loans_bundles
+Revises: 0004_donor_account
 Create Date: 2026-11-23 10:17:47.325477
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005_loans_data_bundles_extensions'
-down_revision = '0004_donor_asks_for_an_account'
+revision = '0005_loans_bundles'
+down_revision = '0004_donor_account'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """devices: donor asks for an account
 
-Revision ID: 0004_donor_asks_for_an_account
-Revises: 0003_devices_donors_donations_wipes
+Revision ID: 0004_donor_account
+Revises: 0003_devices
 Create Date: 2026-11-23 10:16:13.941393
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_donor_asks_for_an_account'
-down_revision = '0003_devices_donors_donations_wipes'
+revision = '0004_donor_account'
+down_revision = '0003_devices'
 branch_labels = None
 depends_on = None
 
