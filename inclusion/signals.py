@@ -1,7 +1,9 @@
 """Signals the core sends so features can act without the core importing them.
 
 The core knows no feature: ``devices`` and ``buddies`` subscribe in their own
-``init_app`` (as Indico's ``indico/core/signals`` are used). Receivers run inside
+``init_app`` through ``registry(app).add_receiver(signal, receiver)`` (as Indico's
+``indico/core/signals`` are used), so only the features of the current application
+receive them. Receivers run inside
 the sender's transaction, so what they change commits or rolls back with it; a
 receiver that refuses raises ``RuleBroken`` and the whole change is refused.
 """

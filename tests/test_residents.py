@@ -400,3 +400,31 @@ def test_closing_a_waiting_case_takes_it_off_the_buddy_waiting_list(
     assert "Waitsforabuddy" not in coordinator.get("/matching").get_data(as_text=True)
     [event] = _events(buddies.LEFT_WAITING_CASE_CLOSED, "Resident", resident.id)
     assert event.actor_id == coordinator_user.id
+
+
+def test_closing_a_case_runs_only_the_receivers_of_the_apps_own_features(make_database):
+    """Signals are process-wide; an app without devices leaves waiting lists alone."""
+    import flask_migrate
+
+    from devices.loans.models import WaitingListEntry
+    from inclusion import create_app
+    from inclusion.extensions import db
+    from tests.factories import UserFactory, WaitingListEntryFactory
+
+    create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})  # devices and buddies
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": make_database("sqlite"),
+            "FEATURES": ("buddies",),
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade(revision="heads")
+        entry = WaitingListEntryFactory()
+        closer = UserFactory(organisation=entry.organisation)
+        service.change_status(entry.resident, "closed", outcome="goals_met", by=closer)
+        assert db.session.get(WaitingListEntry, entry.id).status == "waiting"
+        assert _events("buddies.waiting_left_case_closed", "Resident", entry.resident.id)
+        db.session.rollback()
+        db.engine.dispose()
