@@ -22,6 +22,7 @@ def init_app(app) -> None:
     reg.add_home_card("buddies/_home_card.html")
     reg.add_template_helper("buddy_matches_of", service.matches_of_resident)
     reg.add_template_helper("buddies_dashboard", service.dashboard_summary)
+    reg.add_template_helper("buddy_offer_refusal", service.waiting_refusal)
     reg.add_demo_loader("buddies", demo.load)
     reg.add_receiver(case_closed, service.take_closed_case_off_buddies)
 

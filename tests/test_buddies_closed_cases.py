@@ -165,3 +165,10 @@ def test_an_older_dbs_check_never_replaces_a_newer_one(coordinator, org):
         profile, level="enhanced", certificate="000000000009", issued_on=newer - timedelta(days=2)
     )
     assert profile.dbs_issued_on == newer - timedelta(days=2)
+
+
+def test_the_page_of_a_closed_case_offers_no_buddy(coordinator, org):
+    resident = _closed(org)
+    page = coordinator.get(f"/residents/{resident.reference}").get_data(as_text=True)
+    assert f"({resident.reference}) is closed: re-open it as a new referral first." in page
+    assert f'href="/matching/residents/{resident.reference}"' not in page
