@@ -19,7 +19,12 @@ from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.residents.models import Resident
-from inclusion.residents.service import lock_resident, open_case, refuse_if_closed
+from inclusion.residents.service import (
+    is_open_case,
+    lock_resident,
+    open_case,
+    refuse_if_closed,
+)
 from inclusion.workflow import transition
 
 from .models import (
@@ -567,7 +572,7 @@ def rank_buddies(resident: Resident):
     first with reasons in words, excluded with the hard constraints that ruled them out."""
     from .matching import rank, resident_facts
 
-    if resident.status == "closed" or resident.anonymised_at is not None:
+    if not is_open_case(resident):
         return [], [], {}  # nothing is offered to a closed case
     profiles, facts = _buddy_candidates(include_inactive=True)
     ranked, excluded = rank(resident_facts(resident, matching_needs_of(resident)), facts)
@@ -620,7 +625,15 @@ def propose_pair(resident: Resident, buddy: BuddyProfile, *, by=None) -> Match:
 
 def accept_assignment(pairs: list[tuple[int, int]], *, by=None) -> list[Match]:
     """Accept some or all pairs of an assignment proposal: each becomes a proposed match
-    (all or nothing: one refused pair refuses the lot)."""
+    (all or nothing: one refused pair refuses the lot).
+
+    All the residents, then all the buddies, are locked up front in id order, so two
+    desks accepting overlapping assignments wait for each other instead of deadlocking.
+    """
+    for model, ids in ((Resident, {r for r, _ in pairs}), (BuddyProfile, {b for _, b in pairs})):
+        db.session.scalars(
+            select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id).with_for_update()
+        ).all()
     matches = []
     for resident_id, buddy_id in pairs:
         resident = db.session.get(Resident, resident_id)

@@ -140,6 +140,11 @@ def open_case():
     return (Resident.status != "closed") & Resident.anonymised_at.is_(None)
 
 
+def is_open_case(resident: Resident) -> bool:
+    """``open_case()`` for one resident in memory."""
+    return resident.status != "closed" and resident.anonymised_at is None
+
+
 def refuse_if_closed(resident: Resident, field: str | None = "resident") -> None:
     """Nothing is offered to a closed case: refuse with a message that says so."""
     if resident.status == "closed":
