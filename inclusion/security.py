@@ -3,6 +3,14 @@ what sessions are bound to: the client address as the trusted proxies report it.
 
 from __future__ import annotations
 
+from hashlib import sha512
+
+from flask import current_app, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import login_manager
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -43,10 +51,6 @@ def _session_identifier() -> str:
     browser. The address is ``request.remote_addr`` only, which ``X-Forwarded-For``
     changes solely through ``ProxyFix`` and only for the configured number of proxies
     (Flask-Login's own identifier believes any ``X-Forwarded-For`` a client sends)."""
-    from hashlib import sha512
-
-    from flask import request
-
     base = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
     return sha512(base.encode("utf-8", "replace")).hexdigest()
 
@@ -54,8 +58,6 @@ def _session_identifier() -> str:
 def _cookies_cannot_work_over_http() -> bool:
     """A browser never sends a ``Secure`` cookie over plain http, so the session (and its
     CSRF token) is missing on every form post."""
-    from flask import current_app, request
-
     return (
         current_app.config.get("SESSION_COOKIE_SECURE")
         and not request.is_secure
@@ -64,12 +66,6 @@ def _cookies_cannot_work_over_http() -> bool:
 
 
 def init_session_security(app) -> None:
-    from flask import render_template
-    from flask_wtf.csrf import CSRFError
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
-    from .extensions import login_manager
-
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         # Only the last ``proxies`` entries of X-Forwarded-For / -Proto were written by
