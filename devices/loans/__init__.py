@@ -9,6 +9,7 @@ def init_app(app) -> None:
 
     from . import models  # noqa: F401
     from .cli import expire_bundles_command
+    from .queries import devices_lent_to
     from .views import bp, dashboard_summary, device_panel, resident_loans
 
     app.register_blueprint(bp)
@@ -23,3 +24,4 @@ def init_app(app) -> None:
     reg.add_template_helper("loans_of_resident", resident_loans)
     reg.add_template_helper("loans_dashboard", dashboard_summary)
     reg.add_command(expire_bundles_command)
+    reg.provide("devices_lent_to", devices_lent_to)
