@@ -47,6 +47,7 @@ class Registry:
     demo_loaders: list[DemoLoader] = field(default_factory=list)
     commands: list = field(default_factory=list)
     receivers: list[tuple[str, Callable]] = field(default_factory=list)
+    interfaces: dict[str, Callable] = field(default_factory=dict)
 
     # -- what features call from their init_app --------------------------------------------
 
@@ -88,6 +89,17 @@ class Registry:
     def add_demo_loader(self, label: str, load: Callable) -> None:
         if all(loader.label != label for loader in self.demo_loaders):
             self.demo_loaders.append(DemoLoader(label, load))
+
+    def provide(self, name: str, function: Callable) -> None:
+        """Offer a declared interface other features may call without importing this one
+        (``devices_lent_to`` from devices, ``device_use_columns`` from buddies)."""
+        if name in self.interfaces and self.interfaces[name] is not function:
+            raise ValueError(f"interface {name!r} is provided twice")
+        self.interfaces[name] = function
+
+    def interface(self, name: str, default: Callable) -> Callable:
+        """The function some feature provides as ``name``, or ``default`` when none does."""
+        return self.interfaces.get(name, default)
 
     def add_command(self, command) -> None:
         """A ``flask inclusion …`` command (added to the CLI by the app factory)."""

@@ -21,6 +21,7 @@ def init_app(app) -> None:
     reg.add_navigation("reports.view", "practice.programme", "Progress")
     reg.add_dashboard_panel("practice/_dashboard.html")
     reg.add_resident_section("practice/_resident_section.html")
+    reg.provide("device_use_columns", service.device_use_columns)
 
     def open_safeguarding_alerts():
         """For the dashboard panel: staff see the open alerts of their organisation."""

@@ -10,6 +10,7 @@ def init_app(app) -> None:
 
     from . import models  # noqa: F401
     from .cli import expire_bundles_command
+    from .queries import devices_lent_to
     from .subscribers import take_closed_case_off_waiting_list
     from .views import bp, dashboard_summary, device_panel, resident_loans
 
@@ -26,3 +27,4 @@ def init_app(app) -> None:
     reg.add_template_helper("loans_dashboard", dashboard_summary)
     reg.add_command(expire_bundles_command)
     reg.add_receiver(case_closed, take_closed_case_off_waiting_list)
+    reg.provide("devices_lent_to", devices_lent_to)
