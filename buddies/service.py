@@ -109,11 +109,11 @@ def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
     profile = BuddyProfile(organisation_id=organisation.id, status="applicant", **values)
     db.session.add(profile)
     db.session.flush()
-    audit.record("buddy.applied", profile, changed=list(values))
+    audit.record("buddy.applied", profile, changed=list(values), actor=audit.PUBLIC)
     return profile
 
 
-def update_profile(profile: BuddyProfile, data: dict) -> list[str]:
+def update_profile(profile: BuddyProfile, data: dict, *, by=None) -> list[str]:
     """A coordinator corrects a profile; returns the names of the fields that changed."""
     if "email" in data:
         data = dict(data, email=accounts.normalise_email(data["email"]))
@@ -122,7 +122,7 @@ def update_profile(profile: BuddyProfile, data: dict) -> list[str]:
             setattr(profile, field, data[field])
     changed = audit.changed_fields(profile, [f for f in PROFILE_FIELDS if f in data])
     if changed:
-        audit.record("buddy.updated", profile, changed=changed)
+        audit.record("buddy.updated", profile, changed=changed, actor=by)
         db.session.flush()
     return changed
 
@@ -136,7 +136,9 @@ def renewal_due(issued_on: date) -> date:
         return issued_on.replace(year=issued_on.year + years, day=28)
 
 
-def record_dbs(profile: BuddyProfile, *, level: str, certificate: str, issued_on: date) -> None:
+def record_dbs(
+    profile: BuddyProfile, *, level: str, certificate: str, issued_on: date, by=None
+) -> None:
     """Record the buddy's DBS check; the renewal date follows from the issue date."""
     if issued_on > today():
         raise RuleBroken("The issue date cannot be in the future.", "issued_on")
@@ -151,6 +153,7 @@ def record_dbs(profile: BuddyProfile, *, level: str, certificate: str, issued_on
         "buddy.dbs_recorded",
         profile,
         changed=["dbs_level", "dbs_certificate", "dbs_issued_on", "dbs_renewal_due"],
+        actor=by,
     )
     db.session.flush()
 
@@ -172,7 +175,7 @@ def record_training(
     )
     db.session.add(training)
     db.session.flush()
-    audit.record("buddy.training_recorded", profile, changed=["trainings"])
+    audit.record("buddy.training_recorded", profile, changed=["trainings"], actor=by)
     return training
 
 
@@ -217,12 +220,13 @@ def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
         BUDDY_TRANSITIONS,
         action=f"buddy.{new_status}",
         extra_changed=["status_changed_at"],
+        actor=by,
     )
     profile.status_changed_at = now()
     if new_status == "left" and profile.user is not None and profile.user.active:
         # Least privilege: someone who has left keeps no way in.
         profile.user.active = False
-        audit.record("user.deactivated", profile.user, changed=["active"])
+        audit.record("user.deactivated", profile.user, changed=["active"], actor=by)
     db.session.flush()
 
 
@@ -236,7 +240,7 @@ def invite_buddy(profile: BuddyProfile, *, by: User) -> str:
         profile.organisation, email=profile.email, name=profile.name, role=BUDDY, by=by
     )
     profile.user_id = user.id
-    audit.record("buddy.account_linked", profile, changed=["user_id"])
+    audit.record("buddy.account_linked", profile, changed=["user_id"], actor=by)
     db.session.flush()
     return token
 
@@ -311,7 +315,7 @@ def propose_match(
     )
     db.session.add(match)
     db.session.flush()
-    audit.record("match.proposed", match, changed=["status", "score", "reasons"])
+    audit.record("match.proposed", match, changed=["status", "score", "reasons"], actor=by)
     return match
 
 
@@ -325,6 +329,7 @@ def confirm_match(match: Match, *, by) -> None:
         MATCH_TRANSITIONS,
         action="match.confirmed",
         extra_changed=["confirmed_by_id", "started_at"],
+        actor=by,
     )
     match.confirmed_by_id = by.id if by is not None else None
     match.started_at = now()
@@ -343,6 +348,7 @@ def end_match(match: Match, *, reason: str, note: str = "", by=None) -> None:
         MATCH_TRANSITIONS,
         action="match.ended",
         extra_changed=["ended_at", "end_reason", "end_note", "ended_by_id"],
+        actor=by,
     )
     match.ended_at = now()
     match.end_reason = reason
@@ -363,7 +369,7 @@ def end_matches_of_closed_resident(resident: Resident, by=None) -> None:
         end_match(match, reason="resident_closed", by=by)
 
 
-def save_matching_needs(resident: Resident, data: dict) -> MatchingNeeds:
+def save_matching_needs(resident: Resident, data: dict, *, by=None) -> MatchingNeeds:
     needs = db.session.scalar(select(MatchingNeeds).where(MatchingNeeds.resident_id == resident.id))
     if needs is None:
         needs = MatchingNeeds(organisation_id=resident.organisation_id, resident_id=resident.id)
@@ -373,7 +379,12 @@ def save_matching_needs(resident: Resident, data: dict) -> MatchingNeeds:
         if field in data:
             setattr(needs, field, data[field])
     db.session.flush()
-    audit.record("resident.matching_needs_saved", needs, changed=[f for f in fields if f in data])
+    audit.record(
+        "resident.matching_needs_saved",
+        needs,
+        changed=[f for f in fields if f in data],
+        actor=by,
+    )
     return needs
 
 

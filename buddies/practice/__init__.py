@@ -22,6 +22,9 @@ def init_app(app) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
+    from inclusion.signals import organisation_created
+
+    organisation_created.connect(service.seed_taxonomy_of_new_organisation, weak=False)
     for entry in NAVIGATION_ENTRIES:
         if entry not in NAVIGATION:
             NAVIGATION.append(entry)
