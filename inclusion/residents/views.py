@@ -137,7 +137,6 @@ def detail(reference):
         "residents/detail.html",
         resident=resident,
         status_form=_status_form(resident, formdata=None),
-        sections=current_app.extensions.get("inclusion.resident_sections", []),
     )
 
 
@@ -185,5 +184,4 @@ def change_status(reference):
         "residents/detail.html",
         resident=resident,
         status_form=form,
-        sections=current_app.extensions.get("inclusion.resident_sections", []),
     )
