@@ -244,3 +244,21 @@ def test_a_cli_command_refuses_an_unknown_by(app, db, org):
     )
     assert result.exit_code != 0
     assert "No active account has the email nobody@example.org" in result.output
+
+
+def test_a_system_job_names_itself(app, db, org, coordinator_user):
+    from devices.loans import service as loans
+    from inclusion.clock import today
+    from tests.factories import DataBundleFactory
+
+    bundle = DataBundleFactory(organisation=org, validity_days=5)
+    loans.issue_bundle(bundle, ResidentFactory(organisation=org), by=coordinator_user)
+    bundle.expires_on = today() - timedelta(days=1)
+    db.session.flush()
+    start = _last_event_id()
+    result = app.test_cli_runner().invoke(args=["inclusion", "expire-bundles"])
+    assert result.exit_code == 0, result.output
+    events = _new_events(start)
+    assert [(e.action, e.actor_id, e.system_actor) for e in events] == [
+        ("data_bundle.expired", None, "cli:expire-bundles")
+    ]

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from ..cli import acting_for, by_option
+from ..acting import acting_for, by_option
 from ..errors import RuleBroken
 from ..extensions import db
 
