@@ -1,7 +1,7 @@
 """uow: audit events name a system actor when no person acted
 
 Revision ID: uow_0001
-Revises: reports_0001
+Revises: sessions_0001
 Create Date: 2026-12-01 18:50:00
 
 A plain ADD COLUMN on both databases (no batch rebuild on SQLite), so the
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'uow_0001'
-down_revision = 'reports_0001'
+down_revision = 'sessions_0001'
 branch_labels = None
 depends_on = None
 
