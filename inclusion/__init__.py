@@ -38,6 +38,10 @@ def create_app(config: dict | None = None) -> Flask:
         _sqlite_pragmas(db.engine)
 
     _register_models()
+    from .cli import cli
+
+    # Before the packages: they add their commands to this group (app.cli.commands).
+    app.cli.add_command(cli)
     _register_blueprints(app)
 
     from .security import init_security_headers
@@ -60,9 +64,6 @@ def create_app(config: dict | None = None) -> Flask:
     init_templating(app)
     _register_error_pages(app)
 
-    from .cli import cli
-
-    app.cli.add_command(cli)
     return app
 
 
@@ -95,6 +96,7 @@ def _register_models() -> None:
 
     from . import audit, references  # noqa: F401
     from .accounts import models as _a  # noqa: F401
+    from .dataprotection import models as _d  # noqa: F401
     from .residents import models as _r  # noqa: F401
 
 
@@ -109,6 +111,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(residents_bp)
+    from . import accounts, residents
+
+    accounts.init_app(app)
+    residents.init_app(app)
     devices.init_app(app)
     buddies.init_app(app)
 
