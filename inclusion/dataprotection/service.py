@@ -320,6 +320,67 @@ def _sweep_mentions(organisation_id: int, mentions: Mentions, *, by=None) -> lis
     return sorted(changed)
 
 
+# ---- the erasure register and restores ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Erasure:
+    organisation_id: int
+    reference: str
+    erased_at: datetime
+
+
+def erasure_register() -> list[Erasure]:
+    """Every erasure recorded in this database, oldest first."""
+    rows = db.session.execute(
+        select(
+            ErasureRecord.organisation_id, ErasureRecord.reference, ErasureRecord.erased_at
+        ).order_by(ErasureRecord.erased_at, ErasureRecord.id)
+    )
+    return [Erasure(*row) for row in rows]
+
+
+def reapply_erasures(erasures: list[Erasure]) -> list[str]:
+    """After a restore: erase again everyone in ``erasures`` (the register of the database
+    that was replaced) whom the restored database does not list as erased, keeping the
+    original time. Nothing open in the backup stops it: the person was already erased.
+    Residents not in the backup (referred after it was taken) need nothing. Returns the
+    references erased again."""
+    recorded = {(e.organisation_id, e.reference) for e in erasure_register()}
+    again = []
+    for erasure in erasures:
+        if (erasure.organisation_id, erasure.reference) in recorded:
+            continue
+        resident = db.session.scalar(
+            select(Resident)
+            .where(
+                Resident.organisation_id == erasure.organisation_id,
+                Resident.reference == erasure.reference,
+            )
+            .execution_options(all_organisations=True)
+        )
+        if resident is None:
+            continue
+        if resident.anonymised_at is not None:
+            db.session.add(
+                ErasureRecord(
+                    organisation_id=erasure.organisation_id,
+                    reference=erasure.reference,
+                    erased_at=erasure.erased_at,
+                )
+            )
+            continue
+        erase_resident(
+            resident,
+            action="resident.erased_again_after_restore",
+            erased_at=erasure.erased_at,
+            ignore_blockers=True,
+        )
+        again.append(erasure.reference)
+    db.session.flush()
+    return again
+
+
 # ---- leaving no copy in the SQLite file --------------------------------------------
 
 _ERASED_KEY = "inclusion.erased"
