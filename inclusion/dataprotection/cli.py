@@ -54,15 +54,15 @@ def retention_command(apply_):
     # run stopped halfway keeps what it finished and the next run carries on (already
     # anonymised residents are not due any more); short transactions also keep SQLite
     # writers (the web app) waiting for seconds at most.
-    with click.progressbar(ready, label="Anonymising", show_pos=True) as bar:
-        for n, item in enumerate(bar, 1):
-            if service.apply_retention(item):
-                done += 1
-            else:
-                skipped += 1
-            if n % RETENTION_BATCH == 0:
-                db.session.commit()
-    db.session.commit()
+    # One sweep of the organisation's free text per batch, not per resident.
+    with click.progressbar(length=len(ready), label="Anonymising", show_pos=True) as bar:
+        for start in range(0, len(ready), RETENTION_BATCH):
+            batch = ready[start : start + RETENTION_BATCH]
+            erased = service.apply_retention_batch(batch)
+            done += erased
+            skipped += len(batch) - erased
+            db.session.commit()
+            bar.update(len(batch))
     click.echo(f"{done} anonymised, {skipped + len(due) - len(ready)} skipped.")
 
 

@@ -9,6 +9,7 @@ from datetime import date
 
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberFormat
+from sqlalchemy import or_, true
 
 #: What replaces one mention of an erased person inside someone else's text.
 ERASED = "[erased]"
@@ -57,15 +58,24 @@ def _date_patterns(day: date) -> list[str]:
     ]
 
 
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class Mentions:
     """The ways one person can be mentioned; ``erase(text)`` replaces each mention."""
 
-    def __init__(self, *, names=(), phones=(), emails=(), date_of_birth: date | None = None):
+    def __init__(self, *, names=(), phones=(), emails=(), dates=()):
+        self.inputs = dict(names=list(names), phones=list(phones), emails=list(emails))
+        self.inputs["dates"] = [d for d in dates if d is not None]
         words = {n.strip() for n in names if n and len(n.strip()) >= MIN_NAME}
+        self._words = sorted({w.lower() for w in words})
+        self._emails = sorted({e.strip().lower() for e in emails if e and "@" in e})
+        self._dates = self.inputs["dates"]
         literal = [re.escape(w) for w in sorted(words, key=len, reverse=True)]
         literal += [re.escape(e.strip()) for e in emails if e and "@" in e]
-        if date_of_birth is not None:
-            literal += _date_patterns(date_of_birth)
+        for day in self._dates:
+            literal += _date_patterns(day)
         # Whole words only: "Ann" is not in "Annual"; a date is not part of a longer number.
         self.pattern = (
             re.compile(rf"(?<![\w])(?:{'|'.join(literal)})(?![\w])", re.IGNORECASE)
@@ -73,9 +83,36 @@ class Mentions:
             else None
         )
         self.phones = {n for n in (e164(p) for p in phones if p) if n}
+        self._national = sorted({str(phonenumbers.parse(n).national_number) for n in self.phones})
         # Every written form keeps the digits in order: a text whose digits do not
         # contain the national number's last six cannot mention it (cheap pre-check).
         self._digits = {n[-6:] for n in self.phones}
+
+    def candidates(self, column, dialect: str = "sqlite"):
+        """A SQL condition true for every value of ``column`` that may mention the person
+        (a superset the database finds fast; ``erase`` decides). Names and emails are
+        compared in any case, phone numbers by their last two digits (however a number
+        is grouped, those are written side by side), dates by their year."""
+        words = [w for w in self._words if " " not in w] + self._emails
+        if any(not w.isascii() for w in words):
+            return true()  # SQLite's LIKE ignores the case of ASCII only: Python looks
+        # SQLite's LIKE already ignores ASCII case; PostgreSQL's ILIKE does.
+        like = column.like if dialect == "sqlite" else column.ilike
+        conditions = [like(f"%{_escape(w)}%", escape="\\") for w in words]
+        conditions += [column.contains(n[-2:]) for n in self._national]
+        for day in self._dates:
+            year, short = str(day.year), f"{day.year % 100:02d}"
+            conditions.append(column.contains(year))
+            conditions += [column.contains(sep + short) for sep in "/.-"]
+        return or_(*conditions) if conditions else None
+
+    @classmethod
+    def combined(cls, many: list[Mentions]) -> Mentions:
+        """Anyone of ``many`` (one pattern for a retention batch)."""
+        if len(many) == 1:
+            return many[0]
+        inputs = {key: [v for m in many for v in m.inputs[key]] for key in many[0].inputs}
+        return cls(**inputs)
 
     def __bool__(self) -> bool:
         return self.pattern is not None or bool(self.phones)

@@ -184,13 +184,19 @@ def erasure_blockers(resident: Resident) -> list[str]:
 
 def mentions_of(resident: Resident) -> Mentions:
     """How the person can be mentioned elsewhere: names, phone, email, date of birth."""
-    names = [resident.first_name, resident.last_name, resident.full_name]
     return Mentions(
-        names=names,
+        names=[resident.first_name, resident.last_name, resident.full_name],
         phones=[resident.phone],
         emails=[resident.email],
-        date_of_birth=resident.date_of_birth,
+        dates=[resident.date_of_birth] if resident.date_of_birth else [],
     )
+
+
+@dataclass
+class _Erasing:
+    resident: Resident
+    mentions: Mentions
+    changed: list[str]
 
 
 def erase_resident(
@@ -210,20 +216,69 @@ def erase_resident(
     organisation becomes "[erased]", each changed record audited by table, id and field
     names. The reference is kept, ``anonymised_at`` stamped and the erasure written in
     the erasure register (so a restore from an older backup erases them again). The
-    audit event lists field names only. Returns those names.
+    audit event lists field names only. Returns those names. Refused (RuleBroken) while
+    something is open or when already anonymised.
 
     ``ignore_blockers`` is for re-applying an erasure already done (a restore): what was
     open in the backup does not bring the person back.
     """
-    # Lock the row (PostgreSQL) and re-read it: a second erasure racing this one (a
-    # retention run and a coordinator at once) waits, then finds it anonymised.
-    db.session.refresh(resident, with_for_update=True)
-    if resident.anonymised_at is not None:
-        raise RuleBroken("This record is already anonymised.")
-    blockers = [] if ignore_blockers else erasure_blockers(resident)
-    if blockers:
-        raise RuleBroken(" ".join(blockers))
-    _secure_delete()
+    erased = erase_residents(
+        [resident],
+        by=by,
+        action=action,
+        erased_at=erased_at,
+        ignore_blockers=ignore_blockers,
+        refuse=True,
+    )
+    return erased[resident.id]
+
+
+def erase_residents(
+    residents,
+    *,
+    by=None,
+    action: str = "resident.erased",
+    erased_at: datetime | None = None,
+    ignore_blockers: bool = False,
+    refuse: bool = False,
+) -> dict[int, list[str]]:
+    """Erase each of ``residents`` as ``erase_resident`` does, sweeping the organisation's
+    free text once for all of them (a retention run). Those with something open, or
+    already anonymised, are skipped (``refuse``: refused). Returns, for each resident
+    erased, the field names its audit event lists."""
+    erasing = []
+    for resident in residents:
+        # Lock the row (PostgreSQL) and re-read it: a second erasure racing this one (a
+        # retention run and a coordinator at once) waits, then finds it anonymised.
+        db.session.refresh(resident, with_for_update=True)
+        if resident.anonymised_at is not None:
+            problems = ["This record is already anonymised."]
+        else:
+            problems = [] if ignore_blockers else erasure_blockers(resident)
+        if problems:
+            if refuse:
+                raise RuleBroken(" ".join(problems))
+            continue
+        if not erasing:
+            _secure_delete()
+        erasing.append(_anonymise(resident, erased_at or now()))
+    organisations = sorted({e.resident.organisation_id for e in erasing})
+    for organisation_id in organisations:
+        people = [e for e in erasing if e.resident.organisation_id == organisation_id]
+        _sweep_mentions(organisation_id, people, by=by)
+    for e in erasing:
+        audit.record(action, e.resident, changed=e.changed, actor=by)
+    if erasing:
+        db.session.flush()
+        db.session.info[_ERASED_KEY] = True
+        # The bulk updates bypassed the identity map: reload what a page shows next.
+        db.session.expire_all()
+    return {e.resident.id: sorted(set(e.changed)) for e in erasing}
+
+
+def _anonymise(resident: Resident, stamp: datetime) -> _Erasing:
+    """Everything of the erasure but the sweep: identifying fields, the person's own
+    free text, ``anonymised_at`` and the erasure register."""
     mentions = mentions_of(resident)
     declarations = personal_data.declarations()
     changed = []
@@ -239,8 +294,6 @@ def erase_resident(
     for declaration in declarations:
         if declaration.about_residents and declaration.free_text:
             changed += _remove_free_text(declaration, resident.id)
-    changed += _sweep_mentions(resident.organisation_id, mentions, by=by)
-    stamp = erased_at or now()
     db.session.execute(
         update(Resident.__table__)
         .where(Resident.__table__.c.id == resident.id)
@@ -252,12 +305,7 @@ def erase_resident(
             organisation_id=resident.organisation_id, reference=resident.reference, erased_at=stamp
         )
     )
-    audit.record(action, resident, changed=changed, actor=by)
-    db.session.flush()
-    db.session.info[_ERASED_KEY] = True
-    # The bulk updates bypassed the identity map: reload what a page shows next.
-    db.session.expire_all()
-    return sorted(set(changed))
+    return _Erasing(resident, mentions, changed)
 
 
 def _remove_free_text(declaration, resident_id: int) -> list[str]:
@@ -278,31 +326,44 @@ def _remove_free_text(declaration, resident_id: int) -> list[str]:
     return [f"{declaration.name}.{name}" for name in declaration.free_text]
 
 
-def _sweep_mentions(organisation_id: int, mentions: Mentions, *, by=None) -> list[str]:
-    """Replace every mention of the person in the declared free text of the organisation
+def _sweep_mentions(organisation_id: int, people: list[_Erasing], *, by=None) -> None:
+    """Replace every mention of ``people`` in the declared free text of the organisation
     (other residents' notes, device notes, buddies' "about"...). Each changed record gets
-    an audit event naming its table, id and fields; returns ``table.column`` names."""
-    if not mentions:
-        return []
-    changed = set()
+    an audit event naming its table, id and fields; each person's ``changed`` gets the
+    ``table.column`` names where they were mentioned."""
+    people = [p for p in people if p.mentions]
+    if not people:
+        return
+    anyone = Mentions.combined([p.mentions for p in people])
+    dialect = db.session.get_bind().dialect.name
     for declaration in personal_data.declarations():
         table = declaration.table
         if not declaration.free_text or declaration.organisation_column is None:
             continue
         pk = list(table.primary_key.columns)[0]
         columns = [table.c[name] for name in declaration.free_text]
+        if len(people) == 1:
+            # The database finds the few rows that may mention the person; Python decides.
+            maybe = anyone.candidates(_joined(columns), dialect)
+        else:  # many people at once: one pass in Python beats many LIKEs per row
+            maybe = or_(*(func.length(c) > 0 for c in columns))
         rows = db.session.execute(
             select(pk, *columns).where(
-                table.c[declaration.organisation_column] == organisation_id,
-                or_(*(func.length(c) > 0 for c in columns)),
+                table.c[declaration.organisation_column] == organisation_id, maybe
             )
         )
         for row in rows.all():
             values = {}
             for column, value in zip(columns, row[1:], strict=True):
-                erased = mentions.erase(value)
-                if erased is not value:
-                    values[column.name] = erased
+                if anyone.erase(value) is value:
+                    continue
+                text_ = value
+                for person in people:
+                    erased = person.mentions.erase(text_)
+                    if erased is not text_:
+                        person.changed.append(f"{declaration.name}.{column.name}")
+                        text_ = erased
+                values[column.name] = text_
             if not values:
                 continue
             db.session.execute(update(table).where(pk == row[0]).values(**values))
@@ -316,8 +377,6 @@ def _sweep_mentions(organisation_id: int, mentions: Mentions, *, by=None) -> lis
                     changed=sorted(values),
                 )
             )
-            changed.update(f"{declaration.name}.{name}" for name in values)
-    return sorted(changed)
 
 
 # ---- the erasure register and restores ---------------------------------------------
@@ -379,6 +438,14 @@ def reapply_erasures(erasures: list[Erasure]) -> list[str]:
         again.append(erasure.reference)
     db.session.flush()
     return again
+
+
+def _joined(columns):
+    """All of a row's free text as one value, so the database looks at each row once."""
+    joined = func.coalesce(columns[0], "")
+    for column in columns[1:]:
+        joined = joined.op("||")("\n").op("||")(func.coalesce(column, ""))
+    return joined
 
 
 # ---- leaving no copy in the SQLite file --------------------------------------------
@@ -456,8 +523,14 @@ def due_for_retention(organisation: Organisation, on: date | None = None) -> lis
 def apply_retention(item: RetentionItem) -> bool:
     """Anonymise one due resident with the erasure rules; False when it was skipped
     (something still open, or already anonymised by an earlier or parallel run)."""
-    try:
-        erase_resident(item.resident, by=None, action="resident.erased_by_retention")
-    except RuleBroken:
-        return False
-    return True
+    return apply_retention_batch([item]) == 1
+
+
+def apply_retention_batch(items: list[RetentionItem]) -> int:
+    """Anonymise due residents with the erasure rules, sweeping each organisation's free
+    text once for the batch; returns how many were anonymised (the others were skipped:
+    something still open, or already anonymised by an earlier or parallel run)."""
+    erased = erase_residents(
+        [item.resident for item in items], by=None, action="resident.erased_by_retention"
+    )
+    return len(erased)
