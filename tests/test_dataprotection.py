@@ -1035,3 +1035,24 @@ def test_restore_refuses_when_the_current_database_has_no_erasure_register(tmp_p
         assert service.erasure_register() == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_retention_batch_sweeps_once_for_everyone_in_it(db, org, coordinator_user):
+    first = _closed_months_ago(org, coordinator_user, 30, 21)
+    second = _closed_months_ago(org, coordinator_user, 30, 22)
+    device = DeviceFactory(organisation=org, notes="Zebedee21 and quixotic22 share it")
+    db.session.flush()
+    device_id = device.id
+    items = service.due_for_retention(org)
+    assert {i.resident.id for i in items} == {first.id, second.id}
+
+    assert service.apply_retention_batch(items) == 2
+
+    db.session.expire_all()
+    assert db.session.get(type(device), device_id).notes == "[erased] and [erased] share it"
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "resident.erased_by_retention")
+    ).all()
+    assert {e.entity_id for e in events} == {first.id, second.id}
+    assert all("device.notes" in e.changed for e in events)
+    assert service.apply_retention_batch(items) == 0
