@@ -1,6 +1,6 @@
 """Where personal data lives: declared by the package that stores it, read by data protection.
 
-Each package says, in its own ``init_app``, which of its tables hold data about a
+Each package says, in its own ``init_app`` (into the app's registry), which of its tables hold data about a
 resident and which of its columns are free text::
 
     personal_data.declare(
@@ -25,13 +25,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import String, Table, Text, inspect, select
+
+from .registry import registry
 
 #: A String this long or longer is treated as free text unless declared otherwise.
 FREE_TEXT_LENGTH = 200
-
-_KEY = "inclusion.personal_data"
 
 
 @dataclass(frozen=True)
@@ -88,20 +87,17 @@ def declare(app, model, **options) -> Declaration:
         if key in options:
             options[key] = tuple(options[key])
     declaration = Declaration(model=model, **options)
-    registry = app.extensions.setdefault(_KEY, {})
-    registry[declaration.name] = declaration
+    registry(app).personal_data[declaration.name] = declaration
     return declaration
 
 
 def declarations(app=None) -> list[Declaration]:
     """Every declaration of ``app`` (the current one by default), in declaration order."""
-    app = app or current_app
-    return list(app.extensions.get(_KEY, {}).values())
+    return list(registry(app).personal_data.values())
 
 
 def declaration_of(table_name: str, app=None) -> Declaration | None:
-    app = app or current_app
-    return app.extensions.get(_KEY, {}).get(table_name)
+    return registry(app).personal_data.get(table_name)
 
 
 def resident_condition(declaration: Declaration, resident_id: int, app=None):
@@ -130,10 +126,10 @@ def is_free_text(column) -> bool:
 def undeclared(tables: Iterable[Table], app=None) -> list[str]:
     """``table`` or ``table.column`` for each table with a ``resident_id`` column and each
     free-text column that no declaration covers (empty: everything is declared)."""
-    registry = (app or current_app).extensions.get(_KEY, {})
+    declared = registry(app).personal_data
     missing = []
     for table in tables:
-        declaration = registry.get(table.name)
+        declaration = declared.get(table.name)
         if "resident_id" in table.c and (declaration is None or not declaration.about_residents):
             missing.append(table.name)
         covered = set()
