@@ -1056,3 +1056,15 @@ def test_a_retention_batch_sweeps_once_for_everyone_in_it(db, org, coordinator_u
     assert {e.entity_id for e in events} == {first.id, second.id}
     assert all("device.notes" in e.changed for e in events)
     assert service.apply_retention_batch(items) == 0
+
+
+def test_a_name_of_several_words_is_swept_as_a_phrase(db, org, coordinator_user):
+    person = _erasable(org, coordinator_user, 23, first_name="Mary Ann", last_name="O'Neill-Ng")
+    device = DeviceFactory(organisation=org, notes="Lent to mary ann; O'NEILL-NG's son has it")
+    db.session.flush()
+    device_id = device.id
+    service.erase_resident(person, by=coordinator_user)
+    db.session.expire_all()
+    assert (
+        db.session.get(type(device), device_id).notes == "Lent to [erased]; [erased]'s son has it"
+    )

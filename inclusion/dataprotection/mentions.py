@@ -93,7 +93,11 @@ class Mentions:
         (a superset the database finds fast; ``erase`` decides). Names and emails are
         compared in any case, phone numbers by their last two digits (however a number
         is grouped, those are written side by side), dates by their year."""
-        words = [w for w in self._words if " " not in w] + self._emails
+        # Each word of each name (a phrase like "Mary Ann" contains "mary").
+        words = sorted({t for w in self._words for t in w.split() if len(t) >= MIN_NAME})
+        if any(all(len(t) < MIN_NAME for t in w.split()) for w in self._words):
+            return true()
+        words += self._emails
         if any(not w.isascii() for w in words):
             return true()  # SQLite's LIKE ignores the case of ASCII only: Python looks
         # SQLite's LIKE already ignores ASCII case; PostgreSQL's ILIKE does.
