@@ -1,7 +1,7 @@
 """erasure register: which residents were erased and when, so a restore erases them again
 
 Revision ID: erasure_0001
-Revises: reports_0001
+Revises: sessions_0001
 Create Date: 2026-12-01 18:45:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "erasure_0001"
-down_revision = "reports_0001"
+down_revision = "sessions_0001"
 branch_labels = None
 depends_on = None
 
