@@ -16,6 +16,9 @@ def init_app(app) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
+    from inclusion.public_links import register_public_form
+
+    register_public_form(app, "buddies.apply", "Volunteer as an IT buddy")
     for entry in NAVIGATION_ENTRIES:
         if entry not in NAVIGATION:
             NAVIGATION.append(entry)

@@ -17,6 +17,9 @@ def init_app(app) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
+    from inclusion.public_links import register_public_form
+
+    register_public_form(app, "devices.pledge", "Offer a donation of devices")
     for entry in NAVIGATION_ENTRIES:
         if entry not in NAVIGATION:
             NAVIGATION.append(entry)

@@ -109,6 +109,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(residents_bp)
+    from .public_links import register_public_form
+
+    register_public_form(app, "residents.refer", "Refer yourself or someone else")
     devices.init_app(app)
     buddies.init_app(app)
 

@@ -13,8 +13,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ..clock import today
+from ..public_links import organisation_choice
 from ..validators import PhoneNumber, UKPostcode
-from .models import CONSENT_METHODS, OUTCOMES, SOURCES, STATUSES
+from .models import CONSENT_METHODS, OUTCOMES, REFERRER_SOURCES, SOURCES, STATUSES
 
 LANGUAGES = [
     "English",
@@ -105,12 +106,22 @@ class _PersonFields(FlaskForm):
 class PublicReferralForm(_PersonFields):
     """Signed-out referral, by the person themself or someone on their behalf."""
 
-    organisation = SelectField("Where do they live?", coerce=int)
+    # Only on the shared form of a deployment with several organisations; no default.
+    organisation = SelectField(
+        "Which scheme covers where they live?",
+        coerce=organisation_choice,
+        validators=[DataRequired("Choose the scheme that covers where they live.")],
+    )
     on_behalf = RadioField(
         "Who is filling in this form?",
         choices=[("self", "I am referring myself"), ("other", "I am referring someone else")],
         default="self",
         validators=[InputRequired("Tell us who is filling in the form.")],
+    )
+    referral_source = RadioField(
+        "Where are you referring them from?",
+        choices=list(REFERRER_SOURCES.items()),
+        validate_choice=False,  # only asked when referring someone else: checked below
     )
     # No Optional(): it would stop the chain before the "someone else" checks below.
     referrer_name = StringField("Your name", validators=[Length(max=200)])
@@ -123,6 +134,10 @@ class PublicReferralForm(_PersonFields):
         "borrowing a device, getting data and learning with a volunteer.",
         validators=[DataRequired("We can only take the referral with the person's agreement.")],
     )
+
+    def validate_referral_source(self, field):
+        if self.on_behalf.data == "other" and field.data not in REFERRER_SOURCES:
+            raise ValidationError("Choose where you are referring them from.")
 
     def validate_referrer_name(self, field):
         if self.on_behalf.data == "other" and not (field.data or "").strip():

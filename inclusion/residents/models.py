@@ -47,6 +47,8 @@ SOURCES = {
     "family": "Family or friend",
     "other": "Other",
 }
+#: What someone referring another person chooses from (everything but "self").
+REFERRER_SOURCES = {k: v for k, v in SOURCES.items() if k != "self"}
 CONSENT_METHODS = {
     "online_self": "Online form, by the person",
     "online_referrer": "Online form, by the referrer with the person's agreement",

@@ -11,13 +11,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
-from ..accounts.models import Organisation
+from .. import public_links
 from ..errors import RuleBroken
 from ..extensions import db
 from ..permissions import authorize, can_manage_resident, public, requires
-from ..web import get_or_404, invalid, show_rule_error
+from ..web import attempt, get_or_404, invalid, show_rule_error
 from ..workflow import allowed_next
 from . import queries, service
 from .forms import IntakeForm, PublicReferralForm, ResidentEditForm, ResidentFilterForm, StatusForm
@@ -32,37 +31,30 @@ def _form_data(form) -> dict:
     return {k: f.data for k, f in form._fields.items() if k in _PERSON_ONLY}
 
 
-def _organisations():
-    return db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-
-
 @bp.route("/refer", methods=["GET", "POST"])
+@bp.route("/o/<code>/refer", methods=["GET", "POST"])
 @public
-def refer():
+def refer(code=None):
+    if code is None and request.args.get("org"):  # links printed before /o/<code>/refer
+        return redirect(url_for("residents.refer", code=request.args["org"].lower()))
     form = PublicReferralForm()
-    orgs = _organisations()
-    form.organisation.choices = [(o.id, o.name) for o in orgs]
-    if request.method == "GET" and request.args.get("org"):
-        chosen = next((o for o in orgs if o.code == request.args["org"].upper()), None)
-        if chosen:
-            form.organisation.data = chosen.id
+    known = public_links.organisation_for_form(form, code)
     if form.validate_on_submit():
-        org = db.session.get(Organisation, form.organisation.data)
+        org = public_links.chosen_organisation(form, known)
         data = _form_data(form)
         by_self = form.on_behalf.data == "self"
-        data["referral_source"] = "self" if by_self else "other"
+        data["referral_source"] = "self" if by_self else form.referral_source.data
         if by_self:
             data.update(referrer_name="", referrer_organisation="", referrer_contact="")
-        try:
+        with attempt(form) as outcome:
             resident = service.create_referral(
                 org,
                 data,
                 consent_given=True,
                 consent_method="online_self" if by_self else "online_referrer",
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
-            return invalid("residents/refer.html", form=form)
+        if outcome.refused:
+            return invalid("residents/refer.html", form=form, organisation=known)
         session["referral_done"] = {
             "reference": resident.reference,
             "organisation": org.name,
@@ -70,8 +62,8 @@ def refer():
         }
         return redirect(url_for("residents.referral_received"))
     if form.is_submitted():
-        return invalid("residents/refer.html", form=form)
-    return render_template("residents/refer.html", form=form)
+        return invalid("residents/refer.html", form=form, organisation=known)
+    return render_template("residents/refer.html", form=form, organisation=known)
 
 
 @bp.route("/refer/received")
