@@ -115,8 +115,8 @@ def base_url_warnings(base: str, *, production: bool) -> list[str]:
         address = None
     if host == "localhost" or host.endswith(".localhost") or (address and address.is_loopback):
         warnings.append(
-            f"The QR codes would point at {base}, which is this computer's own address. "
-            "A phone that scans the label cannot open it."
+            f"The QR codes would point at {base}, which only this computer can open. "
+            "A phone that scans the label cannot reach it."
         )
     elif address and (address.is_private or address.is_link_local):
         warnings.append(

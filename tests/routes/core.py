@@ -53,6 +53,8 @@ ROUTES = [
     admin_only("accounts.settings", "/admin/settings", "POST"),
     public("residents.refer", "/refer"),
     public("residents.refer", "/refer", "POST"),
+    public("residents.refer", "/o/{org.code}/refer"),
+    public("residents.refer", "/o/{org.code}/refer", "POST"),
     # with no referral in the session it sends you to the form
     public("residents.referral_received", "/refer/received"),
     staff("residents.index", "/residents"),
