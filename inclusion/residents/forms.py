@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -15,7 +16,14 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from ..clock import today
 from ..public_links import organisation_choice
 from ..validators import PhoneNumber, UKPostcode
-from .models import CONSENT_METHODS, OUTCOMES, REFERRER_SOURCES, SOURCES, STATUSES
+from .models import (
+    CONSENT_METHODS,
+    DUPLICATE_RESOLUTIONS,
+    OUTCOMES,
+    REFERRER_SOURCES,
+    SOURCES,
+    STATUSES,
+)
 
 LANGUAGES = [
     "English",
@@ -174,6 +182,9 @@ class IntakeForm(_PersonFields):
         "How they agreed", choices=[("", "Choose…"), *CONSENT_METHODS.items()]
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
+    # Set by the "create a new referral anyway" button: the reference of the open case
+    # the coordinator was shown and decided this is not.
+    create_anyway = HiddenField()
 
     def validate_consent_method(self, field):
         if self.consent_given.data and not field.data:
@@ -182,6 +193,16 @@ class IntakeForm(_PersonFields):
 
 class ResidentEditForm(IntakeForm):
     pass
+
+
+class DuplicateForm(FlaskForm):
+    """A coordinator settles a referral flagged as a possible duplicate."""
+
+    resolution = RadioField(
+        "What should happen to this referral?",
+        choices=list(DUPLICATE_RESOLUTIONS.items()),
+        validators=[InputRequired("Choose whether to keep both or close this one.")],
+    )
 
 
 class StatusForm(FlaskForm):

@@ -19,7 +19,14 @@ from ..permissions import authorize, can_manage_resident, public, requires
 from ..web import attempt, get_or_404, invalid, show_rule_error
 from ..workflow import allowed_next
 from . import queries, service
-from .forms import IntakeForm, PublicReferralForm, ResidentEditForm, ResidentFilterForm, StatusForm
+from .forms import (
+    DuplicateForm,
+    IntakeForm,
+    PublicReferralForm,
+    ResidentEditForm,
+    ResidentFilterForm,
+    StatusForm,
+)
 from .models import STATUSES, TRANSITIONS
 
 bp = Blueprint("residents", __name__)
@@ -95,17 +102,25 @@ def index():
 def new():
     form = IntakeForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             resident = service.create_referral(
                 current_user.organisation,
                 _form_data(form),
                 consent_given=form.consent_given.data,
                 consent_method=form.consent_method.data or None,
                 recorded_by=current_user,
+                duplicates="ask",
+                create_anyway_despite=form.create_anyway.data or "",
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
-            return invalid("residents/form.html", form=form, resident=None)
+        if outcome.refused:
+            duplicate = getattr(outcome.error, "resident", None)
+            return invalid(
+                "residents/form.html",
+                form=form,
+                resident=None,
+                duplicate=duplicate,
+                reason=getattr(outcome.error, "reason", ""),
+            )
         flash(f"{resident.full_name} is referred as {resident.reference}.", "success")
         return redirect(url_for("residents.detail", reference=resident.reference))
     if form.is_submitted():
@@ -124,16 +139,40 @@ def _status_form(resident, formdata=None):
     return StatusForm(formdata=formdata, allowed=allowed)
 
 
+def _detail(resident, *, status_form=None, duplicate_form=None, code=200):
+    page = render_template(
+        "residents/detail.html",
+        resident=resident,
+        status_form=status_form or _status_form(resident, formdata=None),
+        duplicate_form=duplicate_form or DuplicateForm(formdata=None),
+        sections=current_app.extensions.get("inclusion.resident_sections", []),
+    )
+    return page, code
+
+
 @bp.route("/residents/<reference>")
 @requires("residents.view")
 def detail(reference):
+    return _detail(_resident(reference))
+
+
+@bp.route("/residents/<reference>/duplicate", methods=["POST"])
+@requires("residents.manage")
+def resolve_duplicate(reference):
     resident = _resident(reference)
-    return render_template(
-        "residents/detail.html",
-        resident=resident,
-        status_form=_status_form(resident, formdata=None),
-        sections=current_app.extensions.get("inclusion.resident_sections", []),
-    )
+    form = DuplicateForm()
+    if form.validate_on_submit():
+        with attempt(form) as outcome:
+            service.resolve_duplicate(resident, form.resolution.data, by=current_user)
+        if not outcome.refused:
+            flash(
+                f"{resident.reference} is closed as a duplicate."
+                if form.resolution.data == "closed"
+                else f"{resident.reference} is kept alongside the other case.",
+                "success",
+            )
+            return redirect(url_for("residents.detail", reference=resident.reference))
+    return _detail(resident, duplicate_form=form, code=422)
 
 
 @bp.route("/residents/<reference>/edit", methods=["GET", "POST"])
@@ -180,9 +219,4 @@ def change_status(reference):
         else:
             flash(f"{resident.reference} is now {resident.status}.", "success")
             return redirect(url_for("residents.detail", reference=resident.reference))
-    return invalid(
-        "residents/detail.html",
-        resident=resident,
-        status_form=form,
-        sections=current_app.extensions.get("inclusion.resident_sections", []),
-    )
+    return _detail(resident, status_form=form, code=422)

@@ -64,6 +64,9 @@ ROUTES = [
     staff("residents.edit", "/residents/{resident_ref}/edit", record=True),
     staff("residents.edit", "/residents/{resident_ref}/edit", "POST", record=True),
     staff("residents.change_status", "/residents/{resident_ref}/status", "POST", record=True),
+    staff(
+        "residents.resolve_duplicate", "/residents/{resident_ref}/duplicate", "POST", record=True
+    ),
 ]
 
 __all__ = ["ROUTES", "arrange", "OK", "DENY", "LOGIN", "MISSING"]
