@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from .accounts.models import Organisation
 from .extensions import db
+from .validators import normalise_postcode, postcode_district
 
 _REGISTRY = "inclusion.public_forms"
 
@@ -80,6 +81,27 @@ def organisation_for_form(form, code: str | None) -> Organisation | None:
         return orgs[0]
     form.organisation.choices = [("", "Choose…"), *[(o.id, o.name) for o in orgs]]
     return None
+
+
+def hint_by_postcode(form) -> None:
+    """Help, never a default: on a refused shared form, name the organisations that say
+    they serve the postcode typed, next to the organisation field."""
+    if form.organisation is None:
+        return
+    postcode = normalise_postcode(getattr(form, "postcode", None) and form.postcode.data or "")
+    if postcode is None:
+        return
+    district = postcode_district(postcode)
+    names = [
+        o.name
+        for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
+        if district in (o.areas or [])
+    ]
+    if names:
+        form.organisation.description = f"{postcode} is in the area served by " + " and ".join(
+            names
+        )
+        form.organisation.description += "."
 
 
 def chosen_organisation(form, known: Organisation | None) -> Organisation:

@@ -224,3 +224,32 @@ def test_the_donation_receipt_prints_the_organisations_donation_link(app, coordi
         app.config["PUBLIC_BASE_URL"] = ""
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
     assert f"https://inclusion.example.org/o/{org.code.lower()}/donate" in text.replace("\n", "")
+
+
+def test_the_shared_form_names_the_organisation_serving_the_postcode_but_never_chooses(
+    client, admin, db, org, other_org
+):
+    response = admin.post(
+        "/admin/settings",
+        data={
+            "name": org.name,
+            "contact_phone": org.contact_phone,
+            "contact_email": org.contact_email,
+            "return_address": org.return_address,
+            "areas": "wv3, WV4 wv3",
+            "default_loan_days": "56",
+            "retention_months": "24",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(org)
+    assert org.areas == ["WV3", "WV4"]
+    assert 'value="WV3, WV4"' in admin.get("/admin/settings").text
+    before = row_counts(Resident)
+    response = client.post("/refer", data=_public(org, organisation="", postcode="wv3 0aa"))
+    assert response.status_code == 422
+    hint = response.text.split('id="organisation-hint"')[1].split("</p>")[0]
+    assert f"WV3 0AA is in the area served by {org.name}." in hint
+    select_html = response.text.split('name="organisation"')[1].split("</select>")[0]
+    assert '<option selected value="">Choose…</option>' in select_html
+    assert row_counts(Resident) == before

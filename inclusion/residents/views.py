@@ -61,6 +61,7 @@ def refer(code=None):
                 consent_method="online_self" if by_self else "online_referrer",
             )
         if outcome.refused:
+            public_links.hint_by_postcode(form)
             return invalid("residents/refer.html", form=form, organisation=known)
         session["referral_done"] = {
             "reference": resident.reference,
@@ -69,6 +70,7 @@ def refer(code=None):
         }
         return redirect(url_for("residents.referral_received"))
     if form.is_submitted():
+        public_links.hint_by_postcode(form)
         return invalid("residents/refer.html", form=form, organisation=known)
     return render_template("residents/refer.html", form=form, organisation=known)
 

@@ -1,4 +1,5 @@
-"""residents: possible duplicates of an open case, and "duplicate" as a closing outcome
+"""residents: possible duplicates of an open case, and "duplicate" as a closing outcome;
+organisations: the postcode districts they serve
 
 Revision ID: public_0001
 Revises: reports_0001
@@ -25,6 +26,10 @@ _NEW_OUTCOMES = (
 
 
 def upgrade():
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("areas", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
+        )
     with op.batch_alter_table("resident", schema=None) as batch_op:
         batch_op.add_column(sa.Column("possible_duplicate_of_id", sa.Integer(), nullable=True))
         batch_op.add_column(
@@ -72,3 +77,5 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_resident_possible_duplicate_of_id"))
         batch_op.drop_column("duplicate_resolution")
         batch_op.drop_column("possible_duplicate_of_id")
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.drop_column("areas")

@@ -9,6 +9,7 @@ from . import DENY, LOGIN, MISSING, OK, Route, admin_only, public, signed_in, st
 
 def arrange(world) -> None:
     world.resident_ref = ResidentFactory(organisation=world.org).reference
+    world.org_code = world.org.code.lower()  # its public links: /o/<code>/refer …
     world.user_id = UserFactory(organisation=world.org, role="coordinator").id
     world.token = "not-a-real-token"
 
@@ -53,8 +54,8 @@ ROUTES = [
     admin_only("accounts.settings", "/admin/settings", "POST"),
     public("residents.refer", "/refer"),
     public("residents.refer", "/refer", "POST"),
-    public("residents.refer", "/o/{org.code}/refer"),
-    public("residents.refer", "/o/{org.code}/refer", "POST"),
+    public("residents.refer", "/o/{org_code}/refer"),
+    public("residents.refer", "/o/{org_code}/refer", "POST"),
     # with no referral in the session it sends you to the form
     public("residents.referral_received", "/refer/received"),
     staff("residents.index", "/residents"),
