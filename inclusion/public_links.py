@@ -5,7 +5,7 @@ to. Each organisation has its own links, ``/o/<code>/refer`` and so on, built fr
 short code; the shared forms (``/refer``) ask for an explicit choice when the deployment
 serves several organisations, and go to the only one when it serves one.
 
-Features register their public forms here (``register_public_form`` in their
+Features register their public forms in the registry (``add_public_form`` in their
 ``init_app``) so the settings page can list every link without the core knowing them.
 """
 
@@ -19,16 +19,8 @@ from sqlalchemy import func, select
 
 from .accounts.models import Organisation
 from .extensions import db
+from .registry import registry
 from .validators import normalise_postcode, postcode_district
-
-_REGISTRY = "inclusion.public_forms"
-
-
-def register_public_form(app, endpoint: str, label: str) -> None:
-    """A feature's public form, reachable as ``endpoint`` with ``code=`` for one organisation."""
-    forms = app.extensions.setdefault(_REGISTRY, [])
-    if (endpoint, label) not in forms:
-        forms.append((endpoint, label))
 
 
 def public_base_url() -> str:
@@ -49,8 +41,8 @@ def public_url(endpoint: str, **values) -> str:
 def organisation_links(org: Organisation) -> list[tuple[str, str]]:
     """(label, absolute URL) of every public form, for this organisation."""
     return [
-        (label, public_url(endpoint, code=org.code.lower()))
-        for endpoint, label in current_app.extensions.get(_REGISTRY, [])
+        (form.label, public_url(form.endpoint, code=org.code.lower()))
+        for form in registry().public_forms
     ]
 
 

@@ -13,10 +13,9 @@ from flask import (
 from flask_login import current_user
 
 from .. import public_links
-from ..errors import RuleBroken
 from ..extensions import db
 from ..permissions import authorize, can_manage_resident, public, requires
-from ..web import attempt, get_or_404, invalid, show_rule_error
+from ..web import attempt, get_or_404, invalid
 from ..workflow import allowed_next
 from . import queries, service
 from .forms import (
@@ -147,7 +146,6 @@ def _detail(resident, *, status_form=None, duplicate_form=None, code=200):
         resident=resident,
         status_form=status_form or _status_form(resident, formdata=None),
         duplicate_form=duplicate_form or DuplicateForm(formdata=None),
-        sections=current_app.extensions.get("inclusion.resident_sections", []),
     )
     return page, code
 
@@ -183,7 +181,7 @@ def edit(reference):
     resident = _resident(reference)
     form = ResidentEditForm(obj=resident)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             changed = service.update_resident(
                 resident,
                 _form_data(form),
@@ -191,9 +189,7 @@ def edit(reference):
                 consent_method=form.consent_method.data or None,
                 by=current_user,
             )
-        except RuleBroken as err:
-            db.session.rollback()
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("residents/form.html", form=form, resident=resident)
         flash("Saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("residents.detail", reference=resident.reference))
@@ -208,7 +204,7 @@ def change_status(reference):
     resident = _resident(reference)
     form = _status_form(resident, formdata=request.form)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.change_status(
                 resident,
                 form.status.data,
@@ -216,9 +212,7 @@ def change_status(reference):
                 outcome=form.outcome.data or None,
                 note=form.note.data or "",
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
-        else:
+        if not outcome.refused:
             flash(f"{resident.reference} is now {resident.status}.", "success")
             return redirect(url_for("residents.detail", reference=resident.reference))
     return _detail(resident, status_form=form, code=422)
