@@ -2,7 +2,7 @@
 organisations: the postcode districts they serve
 
 Revision ID: public_0001
-Revises: reports_0001
+Revises: sessions_0001
 Create Date: 2026-12-01 18:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "public_0001"
-down_revision = "reports_0001"
+down_revision = "sessions_0001"
 branch_labels = None
 depends_on = None
 
