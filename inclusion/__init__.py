@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     reg.add_navigation("residents.view", "residents.index", "Residents")
     reg.add_navigation("users.manage", "accounts.users", "Users", admin=True)
     reg.add_navigation("settings.manage", "accounts.settings", "Settings", admin=True)
+    reg.add_public_form("residents.refer", "Refer yourself or someone else")
     # The core declares its personal data first, then each feature its own.
     from . import accounts, residents
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from .. import public_links
 from ..extensions import db, limiter
 from ..permissions import can_manage_user, public, requires
 from ..web import attempt, invalid
@@ -226,6 +227,7 @@ def settings():
         changed = service.update_organisation(org, data, by=current_user)
         flash("Settings saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("accounts.settings"))
+    links = public_links.organisation_links(org)
     if form.is_submitted():
-        return invalid("accounts/settings.html", form=form)
-    return render_template("accounts/settings.html", form=form)
+        return invalid("accounts/settings.html", form=form, org=org, links=links)
+    return render_template("accounts/settings.html", form=form, org=org, links=links)
