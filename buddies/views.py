@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from inclusion.accounts.models import Organisation
-from inclusion.errors import RuleBroken
+from inclusion.errors import RuleBroken, keep_typed
 from inclusion.extensions import db
 from inclusion.permissions import public, requires
 from inclusion.residents.models import Resident
@@ -85,6 +85,7 @@ def apply():
     form.organisation.choices = [(o.id, o.name) for o in orgs]
     if form.validate_on_submit():
         org = db.session.get(Organisation, form.organisation.data)
+        keep_typed(form, "buddies/apply.html")
         try:
             service.apply_to_volunteer(org, form.profile_data())
         except RuleBroken as err:

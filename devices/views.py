@@ -18,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from inclusion.accounts.models import Organisation
-from inclusion.errors import RuleBroken
+from inclusion.errors import RuleBroken, keep_typed
 from inclusion.extensions import db, limiter
 from inclusion.permissions import authorize, has_permission, public, requires
 from inclusion.tenancy import scope_session
@@ -89,6 +89,7 @@ def pledge():
         if chosen:
             form.organisation.data = chosen.id
     if form.validate_on_submit():
+        keep_typed(form, "devices/pledge.html")
         try:
             donation = service.pledge_donation(
                 form.organisation.data,

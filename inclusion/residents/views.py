@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.models import Organisation
-from ..errors import RuleBroken
+from ..errors import RuleBroken, keep_typed
 from ..extensions import db
 from ..permissions import authorize, can_manage_resident, public, requires
 from ..web import get_or_404, invalid, show_rule_error
@@ -53,6 +53,7 @@ def refer():
         data["referral_source"] = "self" if by_self else "other"
         if by_self:
             data.update(referrer_name="", referrer_organisation="", referrer_contact="")
+        keep_typed(form, "residents/refer.html")
         try:
             resident = service.create_referral(
                 org,
@@ -103,6 +104,7 @@ def index():
 def new():
     form = IntakeForm()
     if form.validate_on_submit():
+        keep_typed(form, "residents/refer.html")
         try:
             resident = service.create_referral(
                 current_user.organisation,
