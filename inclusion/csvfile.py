@@ -36,7 +36,7 @@ def phone(value: str | None, region: str = "GB") -> Phone:
     except phonenumbers.NumberParseException:
         number = None
     if number is not None and phonenumbers.is_valid_number(number):
-        if phonenumbers.region_code_for_number(number) == region:
+        if number.country_code == phonenumbers.country_code_for_region(region):
             shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
         else:
             shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
