@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from inclusion import public_links
+from inclusion.errors import keep_typed
 from inclusion.extensions import db
 from inclusion.permissions import public, requires
 from inclusion.residents.models import Resident
@@ -84,6 +85,7 @@ def apply(code=None):
     known = public_links.organisation_for_form(form, code)
     if form.validate_on_submit():
         org = public_links.chosen_organisation(form, known)
+        keep_typed(form, "buddies/apply.html", organisation=known)
         with attempt(form) as outcome:
             service.apply_to_volunteer(org, form.profile_data())
         if outcome.refused:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from inclusion import public_links
 from inclusion.accounts.models import Organisation
+from inclusion.errors import keep_typed
 from inclusion.extensions import db, limiter
 from inclusion.permissions import authorize, has_permission, public, requires
 from inclusion.tenancy import scope_session
@@ -86,6 +87,7 @@ def pledge(code=None):
     known = public_links.organisation_for_form(form, code)
     if form.validate_on_submit():
         org = public_links.chosen_organisation(form, known)
+        keep_typed(form, "devices/pledge.html", organisation=known)
         with attempt(form) as outcome:
             donation = service.pledge_donation(
                 org.id,

@@ -13,6 +13,7 @@ from flask import (
 from flask_login import current_user
 
 from .. import public_links
+from ..errors import keep_typed
 from ..extensions import db
 from ..permissions import authorize, can_manage_resident, public, requires
 from ..web import attempt, get_or_404, invalid
@@ -52,6 +53,7 @@ def refer(code=None):
         data["referral_source"] = "self" if by_self else form.referral_source.data
         if by_self:
             data.update(referrer_name="", referrer_organisation="", referrer_contact="")
+        keep_typed(form, "residents/refer.html", organisation=known)
         with attempt(form) as outcome:
             resident = service.create_referral(
                 org,
