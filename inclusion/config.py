@@ -138,7 +138,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Referrals a partner system may send per API key (flask-limiter syntax).
         "API_RATE_LIMIT": env.get("INCLUSION_API_RATE_LIMIT", "60 per minute"),
         # Feature packages the app loads, each registering itself (inclusion/registry.py).
-        "FEATURES": _names(env.get("INCLUSION_FEATURES", "devices,buddies")),
+        "FEATURES": _names(env.get("INCLUSION_FEATURES", "devices,buddies,outcomes")),
     }
     if mode == "testing":
         config.update(

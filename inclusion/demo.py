@@ -135,6 +135,8 @@ class DemoContext:
     organisations: dict[str, Organisation]
     users: dict[str, User]
     rng: random.Random = field(default_factory=lambda: random.Random(2026))
+    #: the password of every demo account (loaders that add accounts use it)
+    password: str = DEMO_PASSWORD
 
 
 def _organisation(spec) -> Organisation:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .permissions import public, requires
+from .registry import registry
 from .residents.models import STATUSES, Resident
 
 bp = Blueprint("main", __name__)
@@ -24,6 +25,9 @@ def home():
 @bp.route("/dashboard")
 @requires("dashboard")
 def dashboard():
+    home = registry().role_homes.get(current_user.role)
+    if home is not None:
+        return redirect(url_for(home))
     counts = {}
     if current_user.role in ("admin", "coordinator"):
         rows = db.session.execute(

@@ -14,14 +14,14 @@ from functools import wraps
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
-from .accounts.models import ADMIN, BUDDY, COORDINATOR, DONOR
+from .accounts.models import ADMIN, BUDDY, COMMISSIONER, COORDINATOR, DONOR
 from .registry import registry
 
 STAFF = frozenset({ADMIN, COORDINATOR})
 
 # permission -> roles that hold it
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "dashboard": frozenset({ADMIN, COORDINATOR, BUDDY, DONOR}),
+    "dashboard": frozenset({ADMIN, COORDINATOR, BUDDY, DONOR, COMMISSIONER}),
     "residents.view": STAFF,
     "residents.manage": STAFF,
     "users.manage": frozenset({ADMIN}),
@@ -38,6 +38,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "impact.view": frozenset({DONOR}),
     "api_keys.manage": frozenset({ADMIN}),
     "data_protection.manage": STAFF,
+    # Outcome questions: staff, and a buddy for a resident matched to them (policy function).
+    "outcomes.record": frozenset({ADMIN, COORDINATOR, BUDDY}),
+    # Aggregates across the commissioner's programme, small numbers always suppressed.
+    "programme.view": frozenset({COMMISSIONER}),
 }
 
 

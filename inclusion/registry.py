@@ -57,6 +57,8 @@ class Registry:
     commands: list = field(default_factory=list)
     receivers: list[tuple[str, Callable]] = field(default_factory=list)
     interfaces: dict[str, Callable] = field(default_factory=dict)
+    # role -> endpoint: where the dashboard sends a role that has a page of its own
+    role_homes: dict[str, str] = field(default_factory=dict)
     # table name -> inclusion.personal_data.Declaration (personal_data.declare() adds them)
     personal_data: dict = field(default_factory=dict)
 
@@ -101,6 +103,12 @@ class Registry:
         """``check(user, resident) -> bool``: one more reason a user may see a resident
         (an IT buddy's active match). Any check that answers True grants it."""
         _append_once(self.resident_access, check)
+
+    def add_role_home(self, role: str, endpoint: str) -> None:
+        """The page a role lands on instead of the dashboard (a commissioner's programme)."""
+        if self.role_homes.get(role, endpoint) != endpoint:
+            raise ValueError(f"role {role!r} has two home pages")
+        self.role_homes[role] = endpoint
 
     def add_demo_loader(self, label: str, load: Callable) -> None:
         if all(loader.label != label for loader in self.demo_loaders):

@@ -47,7 +47,14 @@ def scope_session(session, organisation_id: int | None) -> None:
         session.info[SCOPE_KEY] = organisation_id
 
 
-def current_scope(session) -> int | None:
+def scope_session_to_programme(session, organisation_ids) -> None:
+    """The one deliberate path across organisations: a commissioner's aggregate queries see
+    the rows of the programme's organisations (``organisation_id IN (...)``) and no other.
+    Callers aggregate; they never return a record (``outcomes.programme``)."""
+    session.info[SCOPE_KEY] = tuple(sorted(set(organisation_ids))) or (-1,)
+
+
+def current_scope(session) -> int | tuple[int, ...] | None:
     return session.info.get(SCOPE_KEY)
 
 
@@ -60,10 +67,14 @@ def _add_organisation_criteria(execute_state):
         return
     if not execute_state.is_select:
         return
+    if isinstance(org_id, tuple):  # a programme: see scope_session_to_programme
+        criteria = lambda cls: cls.organisation_id.in_(org_id)  # noqa: E731
+    else:
+        criteria = lambda cls: cls.organisation_id == org_id  # noqa: E731
     execute_state.statement = execute_state.statement.options(
         with_loader_criteria(
             OrgScoped,
-            lambda cls: cls.organisation_id == org_id,
+            criteria,
             include_aliases=True,
             track_closure_variables=True,
         )

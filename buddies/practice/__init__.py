@@ -25,6 +25,8 @@ def init_app(app) -> None:
     reg.add_dashboard_panel("practice/_dashboard.html")
     reg.add_resident_section("practice/_resident_section.html")
     reg.provide("device_use_columns", service.device_use_columns)
+    reg.provide("independent_tasks", service.independent_tasks)
+    reg.provide("practice_sessions_of", service.sessions_count_of)
 
     def open_safeguarding_alerts():
         """For the dashboard panel: staff see the open alerts of their organisation."""

@@ -19,7 +19,16 @@ from inclusion.extensions import db
 from inclusion.residents.service import lock_resident
 
 from ..models import BuddyProfile, Match
-from .models import AREAS, LEVELS, SEED_TASKS, SESSION_MODES, Checkpoint, PracticeSession, SkillTask
+from .models import (
+    AREAS,
+    CAN_DO_ALONE,
+    LEVELS,
+    SEED_TASKS,
+    SESSION_MODES,
+    Checkpoint,
+    PracticeSession,
+    SkillTask,
+)
 
 # ---- taxonomy ----------------------------------------------------------------------
 
@@ -153,6 +162,19 @@ def latest_levels(resident_id: int) -> dict[int, int]:
         )
     ).all()
     return {task_id: level for task_id, level in rows}
+
+
+def independent_tasks(resident_id: int) -> int:
+    """How many tasks the resident can now do alone or better (latest checkpoint at
+    ``CAN_DO_ALONE`` or above): digital independence, read by outcomes."""
+    return sum(1 for level in latest_levels(resident_id).values() if level >= CAN_DO_ALONE)
+
+
+def sessions_count_of(resident_id: int) -> int:
+    """How many practice sessions the resident had (for the outcome letter)."""
+    return db.session.scalar(
+        select(func.count(PracticeSession.id)).where(PracticeSession.resident_id == resident_id)
+    )
 
 
 def _checked_levels(levels: dict[int, int], *, allow_retired: bool = False) -> dict[int, SkillTask]:

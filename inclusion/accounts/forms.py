@@ -13,7 +13,11 @@ from wtforms.validators import (
 )
 
 from ..validators import District, PhoneNumber
-from .models import ROLE_LABELS
+from .models import COMMISSIONER, ROLE_LABELS
+
+# A commissioner is set up with their programme (``flask inclusion add-commissioner``),
+# never from the users page: an account there belongs to one organisation's records.
+ASSIGNABLE_ROLES = {k: v for k, v in ROLE_LABELS.items() if k != COMMISSIONER}
 
 
 class SignInForm(FlaskForm):
@@ -34,14 +38,14 @@ class InviteForm(FlaskForm):
     # No role is preselected: giving someone access, admin above all, is a decision.
     role = SelectField(
         "Role",
-        choices=[("", "Choose a role")] + list(ROLE_LABELS.items()),
+        choices=[("", "Choose a role")] + list(ASSIGNABLE_ROLES.items()),
         default="",
         validators=[InputRequired("Choose a role.")],
     )
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=list(ROLE_LABELS.items()))
+    role = SelectField("Role", choices=list(ASSIGNABLE_ROLES.items()))
 
 
 class EmptyForm(FlaskForm):

@@ -8,17 +8,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..extensions import db
+from ..schema import sql_list
 from ..tenancy import OrgScoped
 
 ADMIN, COORDINATOR, BUDDY, DONOR = "admin", "coordinator", "buddy", "donor"
-ROLES = (ADMIN, COORDINATOR, BUDDY, DONOR)
+#: Reads aggregate figures across a programme of organisations; never a record.
+COMMISSIONER = "commissioner"
+ROLES = (ADMIN, COORDINATOR, BUDDY, DONOR, COMMISSIONER)
 # Least privileged first: a change to a role later in this list raises privilege.
-ROLES_BY_PRIVILEGE = (DONOR, BUDDY, COORDINATOR, ADMIN)
+ROLES_BY_PRIVILEGE = (COMMISSIONER, DONOR, BUDDY, COORDINATOR, ADMIN)
 ROLE_LABELS = {
     ADMIN: "Admin",
     COORDINATOR: "Coordinator",
     BUDDY: "IT buddy",
     DONOR: "Donor (business contact)",
+    COMMISSIONER: "Commissioner (programme figures only)",
 }
 
 
@@ -66,7 +70,7 @@ class User(OrgScoped, UserMixin, db.Model):
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'coordinator', 'buddy', 'donor')", name="role_known"),
+        CheckConstraint(f"role IN ({sql_list(ROLES)})", name="role_known"),
         CheckConstraint("email = lower(email)", name="email_lower"),
     )
 

@@ -211,6 +211,58 @@ def openapi_document() -> dict:
                     },
                 }
             },
+            "/api/referrals/{reference}/outcome": {
+                "get": {
+                    "operationId": "getReferralOutcome",
+                    "summary": "The outcome summary of a referral this API sent",
+                    "description": (
+                        "Shaped by the PRSB Social Prescribing Information Standard's message "
+                        "back to the referrer: the person, the referral (with its SNOMED CT "
+                        "concept), the support given, the outcome measures at the start and "
+                        "latest, and the case outcome. Only referrals made through the API by "
+                        "the key's organisation; a null answer is 'prefers not to say'."
+                    ),
+                    "security": [{"bearerAuth": []}, {"apiKeyHeader": []}],
+                    "parameters": [
+                        {
+                            "name": "reference",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "maxLength": 12},
+                            "description": "The reference returned when referring (R-000123).",
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The outcome summary.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/ReferralOutcome"}
+                                }
+                            },
+                        },
+                        "401": _error(
+                            "No key, or a key that is unknown or revoked.",
+                            headers={
+                                "WWW-Authenticate": {
+                                    "description": "How to authenticate.",
+                                    "schema": {"type": "string"},
+                                }
+                            },
+                        ),
+                        "404": _error("No referral with this reference came through the API."),
+                        "429": _error(
+                            "Too many requests with this key; wait a minute.",
+                            headers={
+                                "Retry-After": {
+                                    "description": "Seconds until the key may send again.",
+                                    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                                }
+                            },
+                        ),
+                    },
+                }
+            },
             "/api/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",
@@ -236,6 +288,27 @@ def openapi_document() -> dict:
             },
             "schemas": {
                 "Referral": referral_schema(),
+                "ReferralOutcome": {
+                    "type": "object",
+                    "required": [
+                        "reference",
+                        "referral",
+                        "person",
+                        "support",
+                        "status",
+                        "measures",
+                    ],
+                    "properties": {
+                        "reference": {"type": "string"},
+                        "referral": {"type": "object"},
+                        "person": {"type": "object"},
+                        "support": {"type": "object"},
+                        "status": {"type": "string"},
+                        "case_outcome": {"type": ["string", "null"]},
+                        "case_outcome_snomed": {"type": ["object", "null"]},
+                        "measures": {"type": "object"},
+                    },
+                },
                 "ReferralCreated": {
                     "type": "object",
                     "required": ["reference", "status", "url"],

@@ -24,6 +24,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from ..extensions import csrf, db, limiter
 from ..permissions import public, requires
+from ..registry import registry
 from ..residents.service import PERSON_FIELDS
 from ..tenancy import scope_session
 from ..web import attempt, get_or_404, invalid
@@ -166,6 +167,30 @@ def create_referral():
     response.status_code = 201
     response.headers["Location"] = location
     return response
+
+
+@bp.route("/api/referrals/<reference>/outcome")
+@limiter.limit(_rate_limit, key_func=_limit_bucket)
+@public  # no session: the API key below is the authentication
+def referral_outcome(reference):
+    """What happened to a referral the partner system sent, provided by the outcomes feature
+    (``referral_outcome``); without it, or for any other referral, 404."""
+    key = service.authenticate(_presented_key())
+    if key is None:
+        response = problem(
+            401,
+            "unauthorized",
+            "Send a valid API key: `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="inclusion"'
+        return response
+    scope_session(db.session, key.organisation_id)
+    outcome = registry().interface("referral_outcome", lambda org_id, ref: None)(
+        key.organisation_id, reference
+    )
+    if outcome is None:
+        return problem(404, "not_found", "No referral with this reference came through the API.")
+    return jsonify(outcome)
 
 
 @bp.route("/api/openapi.json")
