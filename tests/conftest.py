@@ -212,6 +212,22 @@ def other_coordinator_user(other_org):
 
 
 @pytest.fixture
+def commissioner_user(org, other_org):
+    """A commissioner of a programme of ``org`` and ``other_org``."""
+    from outcomes.models import Programme, ProgrammeCommissioner, ProgrammeMember
+
+    user = _role_user(org, "commissioner", name="Cass Commissioner")
+    programme = Programme(name="Test programme")
+    _db.session.add(programme)
+    _db.session.flush()
+    for member in (org, other_org):
+        _db.session.add(ProgrammeMember(programme_id=programme.id, organisation_id=member.id))
+    _db.session.add(ProgrammeCommissioner(programme_id=programme.id, user_id=user.id))
+    _db.session.flush()
+    return user
+
+
+@pytest.fixture
 def client(app, db):
     return app.test_client()
 

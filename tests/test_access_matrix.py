@@ -65,6 +65,7 @@ def test_role_matrix(
     buddy_user,
     donor_user,
     other_coordinator_user,
+    commissioner_user,
 ):
     users = {
         "admin": admin_user,
@@ -72,6 +73,7 @@ def test_role_matrix(
         "buddy": buddy_user,
         "donor": donor_user,
         "other": other_coordinator_user,
+        "commissioner": commissioner_user,
     }
     world = World(org, other_org, users)
     for module in _modules():

@@ -233,7 +233,15 @@ def test_a_field_over_128kb_is_a_row_error_and_nothing_is_added(coordinator, db,
 
 @pytest.fixture
 def world(
-    db, org, other_org, admin_user, coordinator_user, buddy_user, donor_user, other_coordinator_user
+    db,
+    org,
+    other_org,
+    admin_user,
+    coordinator_user,
+    buddy_user,
+    donor_user,
+    other_coordinator_user,
+    commissioner_user,
 ):
     users = {
         "admin": admin_user,
@@ -241,6 +249,7 @@ def world(
         "buddy": buddy_user,
         "donor": donor_user,
         "other": other_coordinator_user,
+        "commissioner": commissioner_user,
     }
     world = World(org, other_org, users)
     for module in _modules():

@@ -11,7 +11,6 @@ from scipy import stats as scistats
 from sqlalchemy import select
 
 from inclusion.audit import AuditEvent
-from inclusion.extensions import db as _db
 from inclusion.residents.models import StatusChange
 from outcomes import service
 from outcomes.measures import ucla_total
@@ -67,8 +66,8 @@ def test_anxiety_falling_is_an_improvement():
 def test_statistics_match_scipy_on_a_fixed_dataset():
     before = [3, 4, 5, 2, 6, 4, 3, 5, 7, 4, 2, 6, 5, 3, 4]
     after = [5, 4, 7, 3, 6, 6, 2, 7, 8, 5, 4, 6, 6, 6, 3]
-    change = paired_change("life_satisfaction", list(zip(before, after)))
-    diffs = [a - b for b, a in zip(before, after)]
+    change = paired_change("life_satisfaction", list(zip(before, after, strict=True)))
+    diffs = [a - b for b, a in zip(before, after, strict=True)]
     ci = scistats.t.interval(
         0.95, len(diffs) - 1, loc=sum(diffs) / len(diffs), scale=scistats.sem(diffs)
     )
@@ -270,12 +269,12 @@ def test_a_commissioner_sees_aggregates_of_their_programme_only(app, db, org, co
     commissioner = UserFactory(organisation=org, role="commissioner")
     db.session.add(ProgrammeCommissioner(programme_id=programme.id, user_id=commissioner.id))
     named = []
-    for i in range(6):
+    for _ in range(6):
         named.append(_with_pair(org, coordinator_user, ANSWERS, ANSWERS | {"life_satisfaction": 7}))
         named.append(
             _with_pair(second, second_coordinator, ANSWERS, ANSWERS | {"life_satisfaction": 6})
         )
-    for i in range(3):
+    for _ in range(3):
         named.append(
             _with_pair(outside, outside_coordinator, ANSWERS, ANSWERS | {"life_satisfaction": 0})
         )

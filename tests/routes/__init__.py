@@ -18,7 +18,7 @@ LOGIN = "login"  # redirected to the sign-in page
 DENY = "deny"  # 403
 MISSING = "missing"  # 404: another organisation's record is not found
 
-ROLES = ("anon", "admin", "coordinator", "buddy", "donor", "other")
+ROLES = ("anon", "admin", "coordinator", "buddy", "donor", "other", "commissioner")
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Route:
     buddy: str = DENY
     donor: str = DENY
     other: str = OK  # a coordinator of another organisation
+    # reads a programme's aggregates only: refused everywhere else
+    commissioner: str = DENY
     data: dict = field(default_factory=dict)
 
     def expect(self, role: str) -> str:
@@ -40,7 +42,7 @@ class Route:
 
 def public(endpoint, url, method="GET", **kw) -> Route:
     """Open to everyone, signed in or not."""
-    base = dict(anon=OK, admin=OK, coordinator=OK, buddy=OK, donor=OK, other=OK)
+    base = dict(anon=OK, admin=OK, coordinator=OK, buddy=OK, donor=OK, other=OK, commissioner=OK)
     base.update(kw)
     return Route(endpoint, url, method, **base)
 
@@ -66,7 +68,7 @@ def admin_only(endpoint, url, method="GET", record=False, **kw) -> Route:
 
 
 def signed_in(endpoint, url, method="GET", **kw) -> Route:
-    base = dict(anon=LOGIN, admin=OK, coordinator=OK, buddy=OK, donor=OK, other=OK)
+    base = dict(anon=LOGIN, admin=OK, coordinator=OK, buddy=OK, donor=OK, other=OK, commissioner=OK)
     base.update(kw)
     return Route(endpoint, url, method, **base)
 

@@ -31,6 +31,18 @@ ROUTES = [
         buddy=NO_KEY,
         donor=NO_KEY,
         other=NO_KEY,
+        commissioner=NO_KEY,
+    ),
+    Route(
+        "api.referral_outcome",
+        "/api/referrals/{resident_ref}/outcome",
+        anon=NO_KEY,
+        admin=NO_KEY,
+        coordinator=NO_KEY,
+        buddy=NO_KEY,
+        donor=NO_KEY,
+        other=NO_KEY,
+        commissioner=NO_KEY,
     ),
     public("api.openapi", "/api/openapi.json"),
 ]

@@ -31,6 +31,7 @@ ROUTES = [
         buddy=MISSING,
         donor=MISSING,
         other=MISSING,
+        commissioner=MISSING,
     ),
     Route(
         "accounts.accept_invitation",
@@ -42,6 +43,7 @@ ROUTES = [
         buddy=MISSING,
         donor=MISSING,
         other=MISSING,
+        commissioner=MISSING,
     ),
     admin_only("accounts.users", "/admin/users"),
     admin_only("accounts.invite", "/admin/users/invite"),
