@@ -101,3 +101,24 @@ class District:
                 raise ValidationError(self.message)
             out.append(normal)
         field.data = ", ".join(dict.fromkeys(out))
+
+
+def nhs_number_is_valid(digits: str) -> bool:
+    """The NHS number's Modulus 11 check: weights 10 down to 2 on the first nine digits;
+    11 minus the remainder of the sum by 11 is the check digit (11 means 0; 10 is never
+    issued, so such a number is invalid). NHS Data Dictionary, "NHS Number"."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def normalise_nhs_number(value: str) -> str | None:
+    """ "" for none, the 10 digits without spaces or dashes, or None when not valid."""
+    digits = "".join(ch for ch in (value or "") if ch not in " -")
+    if not digits:
+        return ""
+    return digits if nhs_number_is_valid(digits) else None

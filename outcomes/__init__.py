@@ -28,6 +28,9 @@ def init_app(app) -> None:
     reg.add_template_helper("outcome_answer_sets_of", service.answer_sets_of)
     reg.add_template_helper("outcome_follow_ups_due", _due_for_dashboard)
     reg.add_demo_loader("outcomes", demo.load)
+    from .cli import add_commissioner
+
+    reg.add_command(add_commissioner)
     reg.provide("referral_outcome", service.referral_outcome)
     _declare_personal_data(app)
 

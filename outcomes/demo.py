@@ -124,17 +124,17 @@ def load(context) -> None:
     for code, org in sorted(context.organisations.items()):
         scope_session(db.session, org.id)
         try:
-            with_baseline = set(
-                db.session.scalars(
-                    select(AnswerSet.resident_id).where(AnswerSet.occasion == BASELINE)
-                )
-            )
-            for resident in db.session.scalars(
-                select(Resident)
-                .where(Resident.status.in_(("assessed", "supported", "closed")))
-                .order_by(Resident.id)
-            ):
-                if resident.id not in with_baseline and resident.anonymised_at is None:
+            # Once per organisation: later demo steps add residents (old closed cases)
+            # that a second run must not give answers to.
+            if db.session.scalar(select(AnswerSet.id).limit(1)) is None:
+                for resident in db.session.scalars(
+                    select(Resident)
+                    .where(
+                        Resident.status.in_(("assessed", "supported", "closed")),
+                        Resident.anonymised_at.is_(None),
+                    )
+                    .order_by(Resident.id)
+                ):
                     _resident_outcomes(resident, coordinators.get(code), rng)
         finally:
             scope_session(db.session, None)

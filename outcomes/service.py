@@ -339,3 +339,63 @@ def referral_outcome(organisation_id: int, reference: str) -> dict | None:
     if resident is None:
         return None
     return summary_json(outcome_summary(resident))
+
+
+# ---- programmes and commissioners --------------------------------------------------------
+
+
+def add_commissioner(*, email: str, name: str, programme_name: str, codes, password: str):
+    """A commissioner account over a programme of the organisations ``codes`` (created, or
+    extended with the organisations it lacks). An account belongs to one programme."""
+    from inclusion.accounts import service as accounts
+    from inclusion.accounts.models import COMMISSIONER, Organisation
+
+    from .models import Programme, ProgrammeCommissioner, ProgrammeMember
+
+    orgs = []
+    for code in codes:
+        org = db.session.scalar(
+            select(Organisation).where(Organisation.code == code.strip().upper())
+        )
+        if org is None:
+            raise RuleBroken(f"No organisation has the code {code!r}.", "organisation")
+        orgs.append(org)
+    if not orgs:
+        raise RuleBroken("Name at least one organisation.", "organisation")
+    if not programme_name.strip():
+        raise RuleBroken("Name the programme.", "programme")
+    programme = db.session.scalar(select(Programme).where(Programme.name == programme_name.strip()))
+    if programme is None:
+        programme = Programme(name=programme_name.strip())
+        db.session.add(programme)
+        db.session.flush()
+        audit.record("programme.created", programme, changed=["name"])
+    have = set(
+        db.session.scalars(
+            select(ProgrammeMember.organisation_id).where(
+                ProgrammeMember.programme_id == programme.id
+            )
+        )
+    )
+    for org in orgs:
+        if org.id not in have:
+            member = ProgrammeMember(programme_id=programme.id, organisation_id=org.id)
+            db.session.add(member)
+            db.session.flush()
+            audit.record(
+                "programme.member_added",
+                member,
+                changed=["organisation_id"],
+                organisation_id=org.id,
+            )
+    user = accounts.create_user(
+        orgs[0], email=email, name=name, role=COMMISSIONER, password=password
+    )
+    link = ProgrammeCommissioner(programme_id=programme.id, user_id=user.id)
+    db.session.add(link)
+    db.session.flush()
+    audit.record(
+        "programme.commissioner_added", link, changed=["user_id"], organisation_id=orgs[0].id
+    )
+    db.session.flush()
+    return user

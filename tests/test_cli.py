@@ -20,7 +20,7 @@ def _counts(db):
 def test_demo_is_idempotent_and_covers_every_role(db):
     users = load_demo()
     first = _counts(db)
-    assert {u.role for u in users} == {"admin", "coordinator", "buddy", "donor"}
+    assert {u.role for u in users} == {"admin", "coordinator", "buddy", "donor", "commissioner"}
     assert first["resident"] >= 30
     load_demo()
     assert _counts(db) == first, "running the demo twice must add nothing"

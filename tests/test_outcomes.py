@@ -253,6 +253,19 @@ def test_erasure_keeps_the_scores_but_not_the_link(db, org, coordinator_user):
     assert rows[0].person_key == rows[1].person_key and rows[0].life_satisfaction == 4
 
 
+def test_the_answers_are_in_the_subject_access_export(db, org, coordinator_user):
+    import json
+    import zipfile
+
+    from inclusion.dataprotection import service as dp
+
+    resident = _with_pair(org, coordinator_user, ANSWERS | {"happy": None}, ANSWERS)
+    archive = zipfile.ZipFile(io.BytesIO(dp.export_resident(resident, by=coordinator_user)))
+    rows = json.loads(archive.read("outcome_answers.json"))
+    assert [r["occasion"] for r in rows] == ["Baseline (first assessment)", "3-month follow-up"]
+    assert rows[0]["happy"] is None and rows[0]["asked_by"] == coordinator_user.name
+
+
 # ---- the commissioner --------------------------------------------------------------------
 
 
@@ -298,3 +311,79 @@ def test_a_commissioner_sees_aggregates_of_their_programme_only(app, db, org, co
     ):
         assert client.get(url).status_code in (403, 404), url
     assert client.get("/dashboard").headers["Location"].endswith("/outcomes/programme")
+
+
+# ---- the NHS number ----------------------------------------------------------------------
+
+
+def test_nhs_number_modulus_11():
+    from inclusion.validators import normalise_nhs_number
+
+    assert normalise_nhs_number("943 476 5919") == "9434765919"
+    assert normalise_nhs_number("943-476-5918") is None  # wrong check digit
+    assert normalise_nhs_number("123") is None
+    assert normalise_nhs_number("") == ""
+
+
+def test_a_wrong_nhs_number_is_refused_next_to_the_field_and_changes_nothing(
+    db, org, coordinator_user
+):
+    from inclusion.errors import RuleBroken
+    from inclusion.residents import service as residents
+
+    resident = ResidentFactory(organisation=org)
+    data = {
+        "first_name": resident.first_name,
+        "last_name": resident.last_name,
+        "phone": resident.phone,
+        "postcode": resident.postcode,
+        "referral_source": "gp",
+        "needs_skills": True,
+        "nhs_number": "9434765918",
+    }
+    with pytest.raises(RuleBroken) as refused:
+        residents.update_resident(
+            resident, data, consent_given=True, consent_method="verbal", by=coordinator_user
+        )
+    assert refused.value.field == "nhs_number"
+    residents.update_resident(
+        resident,
+        data | {"nhs_number": "943 476 5919"},
+        consent_given=True,
+        consent_method="verbal",
+        by=coordinator_user,
+    )
+    assert resident.nhs_number == "9434765919"
+
+
+def test_the_cli_adds_a_commissioner_over_a_programme(app, db, org, other_org):
+    from inclusion.cli import cli
+
+    result = app.test_cli_runner().invoke(
+        cli,
+        [
+            "add-commissioner",
+            "--email=funder@icb.example.org",
+            "--name=Fay Funder",
+            "--programme=Borough",
+            f"--organisation={org.code}",
+            f"--organisation={other_org.code}",
+            "--password=a long enough passphrase 2026",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(
+        select(UserFactory._meta.model).where(
+            UserFactory._meta.model.email == "funder@icb.example.org"
+        )
+    )
+    assert user.role == "commissioner"
+    link = db.session.scalar(
+        select(ProgrammeCommissioner).where(ProgrammeCommissioner.user_id == user.id)
+    )
+    members = db.session.scalars(
+        select(ProgrammeMember.organisation_id).where(
+            ProgrammeMember.programme_id == link.programme_id
+        )
+    ).all()
+    assert sorted(members) == sorted([org.id, other_org.id])

@@ -13,14 +13,24 @@ from tests.conftest import FreshContextClient, sign_in
 
 def test_the_features_register_what_the_layout_shows(coordinator):
     page = coordinator.get("/dashboard").get_data(as_text=True)
-    for label in ("Residents", "Devices", "Loans", "Buddies", "Matching", "Reports"):
+    for label in (
+        "Residents",
+        "Devices",
+        "Loans",
+        "Buddies",
+        "Matching",
+        "Reports",
+        "Follow-ups",
+        "Outcomes",
+    ):
         assert f">{label}<" in page
     reg = registry(coordinator.application)
     assert "devices/_scan_box.html" in reg.header_tools
     assert {"loans/_resident_section.html", "buddies/_resident_section.html"} <= set(
         reg.resident_sections
     )
-    assert [loader.label for loader in reg.demo_loaders] == ["devices", "buddies"]
+    assert [loader.label for loader in reg.demo_loaders] == ["devices", "buddies", "outcomes"]
+    assert "outcomes/_resident_section.html" in reg.resident_sections
 
 
 @pytest.fixture

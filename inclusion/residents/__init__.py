@@ -5,7 +5,7 @@ from __future__ import annotations
 ANONYMOUS_FIRST_NAME = "Anonymised"
 ANONYMOUS_LAST_NAME = "resident"
 # Contact and referrer details: emptied when the person is erased.
-CLEARED_ON_ERASURE = ("phone", "email", "referrer_name", "referrer_contact")
+CLEARED_ON_ERASURE = ("phone", "email", "referrer_name", "referrer_contact", "nhs_number")
 
 
 def anonymise_resident(resident) -> list[str]:

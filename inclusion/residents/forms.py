@@ -160,6 +160,11 @@ class IntakeForm(_PersonFields):
     """Coordinator's intake: a referral taken on the phone, at a desk or from a partner."""
 
     date_of_birth = DateField("Date of birth (optional)", validators=[Optional(), _not_future])
+    nhs_number = StringField(
+        "NHS number (optional)",
+        description="10 digits, on letters from the GP or the NHS App.",
+        validators=[Optional(), Length(max=14)],
+    )
     referral_source = SelectField(
         "Referral source",
         choices=[("", "Choose…"), *SOURCES.items()],

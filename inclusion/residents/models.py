@@ -87,6 +87,8 @@ class Resident(OrgScoped, db.Model):
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     date_of_birth: Mapped[date | None] = mapped_column(Date)
+    # Optional; 10 digits, checked with its Modulus 11 check digit (validators.nhs_number).
+    nhs_number: Mapped[str] = mapped_column(String(10), default="", server_default="")
     postcode: Mapped[str] = mapped_column(String(8), default="")
     area: Mapped[str] = mapped_column(String(100), default="")
     preferred_language: Mapped[str] = mapped_column(String(60), default="English")
@@ -149,6 +151,7 @@ class Resident(OrgScoped, db.Model):
         ),
         CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
         CheckConstraint("consent_given = false OR consent_at IS NOT NULL", name="consent_has_time"),
+        CheckConstraint("nhs_number = '' OR length(nhs_number) = 10", name="nhs_number_length"),
         CheckConstraint(
             "duplicate_resolution IS NULL OR duplicate_resolution IN "
             f"({sql_list(DUPLICATE_RESOLUTIONS)})",

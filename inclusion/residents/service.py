@@ -15,7 +15,13 @@ from ..errors import RuleBroken
 from ..extensions import db
 from ..references import next_reference
 from ..signals import case_closed
-from ..validators import normalise_phone, normalise_postcode, postcode_district, storable_text
+from ..validators import (
+    normalise_nhs_number,
+    normalise_phone,
+    normalise_postcode,
+    postcode_district,
+    storable_text,
+)
 from ..workflow import transition
 from .models import (
     ACCESS_NEEDS,
@@ -35,6 +41,7 @@ PERSON_FIELDS = (
     "phone",
     "email",
     "date_of_birth",
+    "nhs_number",
     "postcode",
     "preferred_language",
     "interpreter_needed",
@@ -71,6 +78,14 @@ def _clean(data: dict) -> dict:
     values["postcode"] = postcode
     values["area"] = postcode_district(postcode)
     values["email"] = (values.get("email") or "").strip().lower()
+    if "nhs_number" in values:
+        number = normalise_nhs_number(values.get("nhs_number") or "")
+        if number is None:
+            raise RuleBroken(
+                "Enter the 10-digit NHS number, like 943 476 5919, or leave it empty.",
+                "nhs_number",
+            )
+        values["nhs_number"] = number
     if values.get("referral_source") not in SOURCES:
         raise RuleBroken("Choose where the referral came from.", "referral_source")
     values.setdefault("referral_date", today())

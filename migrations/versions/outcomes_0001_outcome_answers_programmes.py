@@ -111,9 +111,20 @@ def upgrade():
             batch_op.f("ck_user_role_known"),
             "role IN ('admin', 'coordinator', 'buddy', 'donor', 'commissioner')",
         )
+    # The resident's optional NHS number (Modulus 11 checked by the service).
+    with op.batch_alter_table("resident", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("nhs_number", sa.String(length=10), server_default="", nullable=False)
+        )
+        batch_op.create_check_constraint(
+            batch_op.f("ck_resident_nhs_number_length"), "nhs_number = '' OR length(nhs_number) = 10"
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("resident", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_resident_nhs_number_length"), type_="check")
+        batch_op.drop_column("nhs_number")
     op.execute("DELETE FROM \"user\" WHERE role = 'commissioner'")
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_user_role_known"), type_="check")
