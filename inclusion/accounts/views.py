@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..errors import RuleBroken
 from ..extensions import db, limiter
 from ..permissions import can_manage_user, public, requires
+from ..transactions import reading
 from ..web import invalid, show_rule_error
 from . import service
 from .forms import EmptyForm, InviteForm, OrganisationForm, RoleForm, SetPasswordForm, SignInForm
@@ -18,7 +19,8 @@ bp = Blueprint("accounts", __name__)
 
 
 def _login_failed(response) -> bool:
-    return request.method == "POST" and response.status_code != 302
+    # 503: the database was busy, the password was not even checked to the end.
+    return request.method == "POST" and response.status_code not in (302, 503)
 
 
 def _account_key() -> str:
@@ -54,7 +56,8 @@ def login():
         return redirect(url_for("main.dashboard"))
     form = SignInForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data)
+        with reading():  # argon2 must not hold SQLite's write lock
+            user = service.authenticate(form.email.data, form.password.data)
         if user is None:
             form.form_errors.append(
                 "That email address and password do not match an active account."
