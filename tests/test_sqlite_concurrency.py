@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from html import unescape
@@ -229,18 +231,26 @@ def test_a_busy_sign_in_keeps_the_email_but_never_echoes_the_password(sqlite_app
 # ---- backups while the app writes ------------------------------------------------
 
 
-def _writer(path, stop: threading.Event, commits: list[int]):
-    """Another process's worth of commits, as fast as SQLite takes them (a backup in
-    small steps restarts after each one)."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=10)
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("CREATE TABLE IF NOT EXISTS churn (n INTEGER, pad BLOB)")
-    n = 0
-    while not stop.is_set():
-        conn.execute("INSERT INTO churn VALUES (?, randomblob(512))", (n,))
-        n += 1
-        commits[0] = n
-    conn.close()
+# Another process committing as fast as SQLite takes them (a backup copied in small
+# steps starts again after each of its commits).
+_WRITER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+conn.execute("PRAGMA synchronous=OFF")
+conn.execute("CREATE TABLE IF NOT EXISTS churn (pad BLOB)")
+while True:
+    conn.execute("INSERT INTO churn VALUES (randomblob(512))")
+"""
+
+
+def _churned(path) -> int:
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        return conn.execute("SELECT count(*) FROM churn").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0  # not created yet
+    finally:
+        conn.close()
 
 
 def test_backup_finishes_while_the_app_keeps_committing(sqlite_app, tmp_path):
@@ -248,36 +258,34 @@ def test_backup_finishes_while_the_app_keeps_committing(sqlite_app, tmp_path):
     _users(app, 2)
     with app.app_context():
         path = db.engine.url.database
-    # A few MB, so a backup in small steps would have many steps to restart.
+    # 25 MB, so a backup in small steps would have many steps to restart.
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE ballast (pad BLOB)")
-        conn.executemany("INSERT INTO ballast VALUES (randomblob(4000))", [()] * 1500)
+        conn.executemany("INSERT INTO ballast VALUES (randomblob(4000))", [()] * 6000)
     conn.close()
-
-    stop, commits = threading.Event(), [0]
-    writer = threading.Thread(target=_writer, args=(path, stop, commits))
-    writer.start()
     target = tmp_path / "copy.sqlite3"
     result = {}
 
     def backup():
         result["run"] = app.test_cli_runner().invoke(args=["inclusion", "backup", str(target)])
 
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, path])
+    runner = threading.Thread(target=backup)
     try:
-        while commits[0] < 20:  # the writer is under way
+        while _churned(path) < 20:  # the writer is under way
             time.sleep(0.01)
-        before = commits[0]
-        runner = threading.Thread(target=backup)
+        before = _churned(path)
         runner.start()
         runner.join(10)
         finished_while_writing = not runner.is_alive()
-        during = commits[0] - before
+        during = _churned(path) - before
     finally:
-        stop.set()
-        writer.join()
-        runner.join()
+        writer.kill()
+        writer.wait()
+        if runner.is_alive() or runner.ident:
+            runner.join()
 
-    assert finished_while_writing, "the backup did not finish while the app was writing"
+    assert finished_while_writing, "the backup did not finish while another process wrote"
     assert during > 0
     run = result["run"]
     assert run.exit_code == 0, run.output
@@ -285,7 +293,7 @@ def test_backup_finishes_while_the_app_keeps_committing(sqlite_app, tmp_path):
     copy = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
     try:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert copy.execute("SELECT count(*) FROM ballast").fetchone()[0] == 1500
+        assert copy.execute("SELECT count(*) FROM ballast").fetchone()[0] == 6000
         assert copy.execute("SELECT count(*) FROM user").fetchone()[0] == 2
     finally:
         copy.close()
