@@ -32,6 +32,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
+    from .security import init_session_security
+
+    init_session_security(app)
 
     from .transactions import configure_sqlite
 
@@ -62,36 +65,37 @@ def create_app(config: dict | None = None) -> Flask:
     _register_error_pages(app)
 
     from .cli import cli
+    from .registry import registry
 
+    for command in registry(app).commands:
+        if command.name not in cli.commands:
+            cli.add_command(command)
     app.cli.add_command(cli)
     return app
 
 
 def _register_models() -> None:
-    # Import every model so metadata is complete for Alembic and relationships.
-    import buddies.models  # noqa: F401
-    import buddies.practice.models  # noqa: F401
-    import devices.loans.models  # noqa: F401
-    import devices.models  # noqa: F401
-
+    # Import the core's models; each feature imports its own in its init_app.
     from . import audit, references  # noqa: F401
     from .accounts import models as _a  # noqa: F401
     from .residents import models as _r  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
-    import buddies
-    import devices
-
     from . import main
     from .accounts.views import bp as accounts_bp
+    from .registry import init_registry, load_features
     from .residents.views import bp as residents_bp
 
     app.register_blueprint(main.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(residents_bp)
-    devices.init_app(app)
-    buddies.init_app(app)
+    reg = init_registry(app)
+    reg.add_navigation("dashboard", "main.dashboard", "Home")
+    reg.add_navigation("residents.view", "residents.index", "Residents")
+    reg.add_navigation("users.manage", "accounts.users", "Users", admin=True)
+    reg.add_navigation("settings.manage", "accounts.settings", "Settings", admin=True)
+    load_features(app)
 
     from . import api, dataprotection, disclosure, reports
 
@@ -126,7 +130,16 @@ def _register_error_pages(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    # The session holds "<user id>:<session generation>" (User.get_id); a cookie whose
+    # generation is no longer the user's was ended by sign-out, a new password, a role
+    # or access change, and signs nobody in.
     from .accounts.models import User
 
-    return db.session.get(User, int(user_id), execution_options={"all_organisations": True})
+    user_id, _, generation = session_id.partition(":")
+    if not (user_id.isdigit() and generation.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id), execution_options={"all_organisations": True})
+    if user is None or user.session_generation != int(generation):
+        return None
+    return user

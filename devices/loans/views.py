@@ -23,11 +23,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from devices.service import device_by_tag
-from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.permissions import requires
 from inclusion.residents.models import Resident
-from inclusion.web import get_or_404, invalid, show_rule_error
+from inclusion.web import attempt, get_or_404, invalid, refuse_unit_of_work
 
 from . import queries, service
 from .forms import (
@@ -83,10 +82,9 @@ def new_bundle():
     form = BundleForm()
     if form.validate_on_submit():
         data = _bundle_values(form) | {"reference": form.reference.data, "notes": form.notes.data}
-        try:
+        with attempt(form) as outcome:
             bundle = service.add_bundle(current_user.organisation_id, data, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("loans/bundle_form.html", form=form)
         flash(f"Bundle {bundle.reference} added to stock.", "success")
         return redirect(url_for("loans.bundles"))
@@ -108,15 +106,19 @@ def import_bundles():
             except UnicodeDecodeError:
                 form.upload.errors = ["Upload a CSV file saved as UTF-8 text."]
                 return invalid("loans/bundle_import.html", form=form, row_errors=[])
-        try:
-            added = service.bulk_add_bundles(
-                current_user.organisation_id, text_value, _bundle_values(form), by=current_user
-            )
-        except service.BulkRejected as rejected:
+        rejected = None
+        with attempt(form) as outcome:
+            try:
+                added = service.bulk_add_bundles(
+                    current_user.organisation_id, text_value, _bundle_values(form), by=current_user
+                )
+            except service.BulkRejected as err:
+                refuse_unit_of_work()
+                rejected = err
+        if rejected is not None:
             form.rows.errors = [rejected.message]
             return invalid("loans/bundle_import.html", form=form, row_errors=rejected.errors)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("loans/bundle_import.html", form=form, row_errors=[])
         flash(f"{len(added)} bundles added to stock.", "success")
         return redirect(url_for("loans.bundles", status="in_stock"))
@@ -140,11 +142,10 @@ def issue_bundle(bundle_id):
     bundle = get_or_404(select(DataBundle).where(DataBundle.id == bundle_id))
     form = IssueBundleForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             resident = service.resolve_resident(form.resident.data)
             service.issue_bundle(bundle, resident, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("loans/bundle_issue.html", form=form, bundle=bundle)
         flash(
             f"{bundle.reference} issued to {resident.full_name} until {bundle.expires_on:%d %b %Y}.",
@@ -193,7 +194,7 @@ def lend(tag):
         return render_template("loans/lend.html", **_lend_context(device, form))
     candidates = []
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             resident = service.resolve_resident(form.choice.data or form.resident.data)
             bundle = None
             if form.bundle.data:
@@ -207,8 +208,7 @@ def lend(tag):
                 notes=form.notes.data,
                 by=current_user,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             candidates = service.search_residents(form.resident.data, limit=10)
             return invalid("loans/lend.html", **_lend_context(device, form, candidates))
         flash(
@@ -255,12 +255,11 @@ def extend(reference):
     loan = get_or_404(queries.loan_by_reference(reference))
     form = ExtendForm(loan=loan)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.extend_loan(
                 loan, form.new_due_on.data, reason=form.reason.data, by=current_user
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("loans/extend.html", form=form, loan=loan)
         flash(f"Loan {loan.reference} now due {loan.due_on:%d %b %Y}.", "success")
         return redirect(url_for("loans.loan", reference=loan.reference))
@@ -283,7 +282,7 @@ def return_device(tag):
         form.accessories_back.data = loan.accessories
         form.received_by.data = current_user.name
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.return_device(
                 loan,
                 condition=form.condition.data,
@@ -292,8 +291,7 @@ def return_device(tag):
                 note=form.note.data,
                 by=current_user,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("loans/return.html", form=form, loan=loan, device=device)
         flash(f"{device.asset_tag} returned. It now needs a wipe before the next loan.", "success")
         return redirect(url_for("devices.detail", tag=device.asset_tag))
@@ -308,10 +306,9 @@ def end(reference):
     loan = get_or_404(queries.loan_by_reference(reference))
     form = EndLoanForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.end_loan(loan, form.end_kind.data, note=form.note.data, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("loans/end.html", form=form, loan=loan)
         flash(f"Loan {loan.reference} ended: {loan.end_label.lower()}.", "success")
         return redirect(url_for("loans.loan", reference=loan.reference))
@@ -414,10 +411,9 @@ def log_call():
         if resident is None:
             form.resident.errors = ["Choose a resident on the list."]
             return _call_page(form, 422)
-        try:
+        with attempt(form) as outcome:
             service.log_call(resident, form.outcome.data, note=form.note.data, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return _call_page(form, 422)
         flash(f"Call to {resident.full_name} logged.", "success")
         return redirect(url_for("loans.reminders") + f"#call-{resident.reference}")
@@ -441,7 +437,7 @@ def join_waiting_list():
     if request.method == "GET" and request.args.get("resident"):
         form.resident.data = request.args["resident"]
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             resident = service.resolve_resident(form.resident.data)
             entry = service.join_waiting_list(
                 resident,
@@ -451,8 +447,7 @@ def join_waiting_list():
                 joined_on=form.joined_on.data,
                 by=current_user,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("loans/waiting_form.html", form=form)
         flash(f"{entry.resident.full_name} is on the device waiting list.", "success")
         return redirect(url_for("loans.waiting_list"))
@@ -465,10 +460,9 @@ def join_waiting_list():
 @requires("devices.manage")
 def leave_waiting_list(entry_id):
     entry = get_or_404(select(WaitingListEntry).where(WaitingListEntry.id == entry_id))
-    try:
+    with attempt() as outcome:
         service.remove_from_waiting_list(entry, by=current_user)
-    except RuleBroken as err:
-        flash(err.message, "error")
+    if outcome.refused:
         return redirect(url_for("loans.waiting_list"))
     flash(f"{entry.resident.full_name} removed from the waiting list.", "success")
     return redirect(url_for("loans.waiting_list"))

@@ -6,11 +6,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from ..errors import RuleBroken
 from ..extensions import db, limiter
 from ..permissions import can_manage_user, public, requires
 from ..transactions import reading
-from ..web import invalid, show_rule_error
+from ..web import attempt, invalid
 from . import service
 from .forms import EmptyForm, InviteForm, OrganisationForm, RoleForm, SetPasswordForm, SignInForm
 from .models import User
@@ -24,7 +23,13 @@ def _login_failed(response) -> bool:
 
 
 def _account_key() -> str:
-    return "account:" + service.normalise_email(request.form.get("email", ""))
+    # The sign-in form also accepts a JSON body (Flask-WTF reads it), so read the
+    # account from whichever body the form will read: a JSON attempt counts for its account.
+    email = request.form.get("email")
+    if email is None and request.is_json:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    return "account:" + service.normalise_email(email if isinstance(email, str) else "")
 
 
 def _safe_next(target: str | None) -> str:
@@ -76,8 +81,9 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
+        service.sign_out(current_user._get_current_object())
         logout_user()
-        flash("You are signed out.", "success")
+        flash("You are signed out, on this device and every other.", "success")
     return redirect(url_for("main.home"))
 
 
@@ -89,10 +95,9 @@ def accept_invitation(token):
         return render_template("accounts/invitation_invalid.html"), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             user = service.accept_invitation(invitation, form.password.data)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("accounts/set_password.html", form=form, invitation=invitation)
         logout_user()
         login_user(user)
@@ -129,7 +134,7 @@ def users():
 def invite():
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             user, token = service.invite_user(
                 current_user.organisation,
                 email=form.email.data,
@@ -137,8 +142,7 @@ def invite():
                 role=form.role.data,
                 by=current_user,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("accounts/invite.html", form=form)
         link = url_for("accounts.accept_invitation", token=token, _external=True)
         return render_template("accounts/invited.html", invited=user, link=link)
@@ -153,10 +157,9 @@ def user_detail(user_id):
     user = _user_or_404(user_id)
     form = RoleForm(obj=user)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.change_role(user, form.role.data, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("accounts/user.html", user=user, form=form, action_form=EmptyForm())
         flash(f"{user.name} is now {user.role_label}.", "success")
         return redirect(url_for("accounts.users"))
@@ -173,13 +176,29 @@ def set_active(user_id):
     if not form.validate_on_submit():
         abort(400)
     make_active = request.form.get("active") == "1"
-    try:
+    with attempt() as outcome:
         service.set_active(user, make_active, by=current_user)
-    except RuleBroken as err:
-        flash(err.message, "error")
+    if outcome.refused:
         return redirect(url_for("accounts.user_detail", user_id=user.id))
     flash(f"{user.name} is {'active' if make_active else 'deactivated'}.", "success")
     return redirect(url_for("accounts.users"))
+
+
+@bp.route("/admin/users/<int:user_id>/sessions", methods=["POST"])
+@requires("users.manage")
+def end_sessions(user_id):
+    user = _user_or_404(user_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    service.sign_out_everywhere(user, by=current_user._get_current_object())
+    if user.id == current_user.id:
+        # Everywhere else: this session carries on with the new generation.
+        login_user(user)
+        flash("You are signed out on every other device.", "success")
+    else:
+        flash(f"{user.name} is signed out on every device.", "success")
+    return redirect(url_for("accounts.user_detail", user_id=user.id))
 
 
 @bp.route("/admin/users/<int:user_id>/invitation", methods=["POST"])
@@ -190,6 +209,8 @@ def reinvite(user_id):
     if not form.validate_on_submit():
         abort(400)
     token = service.issue_invitation(user, by=current_user)
+    if user.id == current_user.id:
+        login_user(user)  # the link ended every other session; this one carries on
     link = url_for("accounts.accept_invitation", token=token, _external=True)
     return render_template("accounts/invited.html", invited=user, link=link)
 
