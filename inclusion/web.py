@@ -5,6 +5,7 @@ SQLite was busy, then a "busy, please try again" page that keeps what was typed)
 from __future__ import annotations
 
 import io
+import json
 import random
 import time
 from contextlib import contextmanager, nullcontext
@@ -157,8 +158,13 @@ def _become_busy_page(response: Response) -> None:
     response.direct_passthrough = False
     for header in ("Location", "Content-Disposition", "ETag", "Last-Modified"):
         response.headers.pop(header, None)
-    response.set_data(_busy_page_html())
-    response.mimetype = "text/html"
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        # A partner system (the referral API) retries by itself.
+        response.set_data(json.dumps({"error": "The database is busy, please try again."}))
+        response.mimetype = "application/json"
+    else:
+        response.set_data(_busy_page_html())
+        response.mimetype = "text/html"
     response.headers["Retry-After"] = "2"
     response.headers[BUSY_HEADER] = "1"
 

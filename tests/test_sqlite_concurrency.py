@@ -228,6 +228,29 @@ def test_a_busy_sign_in_keeps_the_email_but_never_echoes_the_password(sqlite_app
     assert client.get("/dashboard").status_code == 200
 
 
+def test_a_busy_database_tells_a_partner_system_in_json(sqlite_app):
+    from inclusion.api import service as api
+    from tests.factories import OrganisationFactory
+    from tests.test_api import REFERRAL
+
+    app = sqlite_app(SQLITE_BUSY_TIMEOUT=0.05, BUSY_ATTEMPTS=2)
+    with app.app_context():
+        _key, secret = api.create_key(OrganisationFactory(), "Whitmore Road Surgery", by=None)
+        db.session.commit()
+        db.session.remove()
+    client = app.test_client()
+
+    with _HoldWriteLock(app):
+        busy = client.post(
+            "/api/referrals", json=REFERRAL, headers={"Authorization": f"Bearer {secret}"}
+        )
+
+    assert busy.status_code == 503 and busy.headers["Retry-After"]
+    assert busy.get_json() == {"error": "The database is busy, please try again."}
+    made = select(func.count()).where(Resident.last_name == REFERRAL["last_name"])
+    assert _count(app, made) == 0
+
+
 # ---- backups while the app writes ------------------------------------------------
 
 
