@@ -96,7 +96,9 @@ def accept_invitation(token):
     form = SetPasswordForm()
     if form.validate_on_submit():
         with attempt(form) as outcome:
-            user = service.accept_invitation(invitation, form.password.data)
+            with reading():  # argon2 must not hold SQLite's write lock
+                new = service.new_password(invitation, form.password.data)
+            user = service.accept_invitation(invitation, new)
         if outcome.refused:
             return invalid("accounts/set_password.html", form=form, invitation=invitation)
         logout_user()
