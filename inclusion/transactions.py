@@ -118,6 +118,14 @@ def writing() -> Iterator[None]:
         _begin.reset(token)
 
 
+def run_outside_transaction(connection, sql: str) -> None:
+    """Run a statement SQLite refuses inside a transaction (``PRAGMA wal_checkpoint``,
+    ``VACUUM``) on ``connection`` without beginning one: through SQLAlchemy it would
+    begin with ``BEGIN IMMEDIATE`` in a writing request or command, and a checkpoint
+    under the connection's own write lock fails ("database table is locked")."""
+    connection.connection.driver_connection.execute(sql).close()
+
+
 def is_busy(exc: BaseException) -> bool:
     """Whether ``exc`` means another connection held SQLite's lock for too long."""
     orig = getattr(exc, "orig", exc)
