@@ -18,9 +18,11 @@ from devices.loans import service
 from devices.loans.models import DataBundle, Loan
 from devices.models import Device, DeviceStatusChange
 from devices.service import change_device_status
+from inclusion.accounts.models import User
 from inclusion.audit import AuditEvent
 from inclusion.clock import today
 from inclusion.extensions import db
+from inclusion.residents import service as residents
 from inclusion.residents.models import Resident
 from tests.factories import (
     DataBundleFactory,
@@ -302,3 +304,44 @@ def test_a_return_and_a_loss_of_one_loan_at_once_end_it_once(pg_two_sessions):
         device = session.get(Device, ids.device)
         assert device.status == ("awaiting_wipe" if outcomes[0] == "done" else "lost")
         assert _history_is_a_chain(session, ids.device)
+
+
+def test_a_case_closed_while_a_desk_lends_to_it_gets_no_device(pg_two_sessions):
+    """The case is closed at one desk while another desk, whose page still showed it open,
+    lends it a device: the lend waits for the close and is refused."""
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        user = UserFactory(organisation=org)
+        device = DeviceFactory(organisation=org)
+        resident = ResidentFactory(organisation=org)
+        ids = SimpleNamespace(
+            device=device.id, resident=resident.id, user=user.id, ref=resident.reference
+        )
+        name = resident.full_name
+
+    def close(ready):
+        resident = db.session.get(Resident, ids.resident)
+        by = db.session.get(User, ids.user)
+        ready()
+        residents.change_status(resident, "closed", by=by, outcome="goals_met")
+        time.sleep(0.5)  # still closing when the lend arrives
+
+    def lend(ready):
+        device = db.session.get(Device, ids.device)
+        resident = db.session.get(Resident, ids.resident)
+        assert resident.status != "closed"  # what the lend page showed
+        _second(ready)
+        service.lend_device(
+            device, resident, due_on=today() + timedelta(days=28), agreement_method="paper"
+        )
+
+    outcomes = pg_two_sessions.race(close, lend)
+
+    assert outcomes == [
+        "done",
+        f"{name}'s case is closed ({ids.ref}). Re-open it as a new referral before "
+        "offering a device or data.",
+    ], outcomes
+    with pg_two_sessions.reading() as session:
+        assert session.scalars(select(Loan).where(Loan.device_id == ids.device)).all() == []
+        assert session.get(Device, ids.device).status == "ready"
