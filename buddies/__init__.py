@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
-NAVIGATION_ENTRIES = [
-    ("buddies.manage", "buddies.index", "Buddies"),
-    ("matches.manage", "buddies.matching", "Matching"),
-]
-
 
 def init_app(app) -> None:
-    """Register the blueprint and this package's entries in the shared navigation."""
-    from inclusion.templating import NAVIGATION
+    """Register the blueprint and what this package adds to the core (inclusion/registry.py)."""
+    from inclusion.registry import registry
+    from inclusion.residents.service import resident_closed
 
-    from . import service
+    from . import demo, models, service  # noqa: F401  (models: complete metadata for Alembic)
     from .views import bp
 
     app.register_blueprint(bp)
-    for entry in NAVIGATION_ENTRIES:
-        if entry not in NAVIGATION:
-            NAVIGATION.append(entry)
-    app.extensions["inclusion.buddy_matched"] = service.buddy_matched
-    from inclusion.residents.service import resident_closed
-
+    reg = registry(app)
+    reg.add_navigation("buddies.manage", "buddies.index", "Buddies")
+    reg.add_navigation("matches.manage", "buddies.matching", "Matching")
+    reg.add_resident_access(service.buddy_matched)
+    reg.add_dashboard_panel("buddies/_dashboard.html")
+    reg.add_resident_section("buddies/_resident_section.html")
+    reg.add_public_navigation("buddies/_public_nav.html")
+    reg.add_home_card("buddies/_home_card.html")
+    reg.add_template_helper("buddy_matches_of", service.matches_of_resident)
+    reg.add_template_helper("buddies_dashboard", service.dashboard_summary)
+    reg.add_demo_loader("buddies", demo.load)
     resident_closed.connect(service.end_matches_of_closed_resident, weak=False)
-    app.jinja_env.globals["buddy_matches_of"] = service.matches_of_resident
-    app.jinja_env.globals["buddies_dashboard"] = service.dashboard_summary
-    panels = app.extensions.setdefault("inclusion.dashboard_panels", [])
-    if "buddies/_dashboard.html" not in panels:
-        panels.append("buddies/_dashboard.html")
-    sections = app.extensions.setdefault("inclusion.resident_sections", [])
-    if "buddies/_resident_section.html" not in sections:
-        sections.append("buddies/_resident_section.html")
 
     from . import practice
 

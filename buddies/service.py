@@ -54,7 +54,7 @@ def residents_of_buddy(user):
 
 def buddy_matched(user, resident) -> bool:
     """True when ``user`` is the buddy of an ACTIVE match with ``resident``
-    (``app.extensions["inclusion.buddy_matched"]``, used by ``can_view_resident``)."""
+    (registered as a resident-access check, used by ``can_view_resident``)."""
     if user is None or resident is None or not getattr(user, "is_authenticated", False):
         return False
     return bool(

@@ -23,11 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from inclusion.accounts.models import Organisation
-from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.permissions import public, requires
 from inclusion.residents.models import Resident
-from inclusion.web import get_or_404, invalid, show_rule_error
+from inclusion.web import attempt, get_or_404, invalid
 from inclusion.workflow import allowed_next
 
 from . import service
@@ -85,10 +84,9 @@ def apply():
     form.organisation.choices = [(o.id, o.name) for o in orgs]
     if form.validate_on_submit():
         org = db.session.get(Organisation, form.organisation.data)
-        try:
+        with attempt(form) as outcome:
             service.apply_to_volunteer(org, form.profile_data())
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("buddies/apply.html", form=form)
         session["volunteer_done"] = {"organisation": org.name, "phone": org.contact_phone}
         return redirect(url_for("buddies.applied"))
@@ -169,10 +167,9 @@ def edit(buddy_id):
     current = {name: getattr(profile, name) for name in service.PROFILE_FIELDS}
     form = ProfileEditForm(data=dict(current, areas=", ".join(profile.areas or [])))
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             changed = service.update_profile(profile, form.profile_data())
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("buddies/edit.html", form=form, buddy=profile)
         flash("Saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("buddies.detail", buddy_id=profile.id))
@@ -187,16 +184,14 @@ def record_dbs(buddy_id):
     profile = _profile(buddy_id)
     form = DbsForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.record_dbs(
                 profile,
                 level=form.level.data,
                 certificate=form.certificate.data,
                 issued_on=form.issued_on.data,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
-        else:
+        if not outcome.refused:
             flash(f"DBS check recorded; renewal due {profile.dbs_renewal_due:%d %b %Y}.", "success")
             return redirect(url_for("buddies.detail", buddy_id=profile.id))
     return _detail(profile, dbs_form=form, code=422)
@@ -208,7 +203,7 @@ def record_training(buddy_id):
     profile = _profile(buddy_id)
     form = TrainingForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.record_training(
                 profile,
                 kind=form.kind.data,
@@ -216,9 +211,7 @@ def record_training(buddy_id):
                 provider=form.provider.data or "",
                 by=current_user,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
-        else:
+        if not outcome.refused:
             flash("Training recorded.", "success")
             return redirect(url_for("buddies.detail", buddy_id=profile.id))
     return _detail(profile, training_form=form, code=422)
@@ -230,12 +223,10 @@ def change_status(buddy_id):
     profile = _profile(buddy_id)
     form = BuddyStatusForm(allowed=allowed_next(BUDDY_TRANSITIONS, profile.status))
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.change_status(profile, form.status.data, by=current_user)
-        except RuleBroken as err:
-            db.session.rollback()
+        if outcome.refused:
             profile = _profile(buddy_id)
-            show_rule_error(form, err)
         else:
             flash(f"{profile.name} is now {profile.status}.", "success")
             return redirect(url_for("buddies.detail", buddy_id=profile.id))
@@ -248,10 +239,9 @@ def invite(buddy_id):
     profile = _profile(buddy_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with attempt() as outcome:
         token = service.invite_buddy(profile, by=current_user)
-    except RuleBroken as err:
-        flash(err.message, "error")
+    if outcome.refused:
         return _detail(profile, code=422)
     link = url_for("accounts.accept_invitation", token=token, _external=True)
     if current_app.config.get("PUBLIC_BASE_URL"):
@@ -310,11 +300,9 @@ def propose(reference):
     if buddy is None:
         form.buddy_id.errors = ["Choose a buddy from the list."]
     else:
-        try:
+        with attempt(form) as outcome:
             service.propose_pair(resident, buddy, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
-        else:
+        if not outcome.refused:
             flash(
                 f"{buddy.name} is proposed for {resident.full_name}. Confirm once both agree.",
                 "success",
@@ -348,12 +336,11 @@ def assignment():
         if not pairs:
             errors.append("Tick at least one pair to accept.")
         else:
-            try:
+            with attempt(flash_message=False) as outcome:
                 matches = service.accept_assignment(pairs, by=current_user)
-            except RuleBroken as err:
-                db.session.rollback()
+            if outcome.refused:
                 proposal, waiting = service.assign_all_waiting()
-                errors.append(err.message)
+                errors.append(outcome.error.message)
             else:
                 flash(
                     f"{len(matches)} match(es) proposed. Confirm each once both agree.", "success"
@@ -385,11 +372,10 @@ def confirm(match_id):
     match = _match(match_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with attempt() as outcome:
         service.confirm_match(match, by=current_user)
-    except RuleBroken as err:
-        flash(err.message, "error")
-        return invalid("buddies/match_refused.html", match=match, message=err.message)
+    if outcome.refused:
+        return invalid("buddies/match_refused.html", match=match, message=outcome.error.message)
     flash(f"{match.buddy.name} is now {match.resident.full_name}'s IT buddy.", "success")
     return redirect(url_for("residents.detail", reference=match.resident.reference))
 
@@ -400,13 +386,11 @@ def end(match_id):
     match = _match(match_id)
     form = EndMatchForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.end_match(
                 match, reason=form.reason.data, note=form.note.data or "", by=current_user
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
-        else:
+        if not outcome.refused:
             flash("The match has ended.", "success")
             return redirect(url_for("residents.detail", reference=match.resident.reference))
     if form.is_submitted():

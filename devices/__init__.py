@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-NAVIGATION_ENTRIES = [
-    ("devices.manage", "devices.index", "Devices"),
-    ("donations.manage", "devices.donations", "Donations"),
-    ("donations.follow", "devices.my_donations", "My donations"),
-    ("impact.view", "devices.impact", "Your impact"),
-]
-
 
 def init_app(app) -> None:
-    """Register the blueprint and this package's entries in the shared navigation."""
-    from inclusion.templating import NAVIGATION
+    """Register the blueprint and what this package adds to the core (inclusion/registry.py)."""
+    from inclusion.registry import registry
 
+    from . import demo, models  # noqa: F401  (models: complete metadata for Alembic)
+    from .queries import dashboard_summary
     from .views import bp
 
     app.register_blueprint(bp)
-    for entry in NAVIGATION_ENTRIES:
-        if entry not in NAVIGATION:
-            NAVIGATION.append(entry)
-    from .queries import dashboard_summary
-
-    app.jinja_env.globals["devices_dashboard"] = dashboard_summary
-    app.jinja_env.globals["donor_impact_headline"] = _donor_impact_headline
-    panels = app.extensions.setdefault("inclusion.dashboard_panels", [])
-    for panel in ("devices/_dashboard.html", "devices/_impact_dashboard.html"):
-        if panel not in panels:
-            panels.append(panel)
+    reg = registry(app)
+    reg.add_navigation("devices.manage", "devices.index", "Devices")
+    reg.add_navigation("donations.manage", "devices.donations", "Donations")
+    reg.add_navigation("donations.follow", "devices.my_donations", "My donations")
+    reg.add_navigation("impact.view", "devices.impact", "Your impact")
+    reg.add_dashboard_panel("devices/_dashboard.html")
+    reg.add_dashboard_panel("devices/_impact_dashboard.html")
+    reg.add_header_tool("devices/_scan_box.html")
+    reg.add_public_navigation("devices/_public_nav.html")
+    reg.add_home_card("devices/_home_card.html")
+    reg.add_template_helper("devices_dashboard", dashboard_summary)
+    reg.add_template_helper("donor_impact_headline", _donor_impact_headline)
+    reg.add_demo_loader("devices", demo.load)
 
     from . import loans
 

@@ -20,10 +20,10 @@ from sqlalchemy import Float, distinct, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from buddies.practice.models import PracticeSession
 from inclusion.clock import now
 from inclusion.disclosure import SMALL_NUMBER_THRESHOLD, SUPPRESSED, publishable
 from inclusion.extensions import db
+from inclusion.registry import registry
 
 from .loans.models import DataBundle, Loan
 from .models import Device, Donation
@@ -111,17 +111,18 @@ def _days_default(element, compiler, **kw):
     )
 
 
+def _no_device_use(device_ids):
+    return [literal(0).label("sessions"), literal(0).label("practice_minutes")]
+
+
 def _figure_columns(devices_of):
     """Labelled scalar subqueries, one per figure, over the devices matched by ``devices_of``
     (a WHERE clause on ``Device``; correlated to ``Donation`` for per-donation figures)."""
     lent = select(Loan).join(Device, Device.id == Loan.device_id).where(devices_of)
     until = func.coalesce(Loan.ended_at, literal(now()))
-    # Sessions record the lent device they used (kept after the loan ends).
-    sessions = (
-        select(PracticeSession)
-        .join(Device, Device.id == PracticeSession.device_id)
-        .where(devices_of)
-    )
+    # Sessions record the lent device they used (kept after the loan ends); the buddies
+    # feature declares how to count them, and without it there are none.
+    use_columns = registry().interface("device_use_columns", _no_device_use)
     bundles = (
         select(DataBundle)
         .join(Loan, Loan.id == DataBundle.loan_id)
@@ -144,12 +145,7 @@ def _figure_columns(devices_of):
         lent.with_only_columns(func.sum(days_between(Loan.lent_at, until)))
         .scalar_subquery()
         .label("days_on_loan"),
-        sessions.with_only_columns(func.count(PracticeSession.id))
-        .scalar_subquery()
-        .label("sessions"),
-        sessions.with_only_columns(func.sum(PracticeSession.minutes))
-        .scalar_subquery()
-        .label("practice_minutes"),
+        *use_columns(select(Device.id).where(devices_of).correlate_except(Device)),
         bundles.with_only_columns(func.count(DataBundle.id)).scalar_subquery().label("bundles"),
         bundles.with_only_columns(func.sum(DataBundle.allowance_gb))
         .scalar_subquery()

@@ -18,11 +18,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from inclusion.accounts.models import Organisation
-from inclusion.errors import RuleBroken
 from inclusion.extensions import db, limiter
 from inclusion.permissions import authorize, has_permission, public, requires
 from inclusion.tenancy import scope_session
-from inclusion.web import get_or_404, invalid, show_rule_error
+from inclusion.web import attempt, get_or_404, invalid
 from inclusion.workflow import allowed_next
 
 from . import impact as impact_figures
@@ -89,7 +88,7 @@ def pledge():
         if chosen:
             form.organisation.data = chosen.id
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             donation = service.pledge_donation(
                 form.organisation.data,
                 {
@@ -106,8 +105,7 @@ def pledge():
                 notes=form.notes.data,
                 wants_account=form.wants_account.data,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("devices/pledge.html", form=form)
         session["pledge_done"] = {"reference": donation.reference, "token": donation.receipt_token}
         return redirect(url_for("devices.pledge_received"))
@@ -220,12 +218,11 @@ def index():
 def new():
     form = DeviceForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             device = service.create_device(
                 current_user.organisation_id, form.data_dict(), by=current_user
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("devices/form.html", form=form, device=None)
         flash(f"Device registered as {device.asset_tag}. Print its label next.", "success")
         return redirect(url_for("devices.detail", tag=device.asset_tag))
@@ -267,10 +264,9 @@ def edit(tag):
     device = _device(tag)
     form = DeviceForm(obj=device)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.update_device(device, form.data_dict(), by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("devices/form.html", form=form, device=device)
         flash("Device details saved.", "success")
         return redirect(url_for("devices.detail", tag=device.asset_tag))
@@ -285,12 +281,11 @@ def change_status(tag):
     device = _device(tag)
     form = _status_form(device, request.form)
     if form.validate():
-        try:
+        with attempt(form) as outcome:
             service.change_device_status(
                 device, form.status.data, note=form.note.data, by=current_user
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return _detail_page(device, 422, status_form=form)
         flash(f"{device.asset_tag} is now {device.status_label.lower()}.", "success")
         return redirect(url_for("devices.detail", tag=device.asset_tag))
@@ -305,7 +300,7 @@ def wipe(tag):
     if request.method == "GET":
         form.wiped_by.data = current_user.name
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.record_wipe(
                 device,
                 method=form.method.data,
@@ -316,8 +311,7 @@ def wipe(tag):
                 mark_ready=form.mark_ready.data,
                 by=current_user,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("devices/wipe.html", form=form, device=device)
         flash(f"Wipe recorded; {device.asset_tag} is {device.status_label.lower()}.", "success")
         return redirect(url_for("devices.detail", tag=device.asset_tag))
@@ -432,10 +426,9 @@ def schedule(reference):
     donation = _donation(reference)
     form = ScheduleForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.schedule_donation(donation, form.scheduled_for.data, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return _donation_page(donation, 422, schedule_form=form)
         flash(
             f"{donation.reference} is scheduled for {form.scheduled_for.data:%d %b %Y}.", "success"
@@ -451,10 +444,9 @@ def receive(reference):
     form = receive_form(donation, request.form)
     if form.validate():
         counts = {item.id: form[f"item_{item.id}"].data for item in donation.items}
-        try:
+        with attempt(form) as outcome:
             service.receive_donation(donation, counts, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return _donation_page(donation, 422, receive_form=form)
         flash(f"{donation.reference} received: {donation.received_count} devices.", "success")
         return redirect(url_for("devices.donation", reference=donation.reference))
@@ -475,10 +467,9 @@ def process(reference):
             for item in donation.items
             if f"grade_{item.id}" in form
         }
-        try:
+        with attempt(form) as outcome:
             devices = service.process_donation(donation, grades, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return _donation_page(donation, 422, process_form=form)
         flash(
             f"{len(devices)} devices registered from {donation.reference}. Wipe them, then "
@@ -495,10 +486,9 @@ def decline(reference):
     donation = _donation(reference)
     form = DeclineForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.decline_donation(donation, form.reason.data, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return _donation_page(donation, 422, decline_form=form)
         flash(f"{donation.reference} is declined.", "success")
         return redirect(url_for("devices.donation", reference=donation.reference))
@@ -510,10 +500,9 @@ def decline(reference):
 def donor_account(reference):
     """Give the donation's contact a donor account that follows their business's donations."""
     donation = _donation(reference)
-    try:
+    with attempt() as outcome:
         user, token = service.give_donor_account(donation.donor, by=current_user)
-    except RuleBroken as err:
-        flash(err.message, "error")
+    if outcome.refused:
         return _donation_page(donation, 422)
     link = url_for("accounts.accept_invitation", token=token, _external=True) if token else None
     return render_template("devices/donor_account.html", donation=donation, user=user, link=link)

@@ -61,7 +61,11 @@ def create_app(config: dict | None = None) -> Flask:
     _register_error_pages(app)
 
     from .cli import cli
+    from .registry import registry
 
+    for command in registry(app).commands:
+        if command.name not in cli.commands:
+            cli.add_command(command)
     app.cli.add_command(cli)
     return app
 
@@ -87,30 +91,27 @@ def _sqlite_pragmas(engine) -> None:
 
 
 def _register_models() -> None:
-    # Import every model so metadata is complete for Alembic and relationships.
-    import buddies.models  # noqa: F401
-    import buddies.practice.models  # noqa: F401
-    import devices.loans.models  # noqa: F401
-    import devices.models  # noqa: F401
-
+    # Import the core's models; each feature imports its own in its init_app.
     from . import audit, references  # noqa: F401
     from .accounts import models as _a  # noqa: F401
     from .residents import models as _r  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
-    import buddies
-    import devices
-
     from . import main
     from .accounts.views import bp as accounts_bp
+    from .registry import init_registry, load_features
     from .residents.views import bp as residents_bp
 
     app.register_blueprint(main.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(residents_bp)
-    devices.init_app(app)
-    buddies.init_app(app)
+    reg = init_registry(app)
+    reg.add_navigation("dashboard", "main.dashboard", "Home")
+    reg.add_navigation("residents.view", "residents.index", "Residents")
+    reg.add_navigation("users.manage", "accounts.users", "Users", admin=True)
+    reg.add_navigation("settings.manage", "accounts.settings", "Settings", admin=True)
+    load_features(app)
 
     from . import api, dataprotection, disclosure, reports
 

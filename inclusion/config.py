@@ -17,6 +17,10 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in value.split(",") if name.strip())
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment (and test overrides).
 
@@ -76,6 +80,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DBS_RENEWAL_YEARS": int(env.get("INCLUSION_DBS_RENEWAL_YEARS", "3")),
         # Referrals a partner system may send per API key (flask-limiter syntax).
         "API_RATE_LIMIT": env.get("INCLUSION_API_RATE_LIMIT", "60 per minute"),
+        # Feature packages the app loads, each registering itself (inclusion/registry.py).
+        "FEATURES": _names(env.get("INCLUSION_FEATURES", "devices,buddies")),
     }
     if mode == "testing":
         config.update(

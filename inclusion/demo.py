@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import click
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from .accounts import service as accounts
 from .accounts.models import ADMIN, BUDDY, COORDINATOR, DONOR, Organisation, User
 from .clock import today
 from .extensions import db
+from .registry import registry
 from .residents import service as residents
 from .residents.models import Resident
 from .tenancy import scope_session
@@ -207,9 +209,6 @@ def _residents(org: Organisation, coordinator: User, rng: random.Random, count: 
 
 def load_demo(progress: bool = False) -> list[User]:
     """Create (or find) the demo organisations, users and residents; returns the users."""
-    import buddies.demo
-    import devices.demo
-
     from .dataprotection import demo as dataprotection_demo
     from .reports import demo as reports_demo
 
@@ -225,8 +224,7 @@ def load_demo(progress: bool = False) -> list[User]:
             "residents (second organisation)",
             lambda: _residents(orgs["DLW"], users["coordinator@dlw.example.org"], ctx.rng, 6),
         ),
-        ("devices", lambda: devices.demo.load(ctx)),
-        ("buddies", lambda: buddies.demo.load(ctx)),
+        *((loader.label, partial(loader.load, ctx)) for loader in registry().demo_loaders),
         ("old closed cases", lambda: dataprotection_demo.load(ctx)),
         ("report targets", lambda: reports_demo.load(ctx)),
     ]

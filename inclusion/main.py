@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -31,5 +31,4 @@ def dashboard():
         ).all()
         found = dict(rows)
         counts = {s: found.get(s, 0) for s in STATUSES}
-    panels = current_app.extensions.get("inclusion.dashboard_panels", [])
-    return render_template("main/dashboard.html", counts=counts, panels=panels)
+    return render_template("main/dashboard.html", counts=counts)

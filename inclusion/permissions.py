@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from .accounts.models import ADMIN, BUDDY, COORDINATOR, DONOR
+from .registry import registry
 
 STAFF = frozenset({ADMIN, COORDINATOR})
 
@@ -104,8 +105,7 @@ def can_manage_resident(user, resident) -> bool:
 
 def buddy_is_matched(user, resident) -> bool:
     """True when ``user`` is the IT buddy of an active match with ``resident``."""
-    checker = current_app.extensions.get("inclusion.buddy_matched")
-    return bool(checker and checker(user, resident))
+    return any(check(user, resident) for check in registry().resident_access)
 
 
 def can_manage_user(admin, user) -> bool:

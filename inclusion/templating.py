@@ -7,17 +7,7 @@ from datetime import date, datetime
 from flask_login import current_user
 
 from .permissions import has_permission
-
-# (permission, endpoint, label): the base layout shows the entries a user holds.
-# Packages append their own entries in their ``init_app``.
-NAVIGATION: list[tuple[str, str, str]] = [
-    ("dashboard", "main.dashboard", "Home"),
-    ("residents.view", "residents.index", "Residents"),
-]
-ADMIN_NAVIGATION: list[tuple[str, str, str]] = [
-    ("users.manage", "accounts.users", "Users"),
-    ("settings.manage", "accounts.settings", "Settings"),
-]
+from .registry import registry
 
 
 def _fmt_date(value, fmt="%d %b %Y"):
@@ -36,16 +26,22 @@ def init_templating(app) -> None:
     app.jinja_env.filters["date"] = _fmt_date
     app.jinja_env.filters["datetime"] = _fmt_datetime
     app.jinja_env.globals["can"] = lambda permission: has_permission(current_user, permission)
+    contributions = registry(app)
+    # What features registered: their template helpers, and the lists the layout iterates.
+    app.jinja_env.globals.update(contributions.template_helpers)
+    app.jinja_env.globals["contributions"] = contributions
 
     @app.context_processor
     def _navigation():
         if not current_user.is_authenticated:
             return {"navigation": [], "admin_navigation": []}
+
+        def allowed(entries):
+            return [
+                (e.endpoint, e.label) for e in entries if has_permission(current_user, e.permission)
+            ]
+
         return {
-            "navigation": [
-                (e, label) for p, e, label in NAVIGATION if has_permission(current_user, p)
-            ],
-            "admin_navigation": [
-                (e, label) for p, e, label in ADMIN_NAVIGATION if has_permission(current_user, p)
-            ],
+            "navigation": allowed(contributions.navigation),
+            "admin_navigation": allowed(contributions.admin_navigation),
         }

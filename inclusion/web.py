@@ -41,13 +41,15 @@ def refuse_unit_of_work() -> None:
 
 
 @contextmanager
-def attempt(form=None):
+def attempt(form=None, *, flash_message: bool = True):
     """The try-service / catch-refusal / show-error shape every writing view has.
 
     ``with attempt(form) as outcome: service.do(...)``, then ``if outcome.refused:``
     re-render. A refusal rolls back what the service changed before it refused and
     marks the request so the unit of work never commits; the message goes next to
-    the field it names on ``form``, or is flashed when there is no form.
+    the field it names on ``form``, or is flashed when there is no form. A view that
+    shows the message itself (a JSON problem, a list of errors on the page) passes
+    ``flash_message=False`` and reads ``outcome.error``.
     """
     outcome = Attempt()
     try:
@@ -57,7 +59,7 @@ def attempt(form=None):
         outcome.error = err
         if form is not None:
             show_rule_error(form, err)
-        else:
+        elif flash_message:
             flash(err.message, "error")
 
 

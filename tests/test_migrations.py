@@ -46,6 +46,25 @@ def test_upgrade_check_and_downgrade(empty_app):
     assert left == set()
 
 
+def test_history_is_one_linear_chain():
+    """One head, no merge revisions, every file named for its revision."""
+    from pathlib import Path
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    directory = Path(__file__).resolve().parent.parent / "migrations"
+    config = Config()
+    config.set_main_option("script_location", str(directory))
+    script = ScriptDirectory.from_config(config)
+    assert len(script.get_heads()) == 1
+    revisions = list(script.walk_revisions())
+    for rev in revisions:
+        assert not isinstance(rev.down_revision, tuple | list), f"{rev.revision} is a merge"
+        assert Path(rev.path).name.startswith(rev.revision), rev.path
+    assert sum(rev.down_revision is None for rev in revisions) == 1
+
+
 def test_check_command_reports_an_unmigrated_database(empty_app):
     result = empty_app.test_cli_runner().invoke(args=["inclusion", "check"])
     assert result.exit_code != 0
@@ -71,8 +90,8 @@ def test_sqlite_table_rebuilds_keep_data_that_other_rows_point_at(make_database)
 
     before = counts()
     assert before["practice_session"] > 0 and before["skill_checkpoint"] > 0
-    # practice_0003 adds practice_session.device_id by rebuilding the table; undo and redo it.
-    down = runner.invoke(args=["db", "downgrade", "practice_0002"])
+    # 0007 adds practice_session.device_id by rebuilding the table; undo and redo it.
+    down = runner.invoke(args=["db", "downgrade", "0006_practice"])
     assert down.exit_code == 0, down.output
     assert counts() == before
     up = runner.invoke(args=["db", "upgrade", "heads"])

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-NAVIGATION_ENTRIES = [
-    ("sessions.log", "practice.my_residents", "My residents"),
-    ("skills.manage", "practice.skills", "Skills"),
-    ("reports.view", "practice.programme", "Progress"),
-]
-DASHBOARD_PANEL = "practice/_dashboard.html"
-
 
 def init_app(app) -> None:
     """Register the blueprint, navigation entries, and the safeguarding dashboard panel."""
@@ -16,21 +9,19 @@ def init_app(app) -> None:
 
     from inclusion.extensions import db
     from inclusion.permissions import has_permission
-    from inclusion.templating import NAVIGATION
+    from inclusion.registry import registry
 
-    from . import service
+    from . import models, service  # noqa: F401  (models: complete metadata for Alembic)
     from .views import bp
 
     app.register_blueprint(bp)
-    for entry in NAVIGATION_ENTRIES:
-        if entry not in NAVIGATION:
-            NAVIGATION.append(entry)
-    panels = app.extensions.setdefault("inclusion.dashboard_panels", [])
-    if DASHBOARD_PANEL not in panels:
-        panels.append(DASHBOARD_PANEL)
-    sections = app.extensions.setdefault("inclusion.resident_sections", [])
-    if "practice/_resident_section.html" not in sections:
-        sections.append("practice/_resident_section.html")
+    reg = registry(app)
+    reg.add_navigation("sessions.log", "practice.my_residents", "My residents")
+    reg.add_navigation("skills.manage", "practice.skills", "Skills")
+    reg.add_navigation("reports.view", "practice.programme", "Progress")
+    reg.add_dashboard_panel("practice/_dashboard.html")
+    reg.add_resident_section("practice/_resident_section.html")
+    reg.provide("device_use_columns", service.device_use_columns)
 
     def open_safeguarding_alerts():
         """For the dashboard panel: staff see the open alerts of their organisation."""
@@ -44,4 +35,4 @@ def init_app(app) -> None:
             service.open_alerts_query().options(joinedload(PracticeSession.resident))
         ).all()
 
-    app.jinja_env.globals["open_safeguarding_alerts"] = open_safeguarding_alerts
+    reg.add_template_helper("open_safeguarding_alerts", open_safeguarding_alerts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from inclusion import audit
@@ -226,30 +226,22 @@ SESSION_FIELDS = (
 
 def devices_lent_to(resident_id: int) -> list[tuple[int, str, bool]]:
     """The devices a resident has borrowed, as ``(device id, label, on loan now)``: the
-    ones a session can have used. The device on loan now comes first."""
-    from devices.loans.models import Loan
-    from devices.models import Device
+    ones a session can have used, as the devices feature declares them (none without it)."""
+    from inclusion.registry import registry
 
-    rows = db.session.execute(
-        select(
-            Device.id,
-            Device.asset_tag,
-            Device.kind,
-            Device.make,
-            Device.model,
-            func.max(case((Loan.ended_at.is_(None), 1), else_=0)).label("open"),
-        )
-        .join(Loan, Loan.device_id == Device.id)
-        .where(Loan.resident_id == resident_id)
-        .group_by(Device.id, Device.asset_tag, Device.kind, Device.make, Device.model)
-        .order_by(func.max(case((Loan.ended_at.is_(None), 1), else_=0)).desc(), Device.asset_tag)
-    ).all()
-    choices = []
-    for row in rows:
-        what = " ".join(p for p in (row.make, row.model) if p) or row.kind
-        label = f"{what} ({row.asset_tag})" + (", on loan now" if row.open else ", returned")
-        choices.append((row.id, label, bool(row.open)))
-    return choices
+    return registry().interface("devices_lent_to", lambda resident_id: [])(resident_id)
+
+
+def device_use_columns(device_ids):
+    """For the devices feature's impact figures: sessions held on, and practice minutes
+    with, the devices whose ids ``device_ids`` selects (labelled scalar subqueries)."""
+    held = select(PracticeSession).where(PracticeSession.device_id.in_(device_ids))
+    return [
+        held.with_only_columns(func.count(PracticeSession.id)).scalar_subquery().label("sessions"),
+        held.with_only_columns(func.sum(PracticeSession.minutes))
+        .scalar_subquery()
+        .label("practice_minutes"),
+    ]
 
 
 def session_by_token(token: str) -> PracticeSession | None:

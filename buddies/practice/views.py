@@ -15,11 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from inclusion.clock import today
-from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.permissions import STAFF, authorize, buddy_is_matched, can_view_resident, requires
 from inclusion.residents.models import Resident
-from inclusion.web import get_or_404, invalid, show_rule_error
+from inclusion.web import attempt, get_or_404, invalid
 
 from .. import service as buddies
 from . import queries, service
@@ -97,7 +96,7 @@ def log_session(reference):
         form.device_id.data = on_loan[0] if on_loan else ""
         return render_template("practice/log_session.html", **context)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             session, created = service.log_session(
                 found,
                 form.session_data(),
@@ -105,8 +104,7 @@ def log_session(reference):
                 token=form.token.data,
                 by=current_user,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("practice/log_session.html", **context)
         if created:
             flash(f"Session saved for {card.name}.", "success")
@@ -131,10 +129,9 @@ def baseline(reference):
     if request.method == "GET":
         return render_template("practice/baseline.html", **context)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.record_baseline(found, form.practised(), by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("practice/baseline.html", **context)
         flash("First assessment saved.", "success")
         return redirect(url_for("practice.resident", reference=reference))
@@ -168,15 +165,14 @@ def skills():
 def add_task():
     form = TaskForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             task = service.add_task(
                 current_user.organisation_id,
                 area=form.area.data,
                 name=form.name.data,
                 by=current_user,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return _skills_page(form, 422)
         flash(f"Task added: {task.name}.", "success")
         return redirect(url_for("practice.skills"))
@@ -188,10 +184,9 @@ def _task_action(task_id, change, message):
     task = get_or_404(select(SkillTask).where(SkillTask.id == task_id))
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with attempt() as outcome:
         change(task, by=current_user)
-    except RuleBroken as err:
-        flash(err.message, "error")
+    if outcome.refused:
         return redirect(url_for("practice.skills"))
     flash(message.format(name=task.name), "success")
     return redirect(url_for("practice.skills"))
@@ -238,10 +233,9 @@ def alert_action(session_id):
     form = ActionForm()
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
+            with attempt(form) as outcome:
                 service.record_safeguarding_action(session, form.action.data, by=current_user)
-            except RuleBroken as err:
-                show_rule_error(form, err)
+            if outcome.refused:
                 return invalid("practice/alert_action.html", form=form, session=session)
             flash("Action recorded; the alert is closed.", "success")
             return redirect(url_for("practice.alerts"))

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-NAVIGATION_ENTRIES = [
-    ("devices.manage", "loans.loans", "Loans"),
-    ("devices.manage", "loans.bundles", "Data"),
-    ("devices.manage", "loans.reminders", "Call list"),
-    ("devices.manage", "loans.waiting_list", "Waiting list"),
-]
-
 
 def init_app(app) -> None:
     """Register the blueprint, navigation, the resident page section and template helpers."""
-    from inclusion.templating import NAVIGATION
+    from inclusion.registry import registry
 
+    from . import models  # noqa: F401
+    from .cli import expire_bundles_command
+    from .queries import devices_lent_to
     from .views import bp, dashboard_summary, device_panel, resident_loans
 
     app.register_blueprint(bp)
-    for entry in NAVIGATION_ENTRIES:
-        if entry not in NAVIGATION:
-            NAVIGATION.append(entry)
-    sections = app.extensions.setdefault("inclusion.resident_sections", [])
-    if "loans/_resident_section.html" not in sections:
-        sections.append("loans/_resident_section.html")
-    app.jinja_env.globals["loan_panel_of"] = device_panel
-    app.jinja_env.globals["loans_of_resident"] = resident_loans
-    app.jinja_env.globals["loans_dashboard"] = dashboard_summary
-    panels = app.extensions.setdefault("inclusion.dashboard_panels", [])
-    if "loans/_dashboard.html" not in panels:
-        panels.append("loans/_dashboard.html")
-
-    from inclusion.cli import cli
-
-    from .cli import expire_bundles_command
-
-    cli.add_command(expire_bundles_command)
+    reg = registry(app)
+    reg.add_navigation("devices.manage", "loans.loans", "Loans")
+    reg.add_navigation("devices.manage", "loans.bundles", "Data")
+    reg.add_navigation("devices.manage", "loans.reminders", "Call list")
+    reg.add_navigation("devices.manage", "loans.waiting_list", "Waiting list")
+    reg.add_resident_section("loans/_resident_section.html")
+    reg.add_dashboard_panel("loans/_dashboard.html")
+    reg.add_template_helper("loan_panel_of", device_panel)
+    reg.add_template_helper("loans_of_resident", resident_loans)
+    reg.add_template_helper("loans_dashboard", dashboard_summary)
+    reg.add_command(expire_bundles_command)
+    reg.provide("devices_lent_to", devices_lent_to)

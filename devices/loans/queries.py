@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from inclusion.clock import today
+from inclusion.extensions import db
 from inclusion.residents.models import Resident
 
+from ..models import Device
 from .models import DataBundle, Loan, LoanExtension
 
 
@@ -98,3 +100,28 @@ def bundles_of_resident(resident_id: int):
         .where(DataBundle.resident_id == resident_id)
         .order_by(DataBundle.issued_at.desc(), DataBundle.id.desc())
     )
+
+
+def devices_lent_to(resident_id: int) -> list[tuple[int, str, bool]]:
+    """The devices a resident has borrowed, as ``(device id, label, on loan now)``: the
+    ones a practice session can have used. The device on loan now comes first."""
+    rows = db.session.execute(
+        select(
+            Device.id,
+            Device.asset_tag,
+            Device.kind,
+            Device.make,
+            Device.model,
+            func.max(case((Loan.ended_at.is_(None), 1), else_=0)).label("open"),
+        )
+        .join(Loan, Loan.device_id == Device.id)
+        .where(Loan.resident_id == resident_id)
+        .group_by(Device.id, Device.asset_tag, Device.kind, Device.make, Device.model)
+        .order_by(func.max(case((Loan.ended_at.is_(None), 1), else_=0)).desc(), Device.asset_tag)
+    ).all()
+    choices = []
+    for row in rows:
+        what = " ".join(p for p in (row.make, row.model) if p) or row.kind
+        label = f"{what} ({row.asset_tag})" + (", on loan now" if row.open else ", returned")
+        choices.append((row.id, label, bool(row.open)))
+    return choices

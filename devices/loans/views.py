@@ -23,11 +23,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from devices.service import device_by_tag
-from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.permissions import requires
 from inclusion.residents.models import Resident
-from inclusion.web import attempt, get_or_404, invalid, show_rule_error
+from inclusion.web import attempt, get_or_404, invalid, refuse_unit_of_work
 
 from . import queries, service
 from .forms import (
@@ -83,10 +82,9 @@ def new_bundle():
     form = BundleForm()
     if form.validate_on_submit():
         data = _bundle_values(form) | {"reference": form.reference.data, "notes": form.notes.data}
-        try:
+        with attempt(form) as outcome:
             bundle = service.add_bundle(current_user.organisation_id, data, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("loans/bundle_form.html", form=form)
         flash(f"Bundle {bundle.reference} added to stock.", "success")
         return redirect(url_for("loans.bundles"))
@@ -108,15 +106,19 @@ def import_bundles():
             except UnicodeDecodeError:
                 form.upload.errors = ["Upload a CSV file saved as UTF-8 text."]
                 return invalid("loans/bundle_import.html", form=form, row_errors=[])
-        try:
-            added = service.bulk_add_bundles(
-                current_user.organisation_id, text_value, _bundle_values(form), by=current_user
-            )
-        except service.BulkRejected as rejected:
+        rejected = None
+        with attempt(form) as outcome:
+            try:
+                added = service.bulk_add_bundles(
+                    current_user.organisation_id, text_value, _bundle_values(form), by=current_user
+                )
+            except service.BulkRejected as err:
+                refuse_unit_of_work()
+                rejected = err
+        if rejected is not None:
             form.rows.errors = [rejected.message]
             return invalid("loans/bundle_import.html", form=form, row_errors=rejected.errors)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("loans/bundle_import.html", form=form, row_errors=[])
         flash(f"{len(added)} bundles added to stock.", "success")
         return redirect(url_for("loans.bundles", status="in_stock"))
@@ -262,12 +264,11 @@ def extend(reference):
     loan = get_or_404(queries.loan_by_reference(reference))
     form = ExtendForm(loan=loan)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.extend_loan(
                 loan, form.new_due_on.data, reason=form.reason.data, by=current_user
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("loans/extend.html", form=form, loan=loan)
         flash(f"Loan {loan.reference} now due {loan.due_on:%d %b %Y}.", "success")
         return redirect(url_for("loans.loan", reference=loan.reference))
@@ -433,10 +434,9 @@ def log_call():
         if resident is None:
             form.resident.errors = ["Choose a resident on the list."]
             return _call_page(form, 422)
-        try:
+        with attempt(form) as outcome:
             service.log_call(resident, form.outcome.data, note=form.note.data, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return _call_page(form, 422)
         flash(f"Call to {resident.full_name} logged.", "success")
         return redirect(url_for("loans.reminders") + f"#call-{resident.reference}")
@@ -483,10 +483,9 @@ def join_waiting_list():
 @requires("devices.manage")
 def leave_waiting_list(entry_id):
     entry = get_or_404(select(WaitingListEntry).where(WaitingListEntry.id == entry_id))
-    try:
+    with attempt() as outcome:
         service.remove_from_waiting_list(entry, by=current_user)
-    except RuleBroken as err:
-        flash(err.message, "error")
+    if outcome.refused:
         return redirect(url_for("loans.waiting_list"))
     flash(f"{entry.resident.full_name} removed from the waiting list.", "success")
     return redirect(url_for("loans.waiting_list"))

@@ -6,10 +6,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from ..errors import RuleBroken
 from ..extensions import db, limiter
 from ..permissions import can_manage_user, public, requires
-from ..web import invalid, show_rule_error
+from ..web import attempt, invalid
 from . import service
 from .forms import EmptyForm, InviteForm, OrganisationForm, RoleForm, SetPasswordForm, SignInForm
 from .models import User
@@ -86,10 +85,9 @@ def accept_invitation(token):
         return render_template("accounts/invitation_invalid.html"), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             user = service.accept_invitation(invitation, form.password.data)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("accounts/set_password.html", form=form, invitation=invitation)
         logout_user()
         login_user(user)
@@ -126,7 +124,7 @@ def users():
 def invite():
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             user, token = service.invite_user(
                 current_user.organisation,
                 email=form.email.data,
@@ -134,8 +132,7 @@ def invite():
                 role=form.role.data,
                 by=current_user,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("accounts/invite.html", form=form)
         link = url_for("accounts.accept_invitation", token=token, _external=True)
         return render_template("accounts/invited.html", invited=user, link=link)
@@ -150,10 +147,9 @@ def user_detail(user_id):
     user = _user_or_404(user_id)
     form = RoleForm(obj=user)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.change_role(user, form.role.data, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("accounts/user.html", user=user, form=form, action_form=EmptyForm())
         flash(f"{user.name} is now {user.role_label}.", "success")
         return redirect(url_for("accounts.users"))
@@ -170,10 +166,9 @@ def set_active(user_id):
     if not form.validate_on_submit():
         abort(400)
     make_active = request.form.get("active") == "1"
-    try:
+    with attempt() as outcome:
         service.set_active(user, make_active, by=current_user)
-    except RuleBroken as err:
-        flash(err.message, "error")
+    if outcome.refused:
         return redirect(url_for("accounts.user_detail", user_id=user.id))
     flash(f"{user.name} is {'active' if make_active else 'deactivated'}.", "success")
     return redirect(url_for("accounts.users"))

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-NAVIGATION_ENTRY = ("api_keys.manage", "api.keys", "API keys")
-
 
 def init_app(app) -> None:
     """Register the API blueprint, JSON errors under /api/, and the admin navigation entry."""
-    from inclusion.templating import ADMIN_NAVIGATION
+    from inclusion.registry import registry
 
     from . import models  # noqa: F401  (metadata for Alembic)
     from .views import bp, json_errors
 
     app.register_blueprint(bp)
     app.after_request(json_errors)
-    if NAVIGATION_ENTRY not in ADMIN_NAVIGATION:
-        ADMIN_NAVIGATION.append(NAVIGATION_ENTRY)
+    registry(app).add_navigation("api_keys.manage", "api.keys", "API keys", admin=True)

@@ -22,12 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ..errors import RuleBroken
 from ..extensions import csrf, db, limiter
 from ..permissions import public, requires
 from ..residents.service import PERSON_FIELDS
 from ..tenancy import scope_session
-from ..web import get_or_404, invalid, show_rule_error
+from ..web import attempt, get_or_404, invalid
 from . import service
 from .forms import ApiKeyForm, RevokeKeyForm, api_field, check_referral
 from .models import ApiKey
@@ -58,12 +57,11 @@ def keys():
 def new_key():
     form = ApiKeyForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             key, secret = service.create_key(
                 current_user.organisation, form.name.data, by=current_user
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("api/new.html", form=form)
         # Shown on this response only: never stored, never redirected to, never cached.
         response = make_response(render_template("api/created.html", key=key, secret=secret))
@@ -80,10 +78,9 @@ def revoke_key(key_id):
     key = get_or_404(select(ApiKey).where(ApiKey.id == key_id))
     form = RevokeKeyForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             service.revoke_key(key, by=current_user)
-        except RuleBroken as err:
-            flash(err.message, "error")
+        if outcome.refused:
             return redirect(url_for("api.keys"))
         flash(f"The key “{key.name}” is revoked. Requests with it are now refused.", "success")
         return redirect(url_for("api.keys"))
@@ -156,10 +153,10 @@ def create_referral():
     form, errors = check_referral(payload, key.organisation)
     if not errors:
         data = {k: f.data for k, f in form._fields.items() if k in _REFERRAL_FIELDS}
-        try:
+        with attempt(flash_message=False) as outcome:
             resident = service.take_referral(key, data)
-        except RuleBroken as err:
-            errors = {api_field(err.field): [err.message]}
+        if outcome.refused:
+            errors = {api_field(outcome.error.field): [outcome.error.message]}
     if errors:
         return problem(422, "invalid", "Some fields need attention.", errors=errors)
     location = url_for("residents.detail", reference=resident.reference)

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """Register the blueprint, the section on the resident page and the CLI commands."""
-    from inclusion.cli import cli
+    from inclusion.registry import registry
 
     from .cli import COMMANDS
     from .forms import ExportForm
     from .views import bp
 
     app.register_blueprint(bp)
-    sections = app.extensions.setdefault("inclusion.resident_sections", [])
-    if "dataprotection/_resident_section.html" not in sections:
-        sections.append("dataprotection/_resident_section.html")
-    app.jinja_env.globals["data_protection_export_form"] = ExportForm
+    reg = registry(app)
+    reg.add_resident_section("dataprotection/_resident_section.html")
+    reg.add_template_helper("data_protection_export_form", ExportForm)
     for command in COMMANDS:
-        if command.name not in cli.commands:
-            cli.add_command(command)
+        reg.add_command(command)

@@ -7,10 +7,9 @@ import io
 from flask import Blueprint, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
-from ..errors import RuleBroken
 from ..permissions import requires
 from ..residents import queries
-from ..web import get_or_404, invalid, show_rule_error
+from ..web import attempt, get_or_404, invalid
 from . import service
 from .forms import EraseForm
 
@@ -43,10 +42,9 @@ def erase(reference):
     blockers = service.erasure_blockers(resident)
     context = dict(resident=resident, form=form, blockers=blockers)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.erase_resident(resident, by=current_user)
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("dataprotection/erase.html", **context)
         flash(f"{resident.reference} is anonymised. Counts in reports are unchanged.", "success")
         return redirect(url_for("residents.detail", reference=resident.reference))

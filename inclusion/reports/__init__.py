@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-NAVIGATION_ENTRY = ("reports.view", "reports.index", "Reports")
-
 
 def init_app(app) -> None:
     """Register the reports blueprint and the staff navigation entry."""
-    from inclusion.templating import NAVIGATION
+    from inclusion.registry import registry
 
     from . import models  # noqa: F401  (targets and the report indexes join the metadata)
     from .views import bp
 
     app.register_blueprint(bp)
-    if NAVIGATION_ENTRY not in NAVIGATION:
-        NAVIGATION.append(NAVIGATION_ENTRY)
+    registry(app).add_navigation("reports.view", "reports.index", "Reports")

@@ -11,9 +11,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from inclusion.clock import today
-from inclusion.errors import RuleBroken
 from inclusion.permissions import requires
-from inclusion.web import invalid, show_rule_error
+from inclusion.web import attempt, invalid
 
 from . import service
 from .exports import csv_zip
@@ -113,12 +112,11 @@ def targets():
 def save_targets():
     form = TargetsForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.set_targets(
                 current_user.organisation_id, form.year.data, form.values(), by=current_user
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return _targets_page(form, 422)
         flash(f"Targets for {financial_year_label(form.year.data)} saved.", "success")
         return redirect(url_for("reports.index", period="year", year=form.year.data))

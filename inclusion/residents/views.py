@@ -14,10 +14,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.models import Organisation
-from ..errors import RuleBroken
 from ..extensions import db
 from ..permissions import authorize, can_manage_resident, public, requires
-from ..web import get_or_404, invalid, show_rule_error
+from ..web import attempt, get_or_404, invalid
 from ..workflow import allowed_next
 from . import queries, service
 from .forms import IntakeForm, PublicReferralForm, ResidentEditForm, ResidentFilterForm, StatusForm
@@ -53,15 +52,14 @@ def refer():
         data["referral_source"] = "self" if by_self else "other"
         if by_self:
             data.update(referrer_name="", referrer_organisation="", referrer_contact="")
-        try:
+        with attempt(form) as outcome:
             resident = service.create_referral(
                 org,
                 data,
                 consent_given=True,
                 consent_method="online_self" if by_self else "online_referrer",
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("residents/refer.html", form=form)
         session["referral_done"] = {
             "reference": resident.reference,
@@ -103,7 +101,7 @@ def index():
 def new():
     form = IntakeForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             resident = service.create_referral(
                 current_user.organisation,
                 _form_data(form),
@@ -111,8 +109,7 @@ def new():
                 consent_method=form.consent_method.data or None,
                 recorded_by=current_user,
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("residents/form.html", form=form, resident=None)
         flash(f"{resident.full_name} is referred as {resident.reference}.", "success")
         return redirect(url_for("residents.detail", reference=resident.reference))
@@ -140,7 +137,6 @@ def detail(reference):
         "residents/detail.html",
         resident=resident,
         status_form=_status_form(resident, formdata=None),
-        sections=current_app.extensions.get("inclusion.resident_sections", []),
     )
 
 
@@ -150,7 +146,7 @@ def edit(reference):
     resident = _resident(reference)
     form = ResidentEditForm(obj=resident)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             changed = service.update_resident(
                 resident,
                 _form_data(form),
@@ -158,9 +154,7 @@ def edit(reference):
                 consent_method=form.consent_method.data or None,
                 by=current_user,
             )
-        except RuleBroken as err:
-            db.session.rollback()
-            show_rule_error(form, err)
+        if outcome.refused:
             return invalid("residents/form.html", form=form, resident=resident)
         flash("Saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("residents.detail", reference=resident.reference))
@@ -175,7 +169,7 @@ def change_status(reference):
     resident = _resident(reference)
     form = _status_form(resident, formdata=request.form)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             service.change_status(
                 resident,
                 form.status.data,
@@ -183,14 +177,11 @@ def change_status(reference):
                 outcome=form.outcome.data or None,
                 note=form.note.data or "",
             )
-        except RuleBroken as err:
-            show_rule_error(form, err)
-        else:
+        if not outcome.refused:
             flash(f"{resident.reference} is now {resident.status}.", "success")
             return redirect(url_for("residents.detail", reference=resident.reference))
     return invalid(
         "residents/detail.html",
         resident=resident,
         status_form=form,
-        sections=current_app.extensions.get("inclusion.resident_sections", []),
     )

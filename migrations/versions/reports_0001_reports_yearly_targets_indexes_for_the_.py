@@ -1,7 +1,7 @@
 """reports: yearly targets, indexes for the report queries
 
 Revision ID: reports_0001
-Revises: api_0002
+Revises: 0008_api_keys
 Create Date: 2026-11-23 11:43:27.080749
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'reports_0001'
-down_revision = 'api_0002'
+down_revision = '0008_api_keys'
 branch_labels = None
 depends_on = None
 

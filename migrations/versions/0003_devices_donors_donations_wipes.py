@@ -1,7 +1,7 @@
 """devices: donors, donations, devices, wipes
 
-Revision ID: devices_0001
-Revises: buddies_0001
+Revision ID: 0003_devices
+Revises: 0002_buddies
 Create Date: 2026-11-23 10:12:13.463696
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'devices_0001'
-down_revision = 'buddies_0001'
+revision = '0003_devices'
+down_revision = '0002_buddies'
 branch_labels = None
 depends_on = None
 

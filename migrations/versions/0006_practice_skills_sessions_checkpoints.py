@@ -1,7 +1,7 @@
 """practice: skill tasks, sessions, checkpoints
 
-Revision ID: practice_0001
-Revises: devices_0001
+Revision ID: 0006_practice
+Revises: 0005_loans_bundles
 Create Date: 2026-11-23 10:23:28.548103
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'practice_0001'
-down_revision = 'devices_0001'
+revision = '0006_practice'
+down_revision = '0005_loans_bundles'
 branch_labels = None
 depends_on = None
 

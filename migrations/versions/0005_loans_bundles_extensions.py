@@ -1,7 +1,7 @@
 """loans: data bundles, loans, extensions, reminder calls, waiting list
 
-Revision ID: loans_0001
-Revises: devices_0001
+Revision ID: 0005_loans_bundles
+Revises: 0004_donor_account
 Create Date: 2026-11-23 10:17:47.325477
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'loans_0001'
-down_revision = 'devices_0001'
+revision = '0005_loans_bundles'
+down_revision = '0004_donor_account'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """devices: donor asks for an account
 
-Revision ID: devices_0002
-Revises: devices_0001
+Revision ID: 0004_donor_account
+Revises: 0003_devices
 Create Date: 2026-11-23 10:16:13.941393
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'devices_0002'
-down_revision = 'devices_0001'
+revision = '0004_donor_account'
+down_revision = '0003_devices'
 branch_labels = None
 depends_on = None
 

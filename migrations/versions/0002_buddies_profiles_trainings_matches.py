@@ -1,6 +1,6 @@
 """buddies: profiles, trainings, matches, matching needs
 
-Revision ID: buddies_0001
+Revision ID: 0002_buddies
 Revises: 0001_foundation
 Create Date: 2026-11-23 10:09:10.002052
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'buddies_0001'
+revision = '0002_buddies'
 down_revision = '0001_foundation'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """practice session device used
 
-Revision ID: practice_0003
-Revises: practice_0002
+Revision ID: 0007_session_device
+Revises: 0006_practice
 Create Date: 2026-11-23 11:25:21.192935
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'practice_0003'
-down_revision = 'practice_0002'
+revision = '0007_session_device'
+down_revision = '0006_practice'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """api keys
 
-Revision ID: api_0001
-Revises: practice_0002
+Revision ID: 0008_api_keys
+Revises: 0007_session_device
 Create Date: 2026-11-23 11:28:58.675441
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'api_0001'
-down_revision = 'practice_0002'
+revision = '0008_api_keys'
+down_revision = '0007_session_device'
 branch_labels = None
 depends_on = None
 

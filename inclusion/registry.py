@@ -1,0 +1,127 @@
+"""The one way a feature plugs into the core.
+
+Each feature package (``devices``, ``buddies``, …) is named in ``INCLUSION_FEATURES`` and has an
+``init_app(app)`` that registers, here, what it adds: navigation entries with the permission that
+shows them, dashboard panels, resident-page sections, header tools (the scan box), public
+navigation and home-page cards, template helpers, who may see a resident, CLI commands, and its
+demo loader. The core iterates what was registered; it never imports a feature to ask.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+
+EXTENSION = "inclusion.registry"
+
+
+@dataclass(frozen=True)
+class NavigationEntry:
+    permission: str
+    endpoint: str
+    label: str
+
+
+@dataclass(frozen=True)
+class DemoLoader:
+    """``load(ctx)`` adds a feature's demo data; loaders run in registration order."""
+
+    label: str
+    load: Callable
+
+
+@dataclass
+class Registry:
+    navigation: list[NavigationEntry] = field(default_factory=list)
+    admin_navigation: list[NavigationEntry] = field(default_factory=list)
+    dashboard_panels: list[str] = field(default_factory=list)
+    resident_sections: list[str] = field(default_factory=list)
+    header_tools: list[str] = field(default_factory=list)
+    public_navigation: list[str] = field(default_factory=list)
+    home_cards: list[str] = field(default_factory=list)
+    template_helpers: dict[str, Callable] = field(default_factory=dict)
+    resident_access: list[Callable] = field(default_factory=list)
+    demo_loaders: list[DemoLoader] = field(default_factory=list)
+    commands: list = field(default_factory=list)
+    interfaces: dict[str, Callable] = field(default_factory=dict)
+
+    # -- what features call from their init_app --------------------------------------------
+
+    def add_navigation(self, permission: str, endpoint: str, label: str, *, admin=False) -> None:
+        """A menu entry shown to users who hold ``permission``."""
+        entries = self.admin_navigation if admin else self.navigation
+        entry = NavigationEntry(permission, endpoint, label)
+        if entry not in entries:
+            entries.append(entry)
+
+    def add_dashboard_panel(self, template: str) -> None:
+        _append_once(self.dashboard_panels, template)
+
+    def add_resident_section(self, template: str) -> None:
+        _append_once(self.resident_sections, template)
+
+    def add_header_tool(self, template: str) -> None:
+        """A tool in the page header for signed-in staff (the scan box)."""
+        _append_once(self.header_tools, template)
+
+    def add_public_navigation(self, template: str) -> None:
+        _append_once(self.public_navigation, template)
+
+    def add_home_card(self, template: str) -> None:
+        _append_once(self.home_cards, template)
+
+    def add_template_helper(self, name: str, function: Callable) -> None:
+        """A function the feature's own templates call (panels, sections)."""
+        existing = self.template_helpers.get(name)
+        if existing is not None and existing is not function:
+            raise ValueError(f"template helper {name!r} is registered twice")
+        self.template_helpers[name] = function
+
+    def add_resident_access(self, check: Callable) -> None:
+        """``check(user, resident) -> bool``: one more reason a user may see a resident
+        (an IT buddy's active match). Any check that answers True grants it."""
+        _append_once(self.resident_access, check)
+
+    def add_demo_loader(self, label: str, load: Callable) -> None:
+        if all(loader.label != label for loader in self.demo_loaders):
+            self.demo_loaders.append(DemoLoader(label, load))
+
+    def provide(self, name: str, function: Callable) -> None:
+        """Offer a declared interface other features may call without importing this one
+        (``devices_lent_to`` from devices, ``device_use_columns`` from buddies)."""
+        if name in self.interfaces and self.interfaces[name] is not function:
+            raise ValueError(f"interface {name!r} is provided twice")
+        self.interfaces[name] = function
+
+    def interface(self, name: str, default: Callable) -> Callable:
+        """The function some feature provides as ``name``, or ``default`` when none does."""
+        return self.interfaces.get(name, default)
+
+    def add_command(self, command) -> None:
+        """A ``flask inclusion …`` command (added to the CLI by the app factory)."""
+        _append_once(self.commands, command)
+
+
+def _append_once(items: list, item) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def registry(app: Flask | None = None) -> Registry:
+    """The registry of ``app`` (the current application when not given)."""
+    app = app or current_app
+    return app.extensions[EXTENSION]
+
+
+def init_registry(app: Flask) -> Registry:
+    app.extensions[EXTENSION] = Registry()
+    return app.extensions[EXTENSION]
+
+
+def load_features(app: Flask) -> None:
+    """Import each configured feature package and let it register itself."""
+    for name in app.config["FEATURES"]:
+        importlib.import_module(name).init_app(app)
