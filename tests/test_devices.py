@@ -88,8 +88,10 @@ def test_asset_tags_are_unique_in_the_deployment(db, org, other_org):
     with pytest.raises(IntegrityError):
         with _db.session.begin_nested():
             DeviceFactory(organisation=other_org, asset_tag="IN-2345")
+    # Unsaved draws may repeat (about a 2 % chance among 200 of 32**4 tags); uniqueness is
+    # checked against the saved devices, and a tag saved is never drawn again.
     tags = {service.new_asset_tag() for _ in range(200)}
-    assert len(tags) == 200
+    assert len(tags) >= 195 and "IN-2345" not in tags
     for tag in tags:
         assert not set(tag[3:]) & set("01OI")
 
