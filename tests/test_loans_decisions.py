@@ -17,7 +17,7 @@ from inclusion.audit import AuditEvent
 from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
-from tests.conftest import row_counts
+from tests.conftest import BACKENDS, row_counts
 from tests.factories import (
     DataBundleFactory,
     DeviceFactory,
@@ -396,3 +396,46 @@ def test_the_case_status_shows_wherever_a_resident_is_chosen(coordinator, org):
     # the waiting list
     WaitingListEntryFactory(organisation=org, resident=open_one)
     assert "tag-referred" in coordinator.get("/waiting-list").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_migration_records_the_old_rule_for_loans_that_ended_before_it(make_database, backend):
+    """Loans returned before the return form asked about data left it with the resident:
+    upgrading records "kept" for them, so no ended loan has an undecided issued bundle."""
+    from inclusion import create_app
+
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": make_database(backend)})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "heads"]).exit_code == 0
+    assert runner.invoke(args=["inclusion", "demo"]).exit_code == 0
+    undecided = (
+        "SELECT count(*) FROM loan JOIN data_bundle ON data_bundle.loan_id = loan.id "
+        "WHERE loan.ended_at IS NOT NULL AND data_bundle.status = 'issued' "
+        "AND loan.bundle_outcome IS NULL"
+    )
+    down = runner.invoke(args=["db", "downgrade", "reports_0001"])
+    assert down.exit_code == 0, down.output
+    # as the old code left it: a returned loan whose SIM is still issued to the resident
+    with app.app_context(), db.engine.begin() as conn:
+        loan_id, resident_id = conn.exec_driver_sql(
+            "SELECT id, resident_id FROM loan WHERE ended_at IS NOT NULL ORDER BY id"
+        ).first()
+        bundle_id = conn.exec_driver_sql(
+            "SELECT id FROM data_bundle WHERE status = 'in_stock' ORDER BY id"
+        ).scalar()
+        conn.execute(
+            text(
+                "UPDATE data_bundle SET status = 'issued', resident_id = :r, loan_id = :l, "
+                "issued_at = :t, expires_on = :d WHERE id = :b"
+            ),
+            {"r": resident_id, "l": loan_id, "t": now(), "d": today(), "b": bundle_id},
+        )
+    up = runner.invoke(args=["db", "upgrade", "heads"])
+    assert up.exit_code == 0, up.output
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql(undecided).scalar() == 0
+        outcome = conn.execute(
+            text("SELECT bundle_outcome FROM loan WHERE id = :l"), {"l": loan_id}
+        ).scalar()
+        assert outcome == "kept"
+        db.engine.dispose()

@@ -64,6 +64,13 @@ def upgrade():
     with op.batch_alter_table("loan", schema=None) as batch_op:
         batch_op.add_column(sa.Column("bundle_outcome", sa.String(length=16), nullable=True))
         batch_op.create_check_constraint(op.f("ck_loan_bundle_outcome_known"), BUNDLE_OUTCOME)
+    # Loans that ended before the question was asked left their data with the resident
+    # (the rule then): record that decision, so no ended loan has an undecided bundle.
+    op.execute(
+        "UPDATE loan SET bundle_outcome = 'kept' WHERE ended_at IS NOT NULL AND EXISTS "
+        "(SELECT 1 FROM data_bundle WHERE data_bundle.loan_id = loan.id "
+        "AND data_bundle.status = 'issued')"
+    )
     with op.batch_alter_table("data_bundle", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_data_bundle_status_known"), type_="check")
         batch_op.create_check_constraint(op.f("ck_data_bundle_status_known"), NEW_STATUSES)
