@@ -285,6 +285,7 @@ def rank(reference):
         excluded=excluded,
         profiles=profiles,
         waiting=service.is_waiting(resident),
+        refusal=service.waiting_refusal(resident),
         form=ProposeForm(formdata=None),
     )
 
@@ -316,6 +317,7 @@ def propose(reference):
         excluded=excluded,
         profiles=profiles,
         waiting=service.is_waiting(resident),
+        refusal=service.waiting_refusal(resident),
         form=form,
     )
 
@@ -405,17 +407,20 @@ def needs(reference):
     current = service.matching_needs_of(resident)
     form = MatchingNeedsForm(obj=current)
     if form.validate_on_submit():
-        service.save_matching_needs(
-            resident,
-            {
-                "availability": form.availability.data or [],
-                "visit_modes": form.visit_modes.data or [],
-                "skills": form.skills.data or [],
-                "interpreter_available": bool(form.interpreter_available.data),
-            },
-        )
-        flash("Saved what they are looking for.", "success")
-        return redirect(url_for("buddies.rank", reference=resident.reference))
+        with attempt(form) as outcome:
+            service.save_matching_needs(
+                resident,
+                {
+                    "availability": form.availability.data or [],
+                    "visit_modes": form.visit_modes.data or [],
+                    "skills": form.skills.data or [],
+                    "interpreter_available": bool(form.interpreter_available.data),
+                },
+                by=current_user,
+            )
+        if not outcome.refused:
+            flash("Saved what they are looking for.", "success")
+            return redirect(url_for("buddies.rank", reference=resident.reference))
     if form.is_submitted():
         return invalid("buddies/needs.html", resident=resident, form=form)
     return render_template("buddies/needs.html", resident=resident, form=form)

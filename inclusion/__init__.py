@@ -33,6 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
+    from .security import init_session_security
+
+    init_session_security(app)
 
     with app.app_context():
         _sqlite_pragmas(db.engine)
@@ -146,7 +149,16 @@ def _register_error_pages(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    # The session holds "<user id>:<session generation>" (User.get_id); a cookie whose
+    # generation is no longer the user's was ended by sign-out, a new password, a role
+    # or access change, and signs nobody in.
     from .accounts.models import User
 
-    return db.session.get(User, int(user_id), execution_options={"all_organisations": True})
+    user_id, _, generation = session_id.partition(":")
+    if not (user_id.isdigit() and generation.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id), execution_options={"all_organisations": True})
+    if user is None or user.session_generation != int(generation):
+        return None
+    return user

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+GENERATE_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+MIN_SECRET_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -15,6 +23,40 @@ def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env, name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {raw!r}.")
+    return value
+
+
+def secret_key_problem(secret: str) -> str | None:
+    """Why ``secret`` cannot sign production sessions, or ``None``.
+
+    Anyone who guesses the key can forge a session for any account, so it must be
+    long and random-looking: at least 32 characters, at least 8 different ones,
+    varied (Shannon entropy of 2.5 bits per character; a generated hex key has about
+    3.6, ``token_urlsafe`` about 5) and not one short piece repeated.
+    """
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"it has {len(secret)} characters and needs at least {MIN_SECRET_LENGTH}"
+    counts = Counter(secret)
+    entropy = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    repeated = any(
+        secret == (secret[:period] * (len(secret) // period + 1))[: len(secret)]
+        for period in range(1, len(secret) // 2 + 1)
+    )
+    if len(counts) < 8 or entropy < 2.5 or repeated:
+        return "it is not random enough (too few different characters, or a repeated pattern)"
+    return None
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -52,6 +94,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         secret = key_file.read_text().strip()
 
     production = mode == "production"
+    if production:
+        problem = secret_key_problem(overrides.get("SECRET_KEY", secret))
+        if problem:
+            raise ConfigError(
+                f"INCLUSION_SECRET_KEY is too weak for production: {problem}. "
+                f"Set it to a long random value, e.g. the output of `{GENERATE_KEY}`."
+            )
     config = {
         "INCLUSION_ENV": mode,
         "SECRET_KEY": secret,
@@ -67,6 +116,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": env.get("INCLUSION_RATELIMIT_STORAGE", "memory://"),
+        # Worker processes serving the app (gunicorn reads WEB_CONCURRENCY too): with
+        # more than one, memory:// rate limits would count per process.
+        "WORKERS": _int(env, "INCLUSION_WORKERS", _int(env, "WEB_CONCURRENCY", 1, 1), 1),
+        # Proxies in front of the app whose X-Forwarded-For/-Proto are believed; 0 = none.
+        "TRUSTED_PROXIES": _int(env, "INCLUSION_TRUSTED_PROXIES", 0),
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT": env.get("INCLUSION_LOGIN_LIMIT", "5 per minute"),
@@ -92,4 +146,26 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             REMEMBER_COOKIE_SECURE=False,
         )
     config.update(overrides)
+    if production:
+        _check_rate_limit_storage(config)
     return config
+
+
+def _check_rate_limit_storage(config: dict) -> None:
+    """Failed sign-ins are counted in the rate-limit storage: ``memory://`` counts per
+    process, so N workers would allow N times the limit."""
+    if not config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        return
+    if config["WORKERS"] > 1:
+        raise ConfigError(
+            f"{config['WORKERS']} workers (INCLUSION_WORKERS / WEB_CONCURRENCY) with "
+            "INCLUSION_RATELIMIT_STORAGE=memory:// would count failed sign-ins per worker "
+            f"and allow {config['WORKERS']} times the limit. Set INCLUSION_RATELIMIT_STORAGE "
+            "to shared storage, e.g. redis://127.0.0.1:6379/0."
+        )
+    log.warning(
+        "Sign-in rate limits are kept in memory (INCLUSION_RATELIMIT_STORAGE=memory://): "
+        "fine for ONE worker process only. With several gunicorn workers set "
+        "INCLUSION_RATELIMIT_STORAGE=redis://... and INCLUSION_WORKERS (or WEB_CONCURRENCY) "
+        "to the number of workers."
+    )

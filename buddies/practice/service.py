@@ -16,6 +16,7 @@ from inclusion import audit
 from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
+from inclusion.residents.service import lock_resident
 
 from ..models import BuddyProfile, Match
 from .models import AREAS, LEVELS, SEED_TASKS, SESSION_MODES, Checkpoint, PracticeSession, SkillTask
@@ -180,9 +181,13 @@ def has_baseline(resident_id: int) -> bool:
 def record_baseline(
     resident, levels: dict[int, int], *, by, on: date | None = None
 ) -> list[Checkpoint]:
-    """The first assessment: a level for each task assessed, before any session, once."""
+    """The first assessment: a level for each task assessed, before any session, once.
+
+    The resident is locked first, so two desks recording it at once record it once.
+    """
     if not levels:
         raise RuleBroken("Choose a level for at least one task.", field="tasks")
+    lock_resident(resident)
     if has_sessions(resident.id):
         raise RuleBroken(
             "The baseline is the first assessment: this resident already has practice sessions."
@@ -251,6 +256,9 @@ def session_by_token(token: str) -> PracticeSession | None:
 
 
 def _active_match_profile(resident, user) -> BuddyProfile | None:
+    """The buddy profile of ``user``'s active match with ``resident``. The match is
+    share-locked, so it cannot end (``end_match`` locks it) while a session is logged,
+    and a match ended at another desk a moment ago is not found."""
     return db.session.scalar(
         select(BuddyProfile)
         .join(Match, Match.buddy_id == BuddyProfile.id)
@@ -259,6 +267,7 @@ def _active_match_profile(resident, user) -> BuddyProfile | None:
             Match.status == "active",
             BuddyProfile.user_id == user.id,
         )
+        .with_for_update(read=True, of=Match)
     )
 
 
@@ -401,7 +410,15 @@ def open_alerts_query():
 
 
 def record_safeguarding_action(session: PracticeSession, action: str, *, by) -> None:
-    """A coordinator records what was done; the alert then leaves the list. Once only."""
+    """A coordinator records what was done; the alert then leaves the list. Once only:
+    the session is locked and re-read, so two coordinators acting at once record one
+    action and the second is told."""
+    db.session.scalars(
+        select(PracticeSession)
+        .where(PracticeSession.id == session.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if not session.safeguarding_concern:
         raise RuleBroken("This session has no safeguarding concern.")
     if session.safeguarding_actioned_at is not None:

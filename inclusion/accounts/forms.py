@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from ..validators import PhoneNumber
 from .models import ROLE_LABELS
@@ -23,7 +31,13 @@ class InviteForm(FlaskForm):
             Length(max=254),
         ],
     )
-    role = SelectField("Role", choices=list(ROLE_LABELS.items()))
+    # No role is preselected: giving someone access, admin above all, is a decision.
+    role = SelectField(
+        "Role",
+        choices=[("", "Choose a role")] + list(ROLE_LABELS.items()),
+        default="",
+        validators=[InputRequired("Choose a role.")],
+    )
 
 
 class RoleForm(FlaskForm):

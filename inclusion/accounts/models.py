@@ -12,6 +12,8 @@ from ..tenancy import OrgScoped
 
 ADMIN, COORDINATOR, BUDDY, DONOR = "admin", "coordinator", "buddy", "donor"
 ROLES = (ADMIN, COORDINATOR, BUDDY, DONOR)
+# Least privileged first: a change to a role later in this list raises privilege.
+ROLES_BY_PRIVILEGE = (DONOR, BUDDY, COORDINATOR, ADMIN)
 ROLE_LABELS = {
     ADMIN: "Admin",
     COORDINATOR: "Coordinator",
@@ -52,6 +54,9 @@ class User(OrgScoped, UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Written into the session at sign-in and compared on every request; raising it
+    # (sign-out, new password, role or access change) ends every existing session.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
@@ -65,6 +70,10 @@ class User(OrgScoped, UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return bool(self.active)
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and the session generation."""
+        return f"{self.id}:{self.session_generation}"
 
     @property
     def role_label(self) -> str:
@@ -84,6 +93,8 @@ class Invitation(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set when a newer link is issued or the password is set: an older link never works again.
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -11,14 +11,14 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import audit
 from ..clock import now
 from ..errors import RuleBroken
 from ..extensions import db
 from ..passwords import hash_password, password_problem, verify_password
-from .models import ADMIN, ROLES, Invitation, Organisation, User
+from .models import ADMIN, ROLES, ROLES_BY_PRIVILEGE, Invitation, Organisation, User
 
 
 def normalise_email(email: str) -> str:
@@ -40,6 +40,35 @@ def authenticate(email: str, password: str) -> User | None:
     if not ok or user is None or not user.active:
         return None
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie of ``user`` stops working (the generation in it is now old).
+
+    Called for sign-out, a new password, a new set-password link, a role change,
+    deactivation and re-activation, and an admin's "sign out everywhere".
+    """
+    # One UPDATE, so two requests ending sessions at once never lose a bump.
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False, all_organisations=True)
+    )
+    db.session.refresh(user, ["session_generation"])
+
+
+def sign_out(user: User) -> None:
+    """Signing out ends the user's sessions on every device, not only this cookie."""
+    end_sessions(user)
+    audit.record("user.signed_out", user, changed=["session_generation"], actor=user)
+    db.session.flush()
+
+
+def sign_out_everywhere(user: User, *, by: User) -> None:
+    end_sessions(user)
+    audit.record("user.sessions_ended", user, changed=["session_generation"], actor=by)
+    db.session.flush()
 
 
 def record_sign_in(user: User) -> None:
@@ -116,7 +145,27 @@ def invite_user(organisation: Organisation, *, email: str, name: str, role: str,
     return user, token
 
 
+def _revoke_links(user: User, *, keep: Invitation | None = None) -> None:
+    stmt = (
+        update(Invitation)
+        .where(
+            Invitation.user_id == user.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    if keep is not None:
+        stmt = stmt.where(Invitation.id != keep.id)
+    db.session.execute(stmt)
+
+
 def issue_invitation(user: User, *, by: User | None) -> str:
+    """A new one-time set-password link; every earlier link of ``user`` stops working,
+    and so do the user's sessions (a new link is how a password is reset)."""
+    _revoke_links(user)
+    end_sessions(user)
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         user_id=user.id,
@@ -137,18 +186,41 @@ def find_invitation(token: str) -> Invitation | None:
         .where(Invitation.token_hash == _token_hash(token or ""))
         .execution_options(all_organisations=True)
     )
-    if invitation is None or invitation.used_at is not None or invitation.expires_at < now():
+    if (
+        invitation is None
+        or invitation.used_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at < now()
+    ):
         return None
     return invitation
 
 
 def accept_invitation(invitation: Invitation, password: str) -> User:
+    """Set the password through a link: the link is used once, every other link of the
+    user is revoked and every existing session of theirs ends."""
     user = db.session.get(User, invitation.user_id, execution_options={"all_organisations": True})
     problem = password_problem(password, user.email)
     if problem:
         raise RuleBroken(problem, "password")
+    # Conditional on the link still being unused: two submissions of one link at once
+    # set the password only once.
+    used = db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(used_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        raise RuleBroken("This link has already been used or replaced by a newer one.")
+    db.session.refresh(invitation, ["used_at"])
+    _revoke_links(user, keep=invitation)
     user.password_hash = hash_password(password)
-    invitation.used_at = now()
+    end_sessions(user)
     audit.record("user.password_set", user, changed=["password_hash"], actor=user)
     db.session.flush()
     return user
@@ -161,8 +233,18 @@ def change_role(user: User, role: str, *, by: User) -> None:
         raise RuleBroken("You cannot remove your own admin role.", "role")
     if user.role == role:
         return
+    old = user.role
     user.role = role
-    audit.record("user.role_changed", user, changed=["role"])
+    end_sessions(user)
+    # Roles are not personal data: a raise names the old and the new role, so a
+    # review of who gained access needs nothing but the audit log.
+    raised = ROLES_BY_PRIVILEGE.index(role) > ROLES_BY_PRIVILEGE.index(old)
+    audit.record(
+        "user.role_raised" if raised else "user.role_changed",
+        user,
+        changed=["role", f"from:{old}", f"to:{role}"],
+        actor=by,
+    )
     db.session.flush()
 
 
@@ -172,5 +254,9 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     if user.active == active:
         return
     user.active = active
-    audit.record("user.activated" if active else "user.deactivated", user, changed=["active"])
+    # Also on re-activation: a cookie from before the deactivation must not come back to life.
+    end_sessions(user)
+    audit.record(
+        "user.activated" if active else "user.deactivated", user, changed=["active"], actor=by
+    )
     db.session.flush()

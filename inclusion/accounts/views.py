@@ -21,7 +21,13 @@ def _login_failed(response) -> bool:
 
 
 def _account_key() -> str:
-    return "account:" + service.normalise_email(request.form.get("email", ""))
+    # The sign-in form also accepts a JSON body (Flask-WTF reads it), so read the
+    # account from whichever body the form will read: a JSON attempt counts for its account.
+    email = request.form.get("email")
+    if email is None and request.is_json:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    return "account:" + service.normalise_email(email if isinstance(email, str) else "")
 
 
 def _safe_next(target: str | None) -> str:
@@ -72,8 +78,9 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
+        service.sign_out(current_user._get_current_object())
         logout_user()
-        flash("You are signed out.", "success")
+        flash("You are signed out, on this device and every other.", "success")
     return redirect(url_for("main.home"))
 
 
@@ -174,6 +181,23 @@ def set_active(user_id):
     return redirect(url_for("accounts.users"))
 
 
+@bp.route("/admin/users/<int:user_id>/sessions", methods=["POST"])
+@requires("users.manage")
+def end_sessions(user_id):
+    user = _user_or_404(user_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    service.sign_out_everywhere(user, by=current_user._get_current_object())
+    if user.id == current_user.id:
+        # Everywhere else: this session carries on with the new generation.
+        login_user(user)
+        flash("You are signed out on every other device.", "success")
+    else:
+        flash(f"{user.name} is signed out on every device.", "success")
+    return redirect(url_for("accounts.user_detail", user_id=user.id))
+
+
 @bp.route("/admin/users/<int:user_id>/invitation", methods=["POST"])
 @requires("users.manage")
 def reinvite(user_id):
@@ -182,6 +206,8 @@ def reinvite(user_id):
     if not form.validate_on_submit():
         abort(400)
     token = service.issue_invitation(user, by=current_user)
+    if user.id == current_user.id:
+        login_user(user)  # the link ended every other session; this one carries on
     link = url_for("accounts.accept_invitation", token=token, _external=True)
     return render_template("accounts/invited.html", invited=user, link=link)
 

@@ -49,6 +49,7 @@ ROUTES = [
     admin_only("accounts.user_detail", "/admin/users/{user_id}", "POST"),
     admin_only("accounts.set_active", "/admin/users/{user_id}/active", "POST"),
     admin_only("accounts.reinvite", "/admin/users/{user_id}/invitation", "POST"),
+    admin_only("accounts.end_sessions", "/admin/users/{user_id}/sessions", "POST"),
     admin_only("accounts.settings", "/admin/settings"),
     admin_only("accounts.settings", "/admin/settings", "POST"),
     public("residents.refer", "/refer"),
