@@ -339,8 +339,7 @@ def test_a_case_closed_while_a_desk_lends_to_it_gets_no_device(pg_two_sessions):
 
     assert outcomes == [
         "done",
-        f"{name}'s case is closed ({ids.ref}). Re-open it as a new referral before "
-        "offering a device or data.",
+        f"{name}'s case ({ids.ref}) is closed: re-open it as a new referral first.",
     ], outcomes
     with pg_two_sessions.reading() as session:
         assert session.scalars(select(Loan).where(Loan.device_id == ids.device)).all() == []

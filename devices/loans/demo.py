@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from inclusion.clock import now, today
 from inclusion.extensions import db
 from inclusion.residents.models import Resident
+from inclusion.residents.service import open_case
 from inclusion.tenancy import scope_session
 
 from . import service
@@ -81,8 +82,7 @@ def _load_org(org, coordinator, rng, scale: int = 1) -> None:
             select(Resident)
             .where(
                 Resident.organisation_id == org.id,
-                Resident.status.in_(service.OPEN_CASE_STATUSES),
-                Resident.anonymised_at.is_(None),
+                open_case(),
             )
             .order_by(Resident.id)
         ).all()

@@ -22,8 +22,8 @@ from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.references import next_reference
-from inclusion.residents.models import STATUSES as CASE_STATUSES
 from inclusion.residents.models import Resident
+from inclusion.residents.service import is_open_case, lock_resident, open_case, refuse_if_closed
 from inclusion.workflow import transition
 
 from .models import (
@@ -55,33 +55,6 @@ EXPIRING_SOON_DAYS = 14
 MAX_BULK_ROWS = 2000
 _REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
 _RESIDENT_REF = re.compile(r"\bR-?(\d{1,6})\b", re.IGNORECASE)
-# Nothing is offered to a closed case: devices, data and the waiting list are for open ones.
-OPEN_CASE_STATUSES = tuple(s for s in CASE_STATUSES if s != "closed")
-
-
-def refuse_closed_case(resident: Resident, field: str = "resident") -> None:
-    """A closed case (or an erased record) is offered nothing: no device, no data, no place
-    on the waiting list."""
-    if resident.anonymised_at is not None:
-        raise RuleBroken("That resident's record is closed.", field)
-    if resident.status not in OPEN_CASE_STATUSES:
-        raise RuleBroken(
-            f"{resident.full_name}'s case is closed ({resident.reference}). "
-            "Re-open it as a new referral before offering a device or data.",
-            field,
-        )
-
-
-def lock_resident(resident: Resident) -> Resident:
-    """Share-lock the resident's row and re-read it, so a case being closed at the same
-    moment either happens first (and is seen) or waits until this change is committed."""
-    db.session.flush()
-    return db.session.scalar(
-        select(Resident)
-        .where(Resident.id == resident.id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
-    )
 
 
 # ---- data bundles ---------------------------------------------------------------------
@@ -306,7 +279,8 @@ def issue_bundle(
     however many desks try at the same moment (the database refuses a second issue too)."""
     if bundle.organisation_id != resident.organisation_id:
         raise RuleBroken("That bundle belongs to another organisation.", "bundle")
-    refuse_closed_case(lock_resident(resident))
+    lock_resident(resident)
+    refuse_if_closed(resident)
     bundle = lock_bundle(bundle)
     if bundle.status != "in_stock":
         raise RuleBroken(_gone_message(bundle), "bundle")
@@ -416,7 +390,7 @@ def chosen_resident(text_value: str) -> Resident | None:
 
 def case_status_label(resident: Resident) -> str:
     label = "Case " + resident.status.replace("_", " ")
-    return f"{label}: nothing can be lent" if resident.status not in OPEN_CASE_STATUSES else label
+    return label if is_open_case(resident) else f"{label}: nothing can be lent"
 
 
 def data_suggestion(resident: Resident | None, device: Device, stock) -> str:
@@ -469,7 +443,7 @@ def lend_device(
     """
     if resident.organisation_id != device.organisation_id:
         raise RuleBroken("That resident belongs to another organisation.", "resident")
-    refuse_closed_case(resident)
+    refuse_if_closed(resident)
     if agreement_method not in AGREEMENT_METHODS:
         raise RuleBroken("Choose how the loan agreement was accepted.", "agreement_method")
     if due_on is None or due_on <= today():
@@ -491,7 +465,8 @@ def lend_device(
     blocked = why_not_lendable(device)
     if blocked is not None:
         raise RuleBroken(blocked.reason, "resident")
-    refuse_closed_case(lock_resident(resident))
+    lock_resident(resident)
+    refuse_if_closed(resident)
     if bundle is not None:
         bundle = lock_bundle(bundle)
         if bundle.status != "in_stock":
@@ -870,7 +845,8 @@ def join_waiting_list(
 ) -> WaitingListEntry:
     """Put a resident with an open case who needs a device on the waiting list (once at a
     time; the partial unique index ``uq_waiting_list_resident`` settles two desks at once)."""
-    refuse_closed_case(lock_resident(resident))
+    lock_resident(resident)
+    refuse_if_closed(resident)
     if not resident.needs_device:
         raise RuleBroken(
             "Only residents whose needs include a device can wait for one. Edit their needs first.",
@@ -941,8 +917,7 @@ def waiting_list(limit: int | None = None):
         .join(WaitingListEntry.resident)
         .where(
             WaitingListEntry.status == "waiting",
-            Resident.status.in_(OPEN_CASE_STATUSES),
-            Resident.anonymised_at.is_(None),
+            open_case(),
         )
         .options(contains_eager(WaitingListEntry.resident))
         .order_by(WaitingListEntry.priority, WaitingListEntry.joined_on, WaitingListEntry.id)

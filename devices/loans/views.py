@@ -26,6 +26,7 @@ from devices.service import device_by_tag
 from inclusion.extensions import db
 from inclusion.permissions import requires
 from inclusion.residents.models import Resident
+from inclusion.residents.service import is_open_case
 from inclusion.web import attempt, get_or_404, invalid, refuse_unit_of_work
 
 from . import queries, service
@@ -349,7 +350,7 @@ def resident_search():
                 "reference": r.reference,
                 "label": f"{r.reference} {r.full_name}, {r.postcode}".strip(", ")
                 + f" ({service.case_status_label(r)})",
-                "case_open": r.status in service.OPEN_CASE_STATUSES,
+                "case_open": is_open_case(r),
             }
             for r in found
         ]
