@@ -2,7 +2,7 @@
 database refusing to issue an issued bundle a second time
 
 Revision ID: lending_0001
-Revises: sessions_0001
+Revises: erasure_0001
 Create Date: 2026-12-01 18:50:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "lending_0001"
-down_revision = "sessions_0001"
+down_revision = "erasure_0001"
 branch_labels = None
 depends_on = None
 
