@@ -3,7 +3,7 @@ organisation's follow-up schedule, programmes with their organisations and commi
 the commissioner role.
 
 Revision ID: outcomes_0001
-Revises: public_0001
+Revises: lending_0001
 Create Date: 2026-12-01 19:39:27.452350
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'outcomes_0001'
-down_revision = 'public_0001'
+down_revision = 'lending_0001'
 branch_labels = None
 depends_on = None
 
