@@ -10,6 +10,7 @@ def init_app(app) -> None:
     from . import models  # noqa: F401
     from .cli import expire_bundles_command
     from .queries import devices_lent_to
+    from .report import DEVICES_SECTION, WAITING_LIST_SECTION
     from .views import bp, dashboard_summary, device_panel, resident_loans
 
     app.register_blueprint(bp)
@@ -25,3 +26,5 @@ def init_app(app) -> None:
     reg.add_template_helper("loans_dashboard", dashboard_summary)
     reg.add_command(expire_bundles_command)
     reg.provide("devices_lent_to", devices_lent_to)
+    reg.add_report_section(DEVICES_SECTION)
+    reg.add_report_section(WAITING_LIST_SECTION)

@@ -147,6 +147,8 @@ class DataBundle(OrgScoped, db.Model):
             "AND expires_on IS NOT NULL)",
             name="issued_has_resident",
         ),
+        # Reports: bundles of one organisation issued in a period.
+        Index("ix_report_bundle_issued", "organisation_id", "issued_at"),
     )
 
     @property
@@ -230,6 +232,8 @@ class Loan(OrgScoped, db.Model):
             "(ended_at IS NULL AND end_kind IS NULL) OR (ended_at IS NOT NULL AND end_kind IS NOT NULL)",
             name="ended_has_kind",
         ),
+        # Reports: loans of one organisation started before the end of a period.
+        Index("ix_report_loan_lent", "organisation_id", "lent_at"),
     )
 
     @property

@@ -117,14 +117,8 @@ def report_pdf(report, organisation) -> bytes:
         ),
         Spacer(1, 4 * mm),
     ]
-    key = [
-        ["Referrals", report.table("referrals_by_source").rows[-1][1]],
-        ["Devices lent", report.table("devices").rows[1][1]],
-        ["Data bundles issued", report.table("data_bundles").rows[0][1]],
-        ["Practice sessions", report.table("buddies_and_practice").rows[3][1]],
-        ["Residents who moved up a skill level", report.table("skill_gains").rows[1][1]],
-    ]
-    story += table_flowable(ReportTable("key_figures", "Key figures", ["Measure", "Number"], key))
+    key = ReportTable("key_figures", "Key figures", ["Measure", "Number"], report.key_figures)
+    story += table_flowable(key)
     if report.progress:
         story += table_flowable(progress_table(report.progress, report.year_label))
     charts = {c.table: c for c in report.charts}

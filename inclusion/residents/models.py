@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
@@ -132,6 +133,8 @@ class Resident(OrgScoped, db.Model):
         ),
         CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
         CheckConstraint("consent_given = false OR consent_at IS NOT NULL", name="consent_has_time"),
+        # Reports: referrals of one organisation in a period.
+        Index("ix_report_resident_referral", "organisation_id", "referral_date"),
     )
 
     @property
