@@ -8,7 +8,7 @@ def init_app(app) -> None:
     from inclusion.registry import registry
     from inclusion.residents.service import resident_closed
 
-    from . import demo, models, service  # noqa: F401  (models: complete metadata for Alembic)
+    from . import bench, demo, models, service  # noqa: F401  (models: complete metadata for Alembic)
     from .views import bp
 
     app.register_blueprint(bp)
@@ -23,6 +23,7 @@ def init_app(app) -> None:
     reg.add_template_helper("buddy_matches_of", service.matches_of_resident)
     reg.add_template_helper("buddies_dashboard", service.dashboard_summary)
     reg.add_demo_loader("buddies", demo.load)
+    bench.register(reg)
     resident_closed.connect(service.end_matches_of_closed_resident, weak=False)
 
     from . import practice

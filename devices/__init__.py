@@ -7,7 +7,7 @@ def init_app(app) -> None:
     """Register the blueprint and what this package adds to the core (inclusion/registry.py)."""
     from inclusion.registry import registry
 
-    from . import demo, models  # noqa: F401  (models: complete metadata for Alembic)
+    from . import bench, demo, models  # noqa: F401  (models: complete metadata for Alembic)
     from .queries import dashboard_summary
     from .views import bp
 
@@ -25,6 +25,7 @@ def init_app(app) -> None:
     reg.add_template_helper("devices_dashboard", dashboard_summary)
     reg.add_template_helper("donor_impact_headline", _donor_impact_headline)
     reg.add_demo_loader("devices", demo.load)
+    bench.register(reg)
 
     from . import loans
 

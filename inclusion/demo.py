@@ -22,9 +22,11 @@ from .extensions import db
 from .registry import registry
 from .residents import service as residents
 from .residents.models import Resident
+from .residents.sample_names import FIRST, LAST, POSTCODES
 from .tenancy import scope_session
 
 DEMO_PASSWORD = "demo-password-2026"
+LANGUAGES = ["English"] * 6 + ["Punjabi", "Urdu", "Polish", "Somali", "Bengali", "Arabic"]
 
 ORGANISATIONS = [
     dict(
@@ -48,83 +50,6 @@ USERS = [
     ("WDI", BUDDY, "buddy@wdi.example.org", "Bilal Buddy"),
     ("WDI", DONOR, "donor@acme.example.com", "Dana Donor (Acme Builders)"),
     ("DLW", COORDINATOR, "coordinator@dlw.example.org", "Dev Coordinator"),
-]
-FIRST = [
-    "Margaret",
-    "Harjit",
-    "Olu",
-    "Irene",
-    "Kamal",
-    "Beryl",
-    "Stanislav",
-    "Fatima",
-    "Derek",
-    "Aisha",
-    "Gwen",
-    "Tomasz",
-    "Parveen",
-    "Winston",
-    "Maureen",
-    "Jaswinder",
-    "Edna",
-    "Yusuf",
-    "Sheila",
-    "Abdi",
-    "Joyce",
-    "Rajesh",
-    "Brenda",
-    "Kofi",
-    "Dorothy",
-    "Mohammed",
-    "Pauline",
-    "Hamid",
-    "Vera",
-    "Ciaran",
-]
-LAST = [
-    "Bennett",
-    "Kaur",
-    "Adeyemi",
-    "Walsh",
-    "Hussain",
-    "Price",
-    "Nowak",
-    "Begum",
-    "Lloyd",
-    "Khan",
-    "Evans",
-    "Kowalski",
-    "Akhtar",
-    "Campbell",
-    "Turner",
-    "Singh",
-    "Hughes",
-    "Ali",
-    "Morris",
-    "Farah",
-    "Jones",
-    "Patel",
-    "Cooper",
-    "Mensah",
-    "Wright",
-    "Rahman",
-    "Baker",
-    "Ahmadi",
-    "Ellis",
-    "Murphy",
-]
-LANGUAGES = ["English"] * 6 + ["Punjabi", "Urdu", "Polish", "Somali", "Bengali", "Arabic"]
-POSTCODES = [
-    "WV1 1AA",
-    "WV2 4NJ",
-    "WV3 0AA",
-    "WV3 9DU",
-    "WV4 6HG",
-    "WV6 0QJ",
-    "WV10 9RU",
-    "WV11 1AB",
-    "WV14 0LE",
-    "WV13 2HS",
 ]
 
 

@@ -33,6 +33,19 @@ class DemoLoader:
     load: Callable
 
 
+@dataclass(frozen=True)
+class BenchLoader:
+    """One step of ``flask inclusion bench-data``: ``load(bench)`` plans or writes a
+    package's part of the benchmark organisation (``inclusion.benchdata.Bench``). Steps run
+    in ``order`` (the core plans residents at 10 and writes them at 50), all drawing from one
+    seeded random sequence; ``rows_at_scale_1`` are the package's target counts."""
+
+    label: str
+    load: Callable
+    order: int = 100
+    rows_at_scale_1: dict = field(default_factory=dict, hash=False, compare=False)
+
+
 def _nothing(*args) -> list:
     return []
 
@@ -77,6 +90,7 @@ class Registry:
     resident_access: list[Callable] = field(default_factory=list)
     demo_loaders: list[DemoLoader] = field(default_factory=list)
     report_sections: list[ReportSection] = field(default_factory=list)
+    bench_loaders: list[BenchLoader] = field(default_factory=list)
     commands: list = field(default_factory=list)
     interfaces: dict[str, Callable] = field(default_factory=dict)
 
@@ -120,6 +134,15 @@ class Registry:
     def add_demo_loader(self, label: str, load: Callable) -> None:
         if all(loader.label != label for loader in self.demo_loaders):
             self.demo_loaders.append(DemoLoader(label, load))
+
+    def add_bench_loader(
+        self, label: str, load: Callable, *, order: int, rows_at_scale_1: dict | None = None
+    ) -> None:
+        """One step of the benchmark data (see ``BenchLoader``), kept in ``order``."""
+        if any(loader.label == label for loader in self.bench_loaders):
+            return
+        self.bench_loaders.append(BenchLoader(label, load, order, dict(rows_at_scale_1 or {})))
+        self.bench_loaders.sort(key=lambda loader: loader.order)
 
     def add_report_section(self, section: ReportSection) -> None:
         """One more section of the reports (see ``ReportSection``), kept in ``order``."""

@@ -7,7 +7,7 @@ def init_app(app) -> None:
     """Register the blueprint, navigation, the resident page section and template helpers."""
     from inclusion.registry import registry
 
-    from . import models  # noqa: F401
+    from . import bench, models  # noqa: F401
     from .cli import expire_bundles_command
     from .queries import devices_lent_to
     from .report import DEVICES_SECTION, WAITING_LIST_SECTION
@@ -28,3 +28,4 @@ def init_app(app) -> None:
     reg.provide("devices_lent_to", devices_lent_to)
     reg.add_report_section(DEVICES_SECTION)
     reg.add_report_section(WAITING_LIST_SECTION)
+    bench.register(reg)
