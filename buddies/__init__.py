@@ -6,7 +6,7 @@ from __future__ import annotations
 def init_app(app) -> None:
     """Register the blueprint and what this package adds to the core (inclusion/registry.py)."""
     from inclusion.registry import registry
-    from inclusion.residents.service import resident_closed
+    from inclusion.signals import case_closed
 
     from . import bench, demo, models, service  # noqa: F401  (models: complete metadata for Alembic)
     from .views import bp
@@ -22,9 +22,10 @@ def init_app(app) -> None:
     reg.add_home_card("buddies/_home_card.html")
     reg.add_template_helper("buddy_matches_of", service.matches_of_resident)
     reg.add_template_helper("buddies_dashboard", service.dashboard_summary)
+    reg.add_template_helper("buddy_offer_refusal", service.waiting_refusal)
     reg.add_demo_loader("buddies", demo.load)
     bench.register(reg)
-    resident_closed.connect(service.end_matches_of_closed_resident, weak=False)
+    reg.add_receiver(case_closed, service.take_closed_case_off_buddies)
 
     from . import practice
 

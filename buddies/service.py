@@ -10,18 +10,26 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 
 from inclusion import audit
 from inclusion.accounts import service as accounts
-from inclusion.accounts.models import BUDDY, User
+from inclusion.accounts.models import BUDDY, Organisation, User
 from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.residents.models import Resident
+from inclusion.residents.service import (
+    is_open_case,
+    lock_resident,
+    open_case,
+    refuse_if_closed,
+)
 from inclusion.workflow import transition
 
 from .models import (
     BUDDY_TRANSITIONS,
+    END_REASONS,
     MATCH_TRANSITIONS,
     OPEN_MATCH_STATUSES,
     TRAINING_KINDS,
@@ -68,6 +76,22 @@ def buddy_matched(user, resident) -> bool:
     )
 
 
+# ---- locks ----------------------------------------------------------------------------
+
+
+def _lock(obj):
+    """Lock ``obj``'s row for the rest of the transaction and re-read it, so a rule is
+    checked against what another desk has just committed (PostgreSQL; SQLite has one
+    writer anyway)."""
+    db.session.scalars(
+        select(type(obj))
+        .where(type(obj).id == obj.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()  # the rows must be read for the refresh to happen
+    return obj
+
+
 # ---- applications and review --------------------------------------------------------
 
 PROFILE_FIELDS = (
@@ -86,7 +110,15 @@ PROFILE_FIELDS = (
 
 
 def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
-    """A volunteer's application from the public form: a profile in status applicant."""
+    """A volunteer's application from the public form: a profile in status applicant,
+    one open application per email address. Applications to one organisation are
+    serialised on its row (``FOR NO KEY UPDATE``, which leaves the organisation's other
+    work alone), so the same form sent twice at once makes one application."""
+    db.session.execute(
+        select(Organisation.id)
+        .where(Organisation.id == organisation.id)
+        .with_for_update(key_share=True)
+    )
     values = {k: data[k] for k in PROFILE_FIELDS if k in data}
     email = accounts.normalise_email(values.get("email", ""))
     if not email:
@@ -109,11 +141,11 @@ def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
     profile = BuddyProfile(organisation_id=organisation.id, status="applicant", **values)
     db.session.add(profile)
     db.session.flush()
-    audit.record("buddy.applied", profile, changed=list(values))
+    audit.record("buddy.applied", profile, changed=list(values), actor=audit.PUBLIC)
     return profile
 
 
-def update_profile(profile: BuddyProfile, data: dict) -> list[str]:
+def update_profile(profile: BuddyProfile, data: dict, *, by=None) -> list[str]:
     """A coordinator corrects a profile; returns the names of the fields that changed."""
     if "email" in data:
         data = dict(data, email=accounts.normalise_email(data["email"]))
@@ -122,7 +154,7 @@ def update_profile(profile: BuddyProfile, data: dict) -> list[str]:
             setattr(profile, field, data[field])
     changed = audit.changed_fields(profile, [f for f in PROFILE_FIELDS if f in data])
     if changed:
-        audit.record("buddy.updated", profile, changed=changed)
+        audit.record("buddy.updated", profile, changed=changed, actor=by)
         db.session.flush()
     return changed
 
@@ -136,13 +168,31 @@ def renewal_due(issued_on: date) -> date:
         return issued_on.replace(year=issued_on.year + years, day=28)
 
 
-def record_dbs(profile: BuddyProfile, *, level: str, certificate: str, issued_on: date) -> None:
-    """Record the buddy's DBS check; the renewal date follows from the issue date."""
+def record_dbs(
+    profile: BuddyProfile, *, level: str, certificate: str, issued_on: date, by=None
+) -> None:
+    """Record the buddy's DBS check; the renewal date follows from the issue date.
+
+    A renewal never replaces a newer check with an older one (two desks recording
+    renewals at once, or an old certificate found in a drawer): a different
+    certificate issued before the one on record is refused. The same certificate may
+    be corrected.
+    """
+    _lock(profile)
     if issued_on > today():
         raise RuleBroken("The issue date cannot be in the future.", "issued_on")
     certificate = (certificate or "").strip()
     if not (certificate.isdigit() and len(certificate) == 12):
         raise RuleBroken("A DBS certificate number has 12 digits.", "certificate")
+    if (
+        profile.dbs_issued_on is not None
+        and issued_on < profile.dbs_issued_on
+        and certificate != profile.dbs_certificate
+    ):
+        raise RuleBroken(
+            f"A newer DBS check (issued {profile.dbs_issued_on:%d %b %Y}) is already recorded.",
+            "issued_on",
+        )
     profile.dbs_level = level
     profile.dbs_certificate = certificate
     profile.dbs_issued_on = issued_on
@@ -151,6 +201,7 @@ def record_dbs(profile: BuddyProfile, *, level: str, certificate: str, issued_on
         "buddy.dbs_recorded",
         profile,
         changed=["dbs_level", "dbs_certificate", "dbs_issued_on", "dbs_renewal_due"],
+        actor=by,
     )
     db.session.flush()
 
@@ -172,7 +223,7 @@ def record_training(
     )
     db.session.add(training)
     db.session.flush()
-    audit.record("buddy.training_recorded", profile, changed=["trainings"])
+    audit.record("buddy.training_recorded", profile, changed=["trainings"], actor=by)
     return training
 
 
@@ -196,7 +247,10 @@ def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
     Becoming active needs a current DBS check and both trainings. Pausing ends
     nothing (a paused buddy keeps their residents but gets no new ones); leaving
     refuses while any match is still open, and deactivates the buddy's account.
+    The profile is locked first, as ``propose_match`` locks it, so a buddy never
+    leaves while a proposal for them is being made.
     """
+    _lock(profile)
     if new_status == "active":
         problems = activation_problems(profile)
         if problems:
@@ -217,17 +271,20 @@ def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
         BUDDY_TRANSITIONS,
         action=f"buddy.{new_status}",
         extra_changed=["status_changed_at"],
+        actor=by,
     )
     profile.status_changed_at = now()
     if new_status == "left" and profile.user is not None and profile.user.active:
         # Least privilege: someone who has left keeps no way in.
         profile.user.active = False
-        audit.record("user.deactivated", profile.user, changed=["active"])
+        audit.record("user.deactivated", profile.user, changed=["active"], actor=by)
     db.session.flush()
 
 
 def invite_buddy(profile: BuddyProfile, *, by: User) -> str:
-    """Give an active buddy an account (role buddy); returns the one-time link token."""
+    """Give an active buddy an account (role buddy); returns the one-time link token.
+    The profile is locked first, so two desks inviting at once make one account."""
+    _lock(profile)
     if profile.status != "active":
         raise RuleBroken("Only an active buddy can be invited to an account.")
     if profile.user_id is not None:
@@ -236,7 +293,7 @@ def invite_buddy(profile: BuddyProfile, *, by: User) -> str:
         profile.organisation, email=profile.email, name=profile.name, role=BUDDY, by=by
     )
     profile.user_id = user.id
-    audit.record("buddy.account_linked", profile, changed=["user_id"])
+    audit.record("buddy.account_linked", profile, changed=["user_id"], actor=by)
     db.session.flush()
     return token
 
@@ -261,14 +318,14 @@ def open_match_counts(buddy_ids=None) -> dict[int, int]:
 
 
 def waiting_residents():
-    """THE definition of a resident waiting for a buddy: needs skills, is in an open
-    status (not closed), and has no proposed or active match."""
+    """THE definition of a resident waiting for a buddy (the buddy waiting list): needs
+    skills, is an open case (not closed, not erased), and has no proposed or active
+    match. Closing a case takes the resident off it."""
     return (
         select(Resident)
         .where(
             Resident.needs_skills.is_(True),
-            Resident.status != "closed",
-            Resident.anonymised_at.is_(None),
+            open_case(),
             ~exists().where(
                 Match.resident_id == Resident.id, Match.status.in_(OPEN_MATCH_STATUSES)
             ),
@@ -287,15 +344,56 @@ def is_waiting(resident: Resident) -> bool:
     )
 
 
+def _has_open_match(resident: Resident) -> bool:
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Match.resident_id == resident.id, Match.status.in_(OPEN_MATCH_STATUSES)
+                )
+            )
+        )
+    )
+
+
+def refuse_unless_waiting(resident: Resident) -> None:
+    """Why ``resident`` cannot be offered a buddy, as a refusal: a closed case first
+    (nothing is offered to a closed case), then no skills need, then an open match."""
+    refuse_if_closed(resident, "resident")
+    if not resident.needs_skills:
+        raise RuleBroken(
+            f"{resident.full_name} has not asked for help with skills: edit their needs first.",
+            "resident",
+        )
+    if _has_open_match(resident):
+        raise RuleBroken(
+            f"{resident.full_name} already has a proposed or active match.", "resident"
+        )
+
+
+def waiting_refusal(resident: Resident) -> str | None:
+    """The message of ``refuse_unless_waiting`` (for a page), or ``None`` when waiting."""
+    try:
+        refuse_unless_waiting(resident)
+    except RuleBroken as err:
+        return err.message
+    return None
+
+
 def propose_match(
     resident: Resident, buddy: BuddyProfile, *, score: float, reasons: list, by=None
 ) -> Match:
     """Propose ``buddy`` for ``resident``, keeping the score and reasons as they are now.
 
-    The resident must be waiting and the buddy active with a free place.
+    The resident must be waiting (an open case, needing skills, without an open match)
+    and the buddy active with a free place. Both rows are locked (resident first, then
+    buddy, the order every match rule uses), so two desks proposing at once are
+    checked one after the other; the partial unique index on open matches backs it,
+    and its violation is a refusal too, never a 500.
     """
-    if not is_waiting(resident):
-        raise RuleBroken(f"{resident.full_name} is not waiting for a buddy.", "resident")
+    lock_resident(resident)
+    refuse_unless_waiting(resident)
+    _lock(buddy)
     if buddy.status != "active":
         raise RuleBroken(f"{buddy.name} is not an active buddy.", "buddy")
     if open_places(buddy, open_match_counts([buddy.id]).get(buddy.id, 0)) < 1:
@@ -309,22 +407,57 @@ def propose_match(
         reasons=list(reasons),
         proposed_by_id=by.id if by is not None else None,
     )
-    db.session.add(match)
-    db.session.flush()
-    audit.record("match.proposed", match, changed=["status", "score", "reasons"])
+    try:
+        with db.session.begin_nested():
+            db.session.add(match)
+    except IntegrityError:
+        raise RuleBroken(
+            f"{resident.full_name} already has a proposed or active match.", "resident"
+        ) from None
+    audit.record("match.proposed", match, changed=["status", "score", "reasons"], actor=by)
     return match
 
 
+def active_match_count(buddy: BuddyProfile) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Match)
+        .where(Match.buddy_id == buddy.id, Match.status == "active")
+    )
+
+
 def confirm_match(match: Match, *, by) -> None:
-    """A coordinator confirms a proposal: the match becomes active."""
-    if match.buddy.status != "active":
-        raise RuleBroken(f"{match.buddy.name} is not active any more.", "status")
+    """A coordinator confirms a proposal: the match becomes active.
+
+    The match and then its buddy are locked, so a proposal is confirmed once, never
+    after it was declined, and two confirmations for one buddy at once never take
+    more places than the buddy's caseload limit (which may have been lowered since
+    the proposals). A closed case is never given a buddy.
+    """
+    _lock(match)
+    if match.status != "proposed":
+        raise RuleBroken(
+            "This proposal has already been "
+            + ("confirmed." if match.status == "active" else "ended."),
+            "status",
+        )
+    refuse_if_closed(match.resident, "status")
+    buddy = _lock(match.buddy)
+    if buddy.status != "active":
+        raise RuleBroken(f"{buddy.name} is not active any more.", "status")
+    active = active_match_count(buddy)
+    if active >= buddy.caseload_limit:
+        raise RuleBroken(
+            f"{buddy.name} has no free places: {active} of {buddy.caseload_limit} taken.",
+            "status",
+        )
     transition(
         match,
         "active",
         MATCH_TRANSITIONS,
         action="match.confirmed",
         extra_changed=["confirmed_by_id", "started_at"],
+        actor=by,
     )
     match.confirmed_by_id = by.id if by is not None else None
     match.started_at = now()
@@ -332,17 +465,23 @@ def confirm_match(match: Match, *, by) -> None:
 
 
 def end_match(match: Match, *, reason: str, note: str = "", by=None) -> None:
-    """End a proposed or active match, saying why (declining a proposal is ending it)."""
-    from .models import END_REASONS
+    """End a proposed or active match, saying why (declining a proposal is ending it).
 
+    The match is locked first, so two desks ending (or one confirming) it at once are
+    serialised: a match is ended once, and never confirmed after it ended.
+    """
     if reason not in END_REASONS:
         raise RuleBroken("Choose why the match ends.", "reason")
+    _lock(match)
+    if match.status == "ended":
+        raise RuleBroken("This match has already ended.", "reason")
     transition(
         match,
         "ended",
         MATCH_TRANSITIONS,
         action="match.ended",
         extra_changed=["ended_at", "end_reason", "end_note", "ended_by_id"],
+        actor=by,
     )
     match.ended_at = now()
     match.end_reason = reason
@@ -351,19 +490,37 @@ def end_match(match: Match, *, reason: str, note: str = "", by=None) -> None:
     db.session.flush()
 
 
-def end_matches_of_closed_resident(resident: Resident, by=None) -> None:
-    """A closed case ends the resident's proposed and active matches, so their
-    buddy no longer sees them (receiver of ``resident_closed``)."""
+#: The audit action on the resident when closing their case took them off the buddy
+#: waiting list (they needed skills and had no match yet).
+LEFT_WAITING_CASE_CLOSED = "buddies.waiting_left_case_closed"
+
+
+def take_closed_case_off_buddies(resident: Resident, *, by=None, **_) -> None:
+    """Receiver of ``inclusion.signals.case_closed``: a closed case is offered no buddy.
+
+    Its proposed matches are withdrawn and its active match ends, both as *ended* with
+    the reason "Resident's case closed" (so the buddy no longer sees the resident and
+    the buddy's place is free again); a resident who was only waiting leaves the buddy
+    waiting list, audited on the resident. Every event carries the actor ``by``.
+    """
     open_matches = db.session.scalars(
-        select(Match).where(
-            Match.resident_id == resident.id, Match.status.in_(("proposed", "active"))
-        )
+        select(Match)
+        .where(Match.resident_id == resident.id, Match.status.in_(OPEN_MATCH_STATUSES))
+        .order_by(Match.id)
+        .with_for_update()
     ).all()
     for match in open_matches:
         end_match(match, reason="resident_closed", by=by)
+    if not open_matches and resident.needs_skills:
+        audit.record(LEFT_WAITING_CASE_CLOSED, resident, changed=["status"], actor=by)
+        db.session.flush()
 
 
-def save_matching_needs(resident: Resident, data: dict) -> MatchingNeeds:
+def save_matching_needs(resident: Resident, data: dict, *, by=None) -> MatchingNeeds:
+    """Keep what a resident wants from a buddy (one record per resident). The resident
+    is locked first, so two desks saving at once update one record, never insert two."""
+    lock_resident(resident)
+    refuse_if_closed(resident, None)
     needs = db.session.scalar(select(MatchingNeeds).where(MatchingNeeds.resident_id == resident.id))
     if needs is None:
         needs = MatchingNeeds(organisation_id=resident.organisation_id, resident_id=resident.id)
@@ -373,7 +530,9 @@ def save_matching_needs(resident: Resident, data: dict) -> MatchingNeeds:
         if field in data:
             setattr(needs, field, data[field])
     db.session.flush()
-    audit.record("resident.matching_needs_saved", needs, changed=[f for f in fields if f in data])
+    audit.record(
+        "resident.matching_needs_saved", needs, changed=[f for f in fields if f in data], actor=by
+    )
     return needs
 
 
@@ -413,6 +572,8 @@ def rank_buddies(resident: Resident):
     first with reasons in words, excluded with the hard constraints that ruled them out."""
     from .matching import rank, resident_facts
 
+    if not is_open_case(resident):
+        return [], [], {}  # nothing is offered to a closed case
     profiles, facts = _buddy_candidates(include_inactive=True)
     ranked, excluded = rank(resident_facts(resident, matching_needs_of(resident)), facts)
     return ranked, excluded, {p.id: p for p in profiles}
@@ -453,6 +614,9 @@ def assign_all_waiting():
 def propose_pair(resident: Resident, buddy: BuddyProfile, *, by=None) -> Match:
     """Propose a pair chosen by a coordinator, with its score and reasons as of now;
     refused when a hard constraint rules it out."""
+    lock_resident(resident)
+    refuse_unless_waiting(resident)
+    _lock(buddy)
     total, reasons, exclusions = pair_score(resident, buddy)
     if exclusions:
         raise RuleBroken(f"{buddy.name} cannot be matched: {'; '.join(exclusions)}.", "buddy_id")
@@ -461,7 +625,15 @@ def propose_pair(resident: Resident, buddy: BuddyProfile, *, by=None) -> Match:
 
 def accept_assignment(pairs: list[tuple[int, int]], *, by=None) -> list[Match]:
     """Accept some or all pairs of an assignment proposal: each becomes a proposed match
-    (all or nothing: one refused pair refuses the lot)."""
+    (all or nothing: one refused pair refuses the lot).
+
+    All the residents, then all the buddies, are locked up front in id order, so two
+    desks accepting overlapping assignments wait for each other instead of deadlocking.
+    """
+    for model, ids in ((Resident, {r for r, _ in pairs}), (BuddyProfile, {b for _, b in pairs})):
+        db.session.scalars(
+            select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id).with_for_update()
+        ).all()
     matches = []
     for resident_id, buddy_id in pairs:
         resident = db.session.get(Resident, resident_id)

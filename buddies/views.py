@@ -168,7 +168,7 @@ def edit(buddy_id):
     form = ProfileEditForm(data=dict(current, areas=", ".join(profile.areas or [])))
     if form.validate_on_submit():
         with attempt(form) as outcome:
-            changed = service.update_profile(profile, form.profile_data())
+            changed = service.update_profile(profile, form.profile_data(), by=current_user)
         if outcome.refused:
             return invalid("buddies/edit.html", form=form, buddy=profile)
         flash("Saved." if changed else "Nothing changed.", "success")
@@ -190,6 +190,7 @@ def record_dbs(buddy_id):
                 level=form.level.data,
                 certificate=form.certificate.data,
                 issued_on=form.issued_on.data,
+                by=current_user,
             )
         if not outcome.refused:
             flash(f"DBS check recorded; renewal due {profile.dbs_renewal_due:%d %b %Y}.", "success")
@@ -285,6 +286,7 @@ def rank(reference):
         excluded=excluded,
         profiles=profiles,
         waiting=service.is_waiting(resident),
+        refusal=service.waiting_refusal(resident),
         form=ProposeForm(formdata=None),
     )
 
@@ -316,6 +318,7 @@ def propose(reference):
         excluded=excluded,
         profiles=profiles,
         waiting=service.is_waiting(resident),
+        refusal=service.waiting_refusal(resident),
         form=form,
     )
 
@@ -405,17 +408,20 @@ def needs(reference):
     current = service.matching_needs_of(resident)
     form = MatchingNeedsForm(obj=current)
     if form.validate_on_submit():
-        service.save_matching_needs(
-            resident,
-            {
-                "availability": form.availability.data or [],
-                "visit_modes": form.visit_modes.data or [],
-                "skills": form.skills.data or [],
-                "interpreter_available": bool(form.interpreter_available.data),
-            },
-        )
-        flash("Saved what they are looking for.", "success")
-        return redirect(url_for("buddies.rank", reference=resident.reference))
+        with attempt(form) as outcome:
+            service.save_matching_needs(
+                resident,
+                {
+                    "availability": form.availability.data or [],
+                    "visit_modes": form.visit_modes.data or [],
+                    "skills": form.skills.data or [],
+                    "interpreter_available": bool(form.interpreter_available.data),
+                },
+                by=current_user,
+            )
+        if not outcome.refused:
+            flash("Saved what they are looking for.", "success")
+            return redirect(url_for("buddies.rank", reference=resident.reference))
     if form.is_submitted():
         return invalid("buddies/needs.html", resident=resident, form=form)
     return render_template("buddies/needs.html", resident=resident, form=form)

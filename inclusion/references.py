@@ -8,7 +8,8 @@ sequence never has gaps.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, insert, select, update
+from sqlalchemy import ForeignKey, Integer, String, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -37,16 +38,16 @@ def next_reference(organisation_id: int, kind: str, fmt: str | None = None) -> s
     )
     value = db.session.execute(stmt).scalar()
     if value is None:
-        exists = db.session.execute(
-            select(table.c.last_value).where(
-                table.c.organisation_id == organisation_id, table.c.kind == kind
-            )
-        ).first()
-        if exists is None:
-            db.session.execute(
-                insert(table).values(organisation_id=organisation_id, kind=kind, last_value=1)
-            )
+        # The organisation's first number of this kind: create the counter. Two
+        # desks doing so at once both try; the primary key lets one insert, and the
+        # other (inside a savepoint, so its transaction survives) takes the next
+        # number from the row the first created, once that one commits.
+        try:
+            with db.session.begin_nested():
+                db.session.execute(
+                    insert(table).values(organisation_id=organisation_id, kind=kind, last_value=1)
+                )
             value = 1
-        else:  # pragma: no cover - the row appeared between the two statements
+        except IntegrityError:
             value = db.session.execute(stmt).scalar()
     return (fmt or FORMATS.get(kind, kind.upper()[:1] + "-{:06d}")).format(value)

@@ -92,6 +92,7 @@ class Registry:
     report_sections: list[ReportSection] = field(default_factory=list)
     bench_loaders: list[BenchLoader] = field(default_factory=list)
     commands: list = field(default_factory=list)
+    receivers: list[tuple[str, Callable]] = field(default_factory=list)
     interfaces: dict[str, Callable] = field(default_factory=dict)
 
     # -- what features call from their init_app --------------------------------------------
@@ -167,6 +168,29 @@ class Registry:
     def add_command(self, command) -> None:
         """A ``flask inclusion …`` command (added to the CLI by the app factory)."""
         _append_once(self.commands, command)
+
+    def add_receiver(self, signal, receiver: Callable) -> None:
+        """Call ``receiver`` when the core sends ``signal`` (``inclusion/signals.py``) in
+        this application. Blinker signals are process-wide; an application without this
+        feature never runs its receivers."""
+        _append_once(self.receivers, (signal.name, receiver))
+        signal.connect(_dispatcher(signal.name), weak=False)
+
+
+_DISPATCHERS: dict[str, Callable] = {}
+
+
+def _dispatcher(name: str) -> Callable:
+    """One receiver per signal that runs the current application's receivers in order."""
+    if name not in _DISPATCHERS:
+
+        def dispatch(sender, **kwargs):
+            for signal_name, receiver in registry().receivers:
+                if signal_name == name:
+                    receiver(sender, **kwargs)
+
+        _DISPATCHERS[name] = dispatch
+    return _DISPATCHERS[name]
 
 
 def _append_once(items: list, item) -> None:

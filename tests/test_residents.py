@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -248,8 +249,12 @@ def test_workflow_moves_only_along_allowed_transitions(coordinator, db, org):
         "closed",
     ]
     page = coordinator.get(f"/residents/{ref}").get_data(as_text=True)
-    assert "referred → <strong>contacted</strong>" in page.replace("\n", "") or "contacted" in page
-    assert "Phoned" in page
+    timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    entries = [" ".join(re.sub(r"<[^>]+>", " ", li).split()) for li in timeline.split("<li>")[1:]]
+    assert len(entries) == 4  # newest first
+    assert entries[0].endswith("assessed → closed (declined) by Cleo Coordinator")
+    assert entries[1].endswith("contacted → assessed by Cleo Coordinator")
+    assert entries[2].endswith("referred → contacted by Cleo Coordinator Phoned")
 
 
 def test_workflow_service_refuses_a_skip(db, org, coordinator_user):
@@ -326,3 +331,105 @@ def test_closing_a_case_ends_the_buddys_match(coordinator, db, org):
     assert response.status_code == 302
     match = db.session.get(Match, match.id)
     assert (match.status, match.end_reason) == ("ended", "resident_closed")
+
+
+def _close(coordinator, resident, outcome="goals_met"):
+    return coordinator.post(
+        f"/residents/{resident.reference}/status", data={"status": "closed", "outcome": outcome}
+    )
+
+
+def _events(action, entity_type, entity_id):
+    from inclusion.extensions import db
+
+    return db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == action,
+            AuditEvent.entity_type == entity_type,
+            AuditEvent.entity_id == entity_id,
+        )
+    ).all()
+
+
+def test_closing_a_case_takes_the_resident_off_the_device_waiting_list(
+    coordinator, coordinator_user, db, org
+):
+    from devices.loans.models import WaitingListEntry
+    from tests.factories import WaitingListEntryFactory
+
+    entry = WaitingListEntryFactory(
+        organisation=org,
+        resident=ResidentFactory(organisation=org, status="assessed", last_name="Waitsforatablet"),
+    )
+    assert "Waitsforatablet" in coordinator.get("/waiting-list").get_data(as_text=True)
+    assert _close(coordinator, entry.resident).status_code == 302
+    entry = db.session.get(WaitingListEntry, entry.id)
+    assert entry.status == "removed"
+    [event] = _events("waiting_list.removed_case_closed", "WaitingListEntry", entry.id)
+    assert event.actor_id == coordinator_user.id
+    assert "Waitsforatablet" not in coordinator.get("/waiting-list").get_data(as_text=True)
+
+
+def test_closing_a_case_withdraws_its_proposed_match_audited_with_the_actor(db, org):
+    from buddies.models import Match
+    from tests.factories import MatchFactory, UserFactory
+
+    closer = UserFactory(organisation=org, role="coordinator")
+    match = MatchFactory(
+        organisation=org,
+        resident=ResidentFactory(organisation=org, status="assessed"),
+        status="proposed",
+        started_at=None,
+    )
+    # As a CLI command or a signal would: no signed-in user to fall back on.
+    service.change_status(match.resident, "closed", outcome="moved_away", by=closer)
+    match = db.session.get(Match, match.id)
+    assert (match.status, match.end_reason, match.ended_by_id) == (
+        "ended",
+        "resident_closed",
+        closer.id,
+    )
+    [event] = _events("match.ended", "Match", match.id)
+    assert event.actor_id == closer.id
+
+
+def test_closing_a_waiting_case_takes_it_off_the_buddy_waiting_list(
+    coordinator, coordinator_user, db, org
+):
+    from buddies import service as buddies
+
+    resident = ResidentFactory(organisation=org, status="contacted", last_name="Waitsforabuddy")
+    assert "Waitsforabuddy" in coordinator.get("/matching").get_data(as_text=True)
+    assert _close(coordinator, resident, "declined").status_code == 302
+    assert not buddies.is_waiting(resident)
+    assert "Waitsforabuddy" not in coordinator.get("/matching").get_data(as_text=True)
+    [event] = _events(buddies.LEFT_WAITING_CASE_CLOSED, "Resident", resident.id)
+    assert event.actor_id == coordinator_user.id
+
+
+def test_closing_a_case_runs_only_the_receivers_of_the_apps_own_features(make_database):
+    """Signals are process-wide; an app without devices leaves waiting lists alone."""
+    import flask_migrate
+
+    from devices.loans.models import WaitingListEntry
+    from inclusion import create_app
+    from inclusion.extensions import db
+    from tests.factories import UserFactory, WaitingListEntryFactory
+
+    create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})  # devices and buddies
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": make_database("sqlite"),
+            "FEATURES": ("buddies",),
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade(revision="heads")
+        entry = WaitingListEntryFactory()
+        closer = UserFactory(organisation=entry.organisation)
+        service.change_status(entry.resident, "closed", outcome="goals_met", by=closer)
+        assert db.session.get(WaitingListEntry, entry.id).status == "waiting"
+        assert _events("buddies.waiting_left_case_closed", "Resident", entry.resident.id)
+        db.session.rollback()
+        db.engine.dispose()

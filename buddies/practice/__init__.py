@@ -16,6 +16,9 @@ def init_app(app) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
+    from inclusion.signals import organisation_created
+
+    organisation_created.connect(service.seed_taxonomy_of_new_organisation, weak=False)
     reg = registry(app)
     reg.add_navigation("sessions.log", "practice.my_residents", "My residents")
     reg.add_navigation("skills.manage", "practice.skills", "Skills")

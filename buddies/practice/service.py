@@ -16,6 +16,7 @@ from inclusion import audit
 from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
+from inclusion.residents.service import lock_resident
 
 from ..models import BuddyProfile, Match
 from .models import AREAS, LEVELS, SEED_TASKS, SESSION_MODES, Checkpoint, PracticeSession, SkillTask
@@ -23,15 +24,16 @@ from .models import AREAS, LEVELS, SEED_TASKS, SESSION_MODES, Checkpoint, Practi
 # ---- taxonomy ----------------------------------------------------------------------
 
 
-def ensure_taxonomy(organisation_id: int) -> None:
-    """Seed the framework's everyday tasks for an organisation that has not got them
-    yet (its first use). Idempotent: tasks are found by their seed key, and a retired
-    or renamed seed task is never brought back."""
+def ensure_taxonomy(organisation_id: int, *, by=None) -> None:
+    """Seed the framework's everyday tasks for an organisation, once (idempotent).
+
+    Runs when an organisation is created (``organisation_created``) and, for
+    organisations older than that, in migration uow_0002: never on a page load."""
     have = set(
         db.session.scalars(
-            select(SkillTask.key).where(
-                SkillTask.organisation_id == organisation_id, SkillTask.key.is_not(None)
-            )
+            select(SkillTask.key)
+            .where(SkillTask.organisation_id == organisation_id, SkillTask.key.is_not(None))
+            .execution_options(all_organisations=True)
         )
     )
     missing = [k for k in SEED_TASKS if k not in have]
@@ -40,20 +42,29 @@ def ensure_taxonomy(organisation_id: int) -> None:
     try:
         with db.session.begin_nested():
             positions = {key: i for i, key in enumerate(SEED_TASKS)}
-            for key in missing:
-                area, name = SEED_TASKS[key]
-                task = SkillTask(
+            seeded = [
+                SkillTask(
                     organisation_id=organisation_id,
-                    area=area,
+                    area=SEED_TASKS[key][0],
                     key=key,
-                    name=name,
+                    name=SEED_TASKS[key][1],
                     position=positions[key],
+                    created_by_id=by.id if by is not None else None,
                 )
-                db.session.add(task)
-                db.session.flush()
-                audit.record("skill_task.seeded", task, changed=["area", "name"])
+                for key in missing
+            ]
+            db.session.add_all(seeded)
+            db.session.flush()
+            for task in seeded:
+                audit.record("skill_task.seeded", task, changed=["area", "name"], actor=by)
+            db.session.flush()
     except IntegrityError:
-        pass  # another request seeded it at the same moment: theirs stands
+        pass  # seeded at the same moment by another transaction: theirs stands
+
+
+def seed_taxonomy_of_new_organisation(organisation, by=None) -> None:
+    """Receiver of ``inclusion.signals.organisation_created``."""
+    ensure_taxonomy(organisation.id, by=by)
 
 
 def tasks(*, include_retired: bool = False) -> list[SkillTask]:
@@ -180,9 +191,13 @@ def has_baseline(resident_id: int) -> bool:
 def record_baseline(
     resident, levels: dict[int, int], *, by, on: date | None = None
 ) -> list[Checkpoint]:
-    """The first assessment: a level for each task assessed, before any session, once."""
+    """The first assessment: a level for each task assessed, before any session, once.
+
+    The resident is locked first, so two desks recording it at once record it once.
+    """
     if not levels:
         raise RuleBroken("Choose a level for at least one task.", field="tasks")
+    lock_resident(resident)
     if has_sessions(resident.id):
         raise RuleBroken(
             "The baseline is the first assessment: this resident already has practice sessions."
@@ -251,6 +266,9 @@ def session_by_token(token: str) -> PracticeSession | None:
 
 
 def _active_match_profile(resident, user) -> BuddyProfile | None:
+    """The buddy profile of ``user``'s active match with ``resident``. The match is
+    share-locked, so it cannot end (``end_match`` locks it) while a session is logged,
+    and a match ended at another desk a moment ago is not found."""
     return db.session.scalar(
         select(BuddyProfile)
         .join(Match, Match.buddy_id == BuddyProfile.id)
@@ -259,6 +277,7 @@ def _active_match_profile(resident, user) -> BuddyProfile | None:
             Match.status == "active",
             BuddyProfile.user_id == user.id,
         )
+        .with_for_update(read=True, of=Match)
     )
 
 
@@ -401,7 +420,15 @@ def open_alerts_query():
 
 
 def record_safeguarding_action(session: PracticeSession, action: str, *, by) -> None:
-    """A coordinator records what was done; the alert then leaves the list. Once only."""
+    """A coordinator records what was done; the alert then leaves the list. Once only:
+    the session is locked and re-read, so two coordinators acting at once record one
+    action and the second is told."""
+    db.session.scalars(
+        select(PracticeSession)
+        .where(PracticeSession.id == session.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if not session.safeguarding_concern:
         raise RuleBroken("This session has no safeguarding concern.")
     if session.safeguarding_actioned_at is not None:

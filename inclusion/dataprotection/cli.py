@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from ..acting import acting_for, by_option
 from ..errors import RuleBroken
 from ..extensions import db
 
@@ -19,8 +20,9 @@ RETENTION_BATCH = 100
 @click.option(
     "--apply", "apply_", is_flag=True, help="Anonymise them (without it: only list them)."
 )
+@by_option
 @with_appcontext
-def retention_command(apply_):
+def retention_command(apply_, by_email):
     """List closed cases past their organisation's retention period; --apply anonymises them.
 
     Safe to run daily from cron: already anonymised residents are never due again, and
@@ -54,7 +56,10 @@ def retention_command(apply_):
     # run stopped halfway keeps what it finished and the next run carries on (already
     # anonymised residents are not due any more); short transactions also keep SQLite
     # writers (the web app) waiting for seconds at most.
-    with click.progressbar(ready, label="Anonymising", show_pos=True) as bar:
+    with (
+        acting_for("retention", by_email),
+        click.progressbar(ready, label="Anonymising", show_pos=True) as bar,
+    ):
         for n, item in enumerate(bar, 1):
             if service.apply_retention(item):
                 done += 1

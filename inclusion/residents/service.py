@@ -6,7 +6,7 @@ Audit events list changed field *names* only, never personal data.
 
 from __future__ import annotations
 
-from blinker import Namespace
+from sqlalchemy import select
 
 from .. import audit
 from ..accounts.models import Organisation
@@ -14,6 +14,7 @@ from ..clock import now, today
 from ..errors import RuleBroken
 from ..extensions import db
 from ..references import next_reference
+from ..signals import case_closed
 from ..validators import normalise_phone, normalise_postcode, postcode_district, storable_text
 from ..workflow import transition
 from .models import (
@@ -26,11 +27,6 @@ from .models import (
     Resident,
     StatusChange,
 )
-
-_signals = Namespace()
-#: Sent inside the closing transaction, so what receivers change (e.g. ending
-#: the resident's matches) commits or rolls back with the close itself.
-resident_closed = _signals.signal("resident-closed")
 
 PERSON_FIELDS = (
     "first_name",
@@ -117,9 +113,54 @@ def create_referral(
             note="Referral received",
         )
     )
-    audit.record("resident.referred", resident, changed=["status", *values])
+    # Without a recorder or a signed-in user, the referral came from the public form.
+    audit.record(
+        "resident.referred",
+        resident,
+        changed=["status", *values],
+        actor=recorded_by or audit.PUBLIC,
+    )
     db.session.flush()
     return resident
+
+
+def lock_resident(resident: Resident) -> Resident:
+    """Lock the resident's row for the rest of the transaction and re-read it.
+
+    Every check-then-write on a resident (its status, its waiting-list places, its
+    matches) starts here, so two desks acting on one resident at once are serialised
+    on PostgreSQL and the second sees what the first committed (SQLite has one
+    writer anyway).
+    """
+    db.session.scalars(
+        select(Resident)
+        .where(Resident.id == resident.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return resident
+
+
+def open_case():
+    """THE definition of an open case, as a SQL condition: not closed, not erased."""
+    return (Resident.status != "closed") & Resident.anonymised_at.is_(None)
+
+
+def is_open_case(resident: Resident) -> bool:
+    """``open_case()`` for one resident in memory."""
+    return resident.status != "closed" and resident.anonymised_at is None
+
+
+def refuse_if_closed(resident: Resident, field: str | None = "resident") -> None:
+    """Nothing is offered to a closed case: refuse with a message that says so."""
+    if resident.status == "closed":
+        raise RuleBroken(
+            f"{resident.full_name}'s case ({resident.reference}) is closed: "
+            "re-open it as a new referral first.",
+            field,
+        )
+    if resident.anonymised_at is not None:
+        raise RuleBroken("This record is anonymised: it can no longer be changed.", field)
 
 
 def refuse_if_anonymised(resident: Resident) -> None:
@@ -149,7 +190,7 @@ def update_resident(
         resident, [*values, "consent_given", "consent_method", "consent_at"]
     )
     if changed:
-        audit.record("resident.updated", resident, changed=changed)
+        audit.record("resident.updated", resident, changed=changed, actor=by)
         db.session.flush()
     return changed
 
@@ -157,7 +198,14 @@ def update_resident(
 def change_status(
     resident: Resident, new_status: str, *, by, outcome: str | None = None, note: str = ""
 ) -> None:
-    """Move a resident along the referral workflow; closing needs an outcome."""
+    """Move a resident along the referral workflow; closing needs an outcome.
+
+    The resident's row is locked first, so two desks changing one status at once
+    are serialised and the second is checked against what the first did. Closing
+    sends ``case_closed`` in the same transaction: features take the resident off
+    what they wait for, and a refusal there refuses the close.
+    """
+    lock_resident(resident)
     refuse_if_anonymised(resident)
     if new_status == "closed":
         if outcome not in OUTCOMES:
@@ -194,4 +242,4 @@ def change_status(
     )
     db.session.flush()
     if new_status == "closed":
-        resident_closed.send(resident, by=by)
+        case_closed.send(resident, by=by)
