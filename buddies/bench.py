@@ -8,7 +8,7 @@ from __future__ import annotations
 import heapq
 from datetime import date, timedelta
 
-from inclusion.benchdata import DAYS, LANGUAGES, Bench, at_time, weighted
+from inclusion.bench import DAYS, LANGUAGES, Bench, at_time, weighted
 
 ROWS_AT_SCALE_1 = {"buddies": 500}
 DISTRICTS = [f"WV{n}" for n in range(1, 15)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from inclusion.benchdata import DAYS, Bench, at_time, weighted
+from inclusion.bench import DAYS, Bench, at_time, weighted
 
 ROWS_AT_SCALE_1 = {"devices": 5_000, "donations": 1_000, "donors": 400}
 KINDS = (("tablet", 45), ("laptop", 20), ("smartphone", 20), ("chromebook", 10), ("hotspot", 5))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from inclusion.benchdata import Bench, at_time
+from inclusion.bench import Bench, at_time
 
 from .models import SEED_TASKS
 

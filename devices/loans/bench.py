@@ -13,7 +13,7 @@ import heapq
 from datetime import timedelta
 
 from devices.bench import DevicePlan, wipe_cycle
-from inclusion.benchdata import Bench, at_time
+from inclusion.bench import Bench, at_time
 
 ROWS_AT_SCALE_1 = {"bundles_in_stock": 400}
 NETWORKS = ("Vodafone", "Three", "O2", "EE")

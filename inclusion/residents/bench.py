@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from inclusion.benchdata import DAYS, LANGUAGES, Bench, at_time, weighted
+from inclusion.bench import DAYS, LANGUAGES, Bench, at_time, weighted
 
 from .sample_names import FIRST, LAST, POSTCODES
 
