@@ -174,9 +174,7 @@ def _load_org(org, coordinator, rng, scale: int = 1) -> None:
             # One call already logged, so the call list shows who called when.
             first_overdue = db.session.scalar(
                 select(Loan)
-                .where(
-                    Loan.organisation_id == org.id, Loan.ended_at.is_(None), Loan.due_on < today()
-                )
+                .where(Loan.organisation_id == org.id, Loan.is_open, Loan.due_on < today())
                 .order_by(Loan.id)
             )
             if first_overdue is not None:

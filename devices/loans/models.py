@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusion.clock import now, today
@@ -48,6 +49,9 @@ BUNDLE_TRANSITIONS: dict[str, frozenset[str]] = {
     "expired": frozenset(),
 }
 BUNDLE_STATUS_LABELS = {"in_stock": "In stock", "issued": "Issued", "expired": "Expired"}
+# What a bundle may hold, checked by the form, the service and the schema alike.
+MAX_ALLOWANCE_GB = 10_000
+VALIDITY_DAYS = (1, 3660)  # from a day to ten years, once issued
 # Which bundles suit which device: SIM slots in tablets and phones, top-ups for hotspots,
 # voucher codes (Wi-Fi or hotspot data) for anything without a SIM slot.
 BUNDLES_FOR_DEVICE = {
@@ -69,6 +73,11 @@ END_KINDS = {
     "lost": "Lost",
     "not_returned": "Not returned",
 }
+RETURNED = "returned"
+# Ends without a return (recorded on the end-loan form), and of those the ones where the
+# device did not come back (a note is required; reports count them as lost).
+ENDS_WITHOUT_RETURN = tuple(kind for kind in END_KINDS if kind != RETURNED)
+LOST_END_KINDS = ("lost", "not_returned")
 # The device status each end of a loan leads to (a return continues to awaiting wipe).
 END_DEVICE_STATUS = {
     "returned": "returned",
@@ -140,8 +149,13 @@ class DataBundle(OrgScoped, db.Model):
         CheckConstraint(f"status IN ({sql_list(BUNDLE_STATUSES)})", name="status_known"),
         CheckConstraint(f"kind IN ({sql_list(BUNDLE_KINDS)})", name="kind_known"),
         CheckConstraint(f"source IN ({sql_list(BUNDLE_SOURCES)})", name="source_known"),
-        CheckConstraint("allowance_gb > 0 AND allowance_gb <= 10000", name="allowance_range"),
-        CheckConstraint("validity_days BETWEEN 1 AND 3660", name="validity_range"),
+        CheckConstraint(
+            f"allowance_gb > 0 AND allowance_gb <= {MAX_ALLOWANCE_GB}", name="allowance_range"
+        ),
+        CheckConstraint(
+            f"validity_days BETWEEN {VALIDITY_DAYS[0]} AND {VALIDITY_DAYS[1]}",
+            name="validity_range",
+        ),
         CheckConstraint(
             "status <> 'issued' OR (resident_id IS NOT NULL AND issued_at IS NOT NULL "
             "AND expires_on IS NOT NULL)",
@@ -236,9 +250,16 @@ class Loan(OrgScoped, db.Model):
         Index("ix_report_loan_lent", "organisation_id", "lent_at"),
     )
 
-    @property
+    @hybrid_property
     def is_open(self) -> bool:
+        """A loan is open until it ends (a return, a gift, a loss); in queries too:
+        ``select(Loan).where(Loan.is_open)``."""
         return self.ended_at is None
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.ended_at.is_(None)
 
     @property
     def is_overdue(self) -> bool:

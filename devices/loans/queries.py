@@ -39,13 +39,11 @@ def loan_list(state: str = "open", q: str = ""):
     """Loans, open ones by due date; ``state``: open, overdue, ended or all."""
     stmt = select(Loan).options(joinedload(Loan.device), joinedload(Loan.resident))
     if state == "open":
-        stmt = stmt.where(Loan.ended_at.is_(None)).order_by(Loan.due_on, Loan.id)
+        stmt = stmt.where(Loan.is_open).order_by(Loan.due_on, Loan.id)
     elif state == "overdue":
-        stmt = stmt.where(Loan.ended_at.is_(None), Loan.due_on < today()).order_by(
-            Loan.due_on, Loan.id
-        )
+        stmt = stmt.where(Loan.is_open, Loan.due_on < today()).order_by(Loan.due_on, Loan.id)
     elif state == "ended":
-        stmt = stmt.where(Loan.ended_at.is_not(None)).order_by(Loan.ended_at.desc(), Loan.id.desc())
+        stmt = stmt.where(~Loan.is_open).order_by(Loan.ended_at.desc(), Loan.id.desc())
     else:
         stmt = stmt.order_by(Loan.lent_at.desc(), Loan.id.desc())
     q = (q or "").strip()
@@ -112,12 +110,12 @@ def devices_lent_to(resident_id: int) -> list[tuple[int, str, bool]]:
             Device.kind,
             Device.make,
             Device.model,
-            func.max(case((Loan.ended_at.is_(None), 1), else_=0)).label("open"),
+            func.max(case((Loan.is_open, 1), else_=0)).label("open"),
         )
         .join(Loan, Loan.device_id == Device.id)
         .where(Loan.resident_id == resident_id)
         .group_by(Device.id, Device.asset_tag, Device.kind, Device.make, Device.model)
-        .order_by(func.max(case((Loan.ended_at.is_(None), 1), else_=0)).desc(), Device.asset_tag)
+        .order_by(func.max(case((Loan.is_open, 1), else_=0)).desc(), Device.asset_tag)
     ).all()
     choices = []
     for row in rows:

@@ -18,7 +18,7 @@ from inclusion.reports.charts import bar_chart, chart_items
 from inclusion.reports.sql import bounds, days_between, median, run, sum_if
 from inclusion.reports.tables import ReportTable
 
-from .models import DataBundle, Loan, WaitingListEntry
+from .models import LOST_END_KINDS, RETURNED, DataBundle, Loan, WaitingListEntry
 
 
 def _single_row(*parts):
@@ -45,12 +45,10 @@ def device_figures(org: int, start: date, end: date) -> dict:
     loans = (
         select(
             sum_if(in_period(Loan.lent_at)).label("lent"),
-            sum_if(and_(in_period(Loan.ended_at), Loan.end_kind == "returned")).label("returned"),
-            sum_if(
-                and_(in_period(Loan.ended_at), Loan.end_kind.in_(("lost", "not_returned")))
-            ).label("lost"),
+            sum_if(and_(in_period(Loan.ended_at), Loan.end_kind == RETURNED)).label("returned"),
+            sum_if(and_(in_period(Loan.ended_at), Loan.end_kind.in_(LOST_END_KINDS))).label("lost"),
             sum_if(and_(in_period(Loan.ended_at), Loan.end_kind == "gifted")).label("gifted"),
-            sum_if(or_(Loan.ended_at.is_(None), Loan.ended_at >= t1)).label("on_loan_at_end"),
+            sum_if(or_(Loan.is_open, Loan.ended_at >= t1)).label("on_loan_at_end"),
             func.count(func.distinct(case((in_period(Loan.lent_at), Loan.resident_id)))).label(
                 "residents_lent"
             ),

@@ -34,7 +34,12 @@ from .models import (
     CALL_OUTCOMES,
     END_DEVICE_STATUS,
     END_KINDS,
+    ENDS_WITHOUT_RETURN,
     LARGE_SCREEN_KINDS,
+    LOST_END_KINDS,
+    MAX_ALLOWANCE_GB,
+    RETURNED,
+    VALIDITY_DAYS,
     WAITING_PRIORITIES,
     WAITING_REASONS,
     WAITING_TRANSITIONS,
@@ -74,15 +79,17 @@ def _clean_bundle(data: dict) -> dict:
         allowance = float(str(data.get("allowance_gb") or "").strip())
     except ValueError:
         allowance = -1
-    if not (0 < allowance <= 10000):
+    if not (0 < allowance <= MAX_ALLOWANCE_GB):
         raise RuleBroken("Enter the allowance in GB, like 20 or 0.5.", "allowance_gb")
     try:
         validity = int(str(data.get("validity_days") or "").strip())
     except ValueError:
         validity = -1
-    if not (1 <= validity <= 3660):
+    if not (VALIDITY_DAYS[0] <= validity <= VALIDITY_DAYS[1]):
         raise RuleBroken(
-            "Enter how many days it lasts once issued, from 1 to 3660.", "validity_days"
+            f"Enter how many days it lasts once issued, from {VALIDITY_DAYS[0]} to "
+            f"{VALIDITY_DAYS[1]}.",
+            "validity_days",
         )
     source = (data.get("source") or "").strip().lower()
     if source not in BUNDLE_SOURCES:
@@ -345,9 +352,7 @@ def resolve_resident(text_value: str, field_name: str = "resident") -> Resident:
 
 
 def open_loan_of(device: Device) -> Loan | None:
-    return db.session.scalar(
-        select(Loan).where(Loan.device_id == device.id, Loan.ended_at.is_(None))
-    )
+    return db.session.scalar(select(Loan).where(Loan.device_id == device.id, Loan.is_open))
 
 
 def default_due_date(organisation) -> date:
@@ -490,7 +495,7 @@ def return_device(
         raise RuleBroken("Say who received the device.", "received_by")
     device = loan.device
     loan.ended_at = now()
-    loan.end_kind = "returned"
+    loan.end_kind = RETURNED
     loan.return_condition = condition
     loan.accessories_back = (accessories_back or "").strip()
     loan.received_by = received_by
@@ -515,10 +520,10 @@ def end_loan(loan: Loan, end_kind: str, *, note: str = "", by=None) -> Loan:
     """End a loan without a return: the device was gifted, lost or not returned."""
     if not loan.is_open:
         raise RuleBroken("This loan has already ended.", "end_kind")
-    if end_kind not in END_KINDS or end_kind == "returned":
+    if end_kind not in ENDS_WITHOUT_RETURN:
         raise RuleBroken("Choose how the loan ended.", "end_kind")
     note = (note or "").strip()
-    if end_kind in ("lost", "not_returned") and not note:
+    if end_kind in LOST_END_KINDS and not note:
         raise RuleBroken("Say what happened (for the record and the funder).", "note")
     loan.ended_at = now()
     loan.end_kind = end_kind
@@ -564,7 +569,7 @@ def call_list(*, as_of: date | None = None) -> list[CallRow]:
     as_of = as_of or today()
     loans = db.session.scalars(
         select(Loan)
-        .where(Loan.ended_at.is_(None), Loan.due_on <= as_of + timedelta(days=DUE_SOON_DAYS))
+        .where(Loan.is_open, Loan.due_on <= as_of + timedelta(days=DUE_SOON_DAYS))
         .options(joinedload(Loan.resident), joinedload(Loan.device))
         .order_by(Loan.due_on, Loan.id)
     ).all()
@@ -702,7 +707,7 @@ def waiting_list(limit: int | None = None):
 def suggest_resident(device: Device) -> WaitingListEntry | None:
     """The waiting resident to offer this device to: highest priority, longest waiting,
     whose access needs the device fits, without a device on loan already."""
-    open_borrowers = select(Loan.resident_id).where(Loan.ended_at.is_(None))
+    open_borrowers = select(Loan.resident_id).where(Loan.is_open)
     entries = db.session.scalars(
         waiting_list()
         .where(

@@ -496,7 +496,7 @@ def dashboard_summary():
     def count(stmt):
         return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
 
-    open_loans = select(Loan.id).where(Loan.ended_at.is_(None))
+    open_loans = select(Loan.id).where(Loan.is_open)
     return {
         "open": count(open_loans),
         "overdue": count(open_loans.where(Loan.due_on < today())),
