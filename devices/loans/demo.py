@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from inclusion.clock import now, today
 from inclusion.extensions import db
 from inclusion.residents.models import Resident
-from inclusion.tenancy import scope_session
+from inclusion.tenancy import scoped_to
 
 from . import service
 from .models import DataBundle, Loan, WaitingListEntry
@@ -74,8 +74,7 @@ def _ready_devices(org, coordinator, wanted: int):
 
 
 def _load_org(org, coordinator, rng, scale: int = 1) -> None:
-    scope_session(db.session, org.id)
-    try:
+    with scoped_to(org.id):
         residents = db.session.scalars(
             select(Resident).where(Resident.organisation_id == org.id).order_by(Resident.id)
         ).all()
@@ -198,8 +197,6 @@ def _load_org(org, coordinator, rng, scale: int = 1) -> None:
                     by=coordinator,
                 )
         db.session.flush()
-    finally:
-        scope_session(db.session, None)
 
 
 def load(context) -> None:

@@ -8,8 +8,7 @@ sections it registers (``registry(app).add_report_section``: ``devices/loans/rep
 the size of the data (GROUP BY, COUNT, SUM, window functions and subqueries; never a Python
 loop over records), with the same SQLAlchemy code on SQLite and PostgreSQL
 (``inclusion/reports/sql.py``). It needs no request: the organisation is passed in and every
-statement filters on it explicitly (with ``all_organisations`` so the tenancy hook adds
-nothing).
+statement filters on it explicitly (run ``unscoped()``, so the tenancy hook adds nothing).
 
 Periods are inclusive: ``start`` and ``end`` are dates, and a timestamp on ``end``
 counts. What the core's figures mean:

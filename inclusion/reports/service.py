@@ -12,6 +12,7 @@ from inclusion.clock import today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.registry import registry
+from inclusion.tenancy import unscoped
 
 from .charts import BarChart
 from .models import TARGET_MAX, TARGET_MEASURES, ReportTarget
@@ -22,12 +23,12 @@ from .tables import Progress, ReportTable, Shown, progress_table, target_progres
 
 def targets_for(organisation_id: int, year: int) -> dict[str, int]:
     """measure -> target of one organisation for one financial year."""
-    rows = db.session.execute(
-        select(ReportTarget.measure, ReportTarget.value).where(
-            ReportTarget.organisation_id == organisation_id, ReportTarget.year == year
-        ),
-        execution_options={"all_organisations": True},
-    ).all()
+    with unscoped():  # no request needed: the organisation is given
+        rows = db.session.execute(
+            select(ReportTarget.measure, ReportTarget.value).where(
+                ReportTarget.organisation_id == organisation_id, ReportTarget.year == year
+            )
+        ).all()
     return dict(rows)
 
 
@@ -47,15 +48,15 @@ def set_targets(
     for measure, value in values.items():
         if value is not None and not (isinstance(value, int) and 0 <= value <= TARGET_MAX):
             raise RuleBroken(f"Enter a number from 0 to {TARGET_MAX:,}.", field=f"target_{measure}")
-    existing = {
-        t.measure: t
-        for t in db.session.scalars(
-            select(ReportTarget).where(
-                ReportTarget.organisation_id == organisation_id, ReportTarget.year == year
-            ),
-            execution_options={"all_organisations": True},
-        )
-    }
+    with unscoped():
+        existing = {
+            t.measure: t
+            for t in db.session.scalars(
+                select(ReportTarget).where(
+                    ReportTarget.organisation_id == organisation_id, ReportTarget.year == year
+                )
+            )
+        }
     kept = []
     for measure, value in values.items():
         target = existing.get(measure)
