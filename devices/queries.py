@@ -91,7 +91,7 @@ def donations_of_user(user):
     )
 
 
-def dashboard_summary() -> dict:
+def devices_dashboard() -> dict:
     """Counts for the coordinator's home page: devices by status, donations needing action."""
     from .models import DEVICE_STATUSES
 

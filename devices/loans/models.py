@@ -73,6 +73,7 @@ END_KINDS = {
     "lost": "Lost",
     "not_returned": "Not returned",
 }
+DUE_SOON_DAYS = 7  # a loan due within this many days is on the call list
 RETURNED = "returned"
 # Ends without a return (recorded on the end-loan form), and of those the ones where the
 # device did not come back (a note is required; reports count them as lost).

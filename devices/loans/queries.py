@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -10,7 +12,7 @@ from inclusion.extensions import db
 from inclusion.residents.models import Resident
 
 from ..models import Device
-from .models import DataBundle, Loan, LoanExtension
+from .models import DUE_SOON_DAYS, DataBundle, Loan, LoanExtension, WaitingListEntry
 
 
 def bundle_list(q: str = "", status: str = "", kind: str = "", source: str = ""):
@@ -74,7 +76,7 @@ def loan_by_reference(reference: str):
     )
 
 
-def loans_of_device(device_id: int):
+def loans_of_device_query(device_id: int):
     return (
         select(Loan)
         .where(Loan.device_id == device_id)
@@ -83,7 +85,7 @@ def loans_of_device(device_id: int):
     )
 
 
-def loans_of_resident(resident_id: int):
+def loans_of_resident_query(resident_id: int):
     return (
         select(Loan)
         .where(Loan.resident_id == resident_id)
@@ -92,7 +94,7 @@ def loans_of_resident(resident_id: int):
     )
 
 
-def bundles_of_resident(resident_id: int):
+def bundles_of_resident_query(resident_id: int):
     return (
         select(DataBundle)
         .where(DataBundle.resident_id == resident_id)
@@ -123,3 +125,60 @@ def devices_lent_to(resident_id: int) -> list[tuple[int, str, bool]]:
         label = f"{what} ({row.asset_tag})" + (", on loan now" if row.open else ", returned")
         choices.append((row.id, label, bool(row.open)))
     return choices
+
+
+def waiting_list_query(limit: int | None = None):
+    """Waiting entries in the order devices are offered: highest priority, then longest wait."""
+    stmt = (
+        select(WaitingListEntry)
+        .where(WaitingListEntry.status == "waiting")
+        .options(joinedload(WaitingListEntry.resident))
+        .order_by(WaitingListEntry.priority, WaitingListEntry.joined_on, WaitingListEntry.id)
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    return stmt
+
+
+# ---- what the registered templates show (template helpers of the same names) ------------------
+
+
+def loan_panel_of(device) -> dict:
+    """What templates/loans/_device_panel.html shows: the open loan and the loan history."""
+    history = db.session.scalars(loans_of_device_query(device.id)).all()
+    current = next((loan for loan in history if loan.is_open), None)
+    return {"current": current, "history": history}
+
+
+def loans_of_resident(resident) -> dict:
+    """What templates/loans/_resident_section.html shows: loans, data and the waiting list."""
+    return {
+        "loans": db.session.scalars(loans_of_resident_query(resident.id)).all(),
+        "bundles": db.session.scalars(bundles_of_resident_query(resident.id)).all(),
+        "waiting": db.session.scalar(
+            select(WaitingListEntry).where(
+                WaitingListEntry.resident_id == resident.id, WaitingListEntry.status == "waiting"
+            )
+        ),
+    }
+
+
+def loans_dashboard() -> dict:
+    """The numbers on a coordinator's home page (scoped to their organisation)."""
+
+    def count(stmt):
+        return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+
+    open_loans = select(Loan.id).where(Loan.is_open)
+    return {
+        "open": count(open_loans),
+        "overdue": count(open_loans.where(Loan.due_on < today())),
+        "due_soon": count(
+            open_loans.where(
+                Loan.due_on >= today(),
+                Loan.due_on <= today() + timedelta(days=DUE_SOON_DAYS),
+            )
+        ),
+        "in_stock": count(select(DataBundle.id).where(DataBundle.status == "in_stock")),
+        "waiting": count(select(WaitingListEntry.id).where(WaitingListEntry.status == "waiting")),
+    }

@@ -32,6 +32,7 @@ from .models import (
     BUNDLE_TRANSITIONS,
     BUNDLES_FOR_DEVICE,
     CALL_OUTCOMES,
+    DUE_SOON_DAYS,
     END_DEVICE_STATUS,
     END_KINDS,
     ENDS_WITHOUT_RETURN,
@@ -49,10 +50,10 @@ from .models import (
     ReminderCall,
     WaitingListEntry,
 )
+from .queries import waiting_list_query
 
 LOAN_REFERENCE = "L-{:05d}"
 MAX_LOAN_DAYS = 366
-DUE_SOON_DAYS = 7
 EXPIRING_SOON_DAYS = 14
 MAX_BULK_ROWS = 2000
 _REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
@@ -689,27 +690,12 @@ def device_fits(kind: str, resident: Resident) -> bool:
     return True
 
 
-def waiting_list(limit: int | None = None):
-    """Waiting entries in the order devices are offered: highest priority, then longest wait."""
-    from sqlalchemy.orm import joinedload
-
-    stmt = (
-        select(WaitingListEntry)
-        .where(WaitingListEntry.status == "waiting")
-        .options(joinedload(WaitingListEntry.resident))
-        .order_by(WaitingListEntry.priority, WaitingListEntry.joined_on, WaitingListEntry.id)
-    )
-    if limit:
-        stmt = stmt.limit(limit)
-    return stmt
-
-
 def suggest_resident(device: Device) -> WaitingListEntry | None:
     """The waiting resident to offer this device to: highest priority, longest waiting,
     whose access needs the device fits, without a device on loan already."""
     open_borrowers = select(Loan.resident_id).where(Loan.is_open)
     entries = db.session.scalars(
-        waiting_list()
+        waiting_list_query()
         .where(
             WaitingListEntry.organisation_id == device.organisation_id,
             WaitingListEntry.resident_id.not_in(open_borrowers),
