@@ -17,8 +17,10 @@ STATUS_WORDS = {
 }
 
 
-def receipt_pdf(donation, organisation) -> bytes:
-    """The receipt of one donation. Holds business details only, never anything about residents."""
+def receipt_pdf(donation, organisation, donate_link: str = "") -> bytes:
+    """The receipt of one donation. Holds business details only, never anything about residents.
+
+    ``donate_link`` is the organisation's own public donation link, for the donor to pass on."""
     doc = Document(f"Donation receipt {donation.reference}", organisation)
     donor = donation.donor
     details = [
@@ -65,6 +67,12 @@ def receipt_pdf(donation, organisation) -> bytes:
         ),
         doc.contact_line(),
     )
+    if donate_link:
+        doc.add(
+            doc.p(
+                f"Know another business with devices to give? They can offer them at {donate_link}"
+            )
+        )
     return doc.build()
 
 
