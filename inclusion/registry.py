@@ -4,7 +4,8 @@ Each feature package (``devices``, ``buddies``, …) is named in ``INCLUSION_FEA
 ``init_app(app)`` that registers, here, what it adds: navigation entries with the permission that
 shows them, dashboard panels, resident-page sections, header tools (the scan box), public
 navigation and home-page cards, template helpers, who may see a resident, CLI commands, its
-report sections, and its demo and benchmark loaders. The core iterates what was registered; it never imports a feature to ask.
+report sections, and its demo and benchmark loaders. The core iterates what was registered; it
+never imports a feature to ask.
 """
 
 from __future__ import annotations

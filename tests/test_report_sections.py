@@ -19,28 +19,34 @@ from tests.conftest import FreshContextClient, sign_in
 YEAR = "period=year&year=2025"
 
 
-def _app(make_database, features):
-    app = create_app(
-        {
-            "ENV": "testing",
-            "SQLALCHEMY_DATABASE_URI": make_database("sqlite"),
-            "WTF_CSRF_ENABLED": False,
-            "FEATURES": features,
-        }
-    )
-    app.test_client_class = FreshContextClient
+@pytest.fixture(scope="module")
+def migrated_database(make_database):
+    """One SQLite database migrated once for the module: every table exists whichever
+    features an app loads, so apps with different features share it."""
+    url = make_database("sqlite")
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         flask_migrate.upgrade(revision="heads")
-    return app
+        db.engine.dispose()
+    return url
 
 
 @pytest.fixture
-def make_app(make_database):
+def make_app(migrated_database):
     apps = []
 
     def make(*features):
-        apps.append(_app(make_database, features))
-        return apps[-1]
+        app = create_app(
+            {
+                "ENV": "testing",
+                "SQLALCHEMY_DATABASE_URI": migrated_database,
+                "WTF_CSRF_ENABLED": False,
+                "FEATURES": features,
+            }
+        )
+        app.test_client_class = FreshContextClient
+        apps.append(app)
+        return app
 
     yield make
     for app in apps:
