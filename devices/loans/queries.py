@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from inclusion.clock import today
 from inclusion.extensions import db
 from inclusion.residents.models import Resident
+from inclusion.residents.service import open_case
 
 from ..models import Device
 from .models import DUE_SOON_DAYS, DataBundle, Loan, LoanExtension, WaitingListEntry
@@ -128,11 +129,13 @@ def devices_lent_to(resident_id: int) -> list[tuple[int, str, bool]]:
 
 
 def waiting_list_query(limit: int | None = None):
-    """Waiting entries in the order devices are offered: highest priority, then longest wait."""
+    """Waiting entries of open cases in the order devices are offered: highest priority,
+    then longest wait (a closed case waits for nothing)."""
     stmt = (
         select(WaitingListEntry)
-        .where(WaitingListEntry.status == "waiting")
-        .options(joinedload(WaitingListEntry.resident))
+        .join(WaitingListEntry.resident)
+        .where(WaitingListEntry.status == "waiting", open_case())
+        .options(contains_eager(WaitingListEntry.resident))
         .order_by(WaitingListEntry.priority, WaitingListEntry.joined_on, WaitingListEntry.id)
     )
     if limit:
@@ -180,5 +183,5 @@ def loans_dashboard() -> dict:
             )
         ),
         "in_stock": count(select(DataBundle.id).where(DataBundle.status == "in_stock")),
-        "waiting": count(select(WaitingListEntry.id).where(WaitingListEntry.status == "waiting")),
+        "waiting": count(waiting_list_query()),
     }
