@@ -386,7 +386,7 @@ def test_custom_period_is_validated_next_to_the_fields(coordinator, org):
     response = coordinator.get("/reports/?period=custom&start=2026-05-01&end=2026-04-01")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert 'id="end-error">The last day must be on or after the first day.' in page
+    assert 'id="end-error"><span class="govuk-visually-hidden">Error:</span> The last day must be on or after the first day.' in page
     response = coordinator.get("/reports/?period=custom&start=&end=")
     page = response.get_data(as_text=True)
     assert "Enter the first day of the report." in page
@@ -394,7 +394,7 @@ def test_custom_period_is_validated_next_to_the_fields(coordinator, org):
     page = coordinator.get("/reports/?period=custom&start=31/02/2026&end=2026-04-01").get_data(
         as_text=True
     )
-    assert 'id="start-error">Enter a real date, for example 2026-04-01.' in page
+    assert 'id="start-error"><span class="govuk-visually-hidden">Error:</span> Enter a real date, for example 2026-04-01.' in page
 
 
 def test_custom_period_shows_those_dates(coordinator, org):
@@ -482,7 +482,7 @@ def test_bad_targets_change_nothing(coordinator, org, data, field, message):
     response = coordinator.post("/reports/targets", data=form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert f'id="{field}-error">{message}' in page
+    assert f'id="{field}-error"><span class="govuk-visually-hidden">Error:</span> {message}' in page
     assert row_counts(ReportTarget, AuditEvent) == before
     assert service.targets_for(org.id, 2025) == {"referrals": 100}
 
