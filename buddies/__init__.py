@@ -26,6 +26,36 @@ def init_app(app) -> None:
     reg.add_demo_loader("buddies", demo.load)
     reg.add_receiver(case_closed, service.take_closed_case_off_buddies)
 
+    _declare_personal_data(app)
+
     from . import practice
 
     practice.init_app(app)
+
+
+def _declare_personal_data(app) -> None:
+    """Matches and matching needs are about a resident; a buddy's "about" and notes are
+    free text that may mention one."""
+    from inclusion.personal_data import declare
+
+    from .models import OPEN_MATCH_STATUSES, BuddyProfile, BuddyTraining, Match, MatchingNeeds
+
+    declare(app, BuddyProfile, free_text=("about", "notes"), not_free_text=("name", "email"))
+    declare(app, BuddyTraining, not_free_text=("provider",))
+    declare(
+        app,
+        Match,
+        resident_column="resident_id",
+        free_text=("end_note",),
+        # The buddy's first name only: their contact details are not the resident's data.
+        export="buddy_matches",
+        export_extra=lambda m: {"buddy": m.buddy.first_name},
+        order_by=("proposed_at", "id"),
+        blocks_erasure=[
+            (
+                lambda: Match.status.in_(OPEN_MATCH_STATUSES),
+                "They have an open buddy match: end it first.",
+            )
+        ],
+    )
+    declare(app, MatchingNeeds, resident_column="resident_id", export="matching_needs")

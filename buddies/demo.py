@@ -256,6 +256,7 @@ def _buddy(org, spec, coordinator, user, rng) -> None:
             level="enhanced",
             certificate=f"00{rng.randint(10**9, 10**10 - 1)}",
             issued_on=today() - timedelta(days=dbs_age),
+            by=coordinator,
         )
     if status == "applicant":
         return

@@ -141,11 +141,11 @@ def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
     profile = BuddyProfile(organisation_id=organisation.id, status="applicant", **values)
     db.session.add(profile)
     db.session.flush()
-    audit.record("buddy.applied", profile, changed=list(values))
+    audit.record("buddy.applied", profile, changed=list(values), actor=audit.PUBLIC)
     return profile
 
 
-def update_profile(profile: BuddyProfile, data: dict) -> list[str]:
+def update_profile(profile: BuddyProfile, data: dict, *, by=None) -> list[str]:
     """A coordinator corrects a profile; returns the names of the fields that changed."""
     if "email" in data:
         data = dict(data, email=accounts.normalise_email(data["email"]))
@@ -154,7 +154,7 @@ def update_profile(profile: BuddyProfile, data: dict) -> list[str]:
             setattr(profile, field, data[field])
     changed = audit.changed_fields(profile, [f for f in PROFILE_FIELDS if f in data])
     if changed:
-        audit.record("buddy.updated", profile, changed=changed)
+        audit.record("buddy.updated", profile, changed=changed, actor=by)
         db.session.flush()
     return changed
 
@@ -223,7 +223,7 @@ def record_training(
     )
     db.session.add(training)
     db.session.flush()
-    audit.record("buddy.training_recorded", profile, changed=["trainings"])
+    audit.record("buddy.training_recorded", profile, changed=["trainings"], actor=by)
     return training
 
 
@@ -293,7 +293,7 @@ def invite_buddy(profile: BuddyProfile, *, by: User) -> str:
         profile.organisation, email=profile.email, name=profile.name, role=BUDDY, by=by
     )
     profile.user_id = user.id
-    audit.record("buddy.account_linked", profile, changed=["user_id"])
+    audit.record("buddy.account_linked", profile, changed=["user_id"], actor=by)
     db.session.flush()
     return token
 

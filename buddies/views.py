@@ -168,7 +168,7 @@ def edit(buddy_id):
     form = ProfileEditForm(data=dict(current, areas=", ".join(profile.areas or [])))
     if form.validate_on_submit():
         with attempt(form) as outcome:
-            changed = service.update_profile(profile, form.profile_data())
+            changed = service.update_profile(profile, form.profile_data(), by=current_user)
         if outcome.refused:
             return invalid("buddies/edit.html", form=form, buddy=profile)
         flash("Saved." if changed else "Nothing changed.", "success")
@@ -190,6 +190,7 @@ def record_dbs(buddy_id):
                 level=form.level.data,
                 certificate=form.certificate.data,
                 issued_on=form.issued_on.data,
+                by=current_user,
             )
         if not outcome.refused:
             flash(f"DBS check recorded; renewal due {profile.dbs_renewal_due:%d %b %Y}.", "success")

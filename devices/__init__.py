@@ -26,9 +26,31 @@ def init_app(app) -> None:
     reg.add_template_helper("donor_impact_headline", _donor_impact_headline)
     reg.add_demo_loader("devices", demo.load)
 
+    _declare_personal_data(app)
+
     from . import loans
 
     loans.init_app(app)
+
+
+def _declare_personal_data(app) -> None:
+    """Nothing here is about a resident, but people type in these fields: a resident's
+    name or phone in a device note is swept when they are erased."""
+    from inclusion.personal_data import declare
+
+    from .models import Device, DeviceStatusChange, Donation, DonationItem, Donor, Wipe
+
+    declare(app, Donor, not_free_text=("business_name", "contact_name", "email"))
+    declare(
+        app,
+        Donation,
+        free_text=("collection_address", "notes", "decline_reason"),
+        not_free_text=("wipe_certificate",),
+    )
+    declare(app, DonationItem, not_free_text=("make_model",))
+    declare(app, Device, free_text=("accessories", "notes"))
+    declare(app, DeviceStatusChange, free_text=("note",))
+    declare(app, Wipe, free_text=("notes",), not_free_text=("wiped_by",))
 
 
 def _donor_impact_headline():

@@ -332,13 +332,16 @@ def _find_or_create_donor(organisation_id: int, data: dict) -> Donor:
         db.session.add(donor)
         db.session.flush()
         audit.record(
-            "donor.created", donor, changed=["business_name", "contact_name", "email", "phone"]
+            "donor.created",
+            donor,
+            changed=["business_name", "contact_name", "email", "phone"],
+            actor=audit.PUBLIC,
         )
     else:
         donor.contact_name, donor.phone = contact, phone or donor.phone
         changed = audit.changed_fields(donor, ["contact_name", "phone"])
         if changed:
-            audit.record("donor.updated", donor, changed=changed)
+            audit.record("donor.updated", donor, changed=changed, actor=audit.PUBLIC)
     return donor
 
 
@@ -402,7 +405,12 @@ def pledge_donation(
                 organisation_id=organisation_id, donation_id=donation.id, position=position, **line
             )
         )
-    audit.record("donation.pledged", donation, changed=["reference", "status", "items"])
+    audit.record(
+        "donation.pledged",
+        donation,
+        changed=["reference", "status", "items"],
+        actor=audit.PUBLIC,
+    )
     db.session.flush()
     return donation
 

@@ -1,4 +1,9 @@
-"""``flask inclusion …`` commands. Each command commits once, at its end."""
+"""``flask inclusion …`` commands. Each command commits once, at its end.
+
+Who acted, in the audit log: a command that acts for a person takes ``--by EMAIL``
+(an active account) and its events name that person; without it (or for commands
+that are system jobs) its events name the system actor ``cli:<command>``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .acting import acting_for, by_option
 from .errors import RuleBroken
 from .extensions import db
 
@@ -21,8 +27,9 @@ def cli():
 @click.option("--organisation", "org_name", prompt="Organisation name")
 @click.option("--code", prompt="Organisation short code", help="Short code, e.g. WCVS")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@by_option
 @with_appcontext
-def create_admin(email, name, org_name, code, password):
+def create_admin(email, name, org_name, code, password, by_email):
     """Create an admin account (and its organisation if the code is new)."""
     from sqlalchemy import select
 
@@ -31,9 +38,10 @@ def create_admin(email, name, org_name, code, password):
 
     org = db.session.scalar(select(Organisation).where(Organisation.code == code.strip().upper()))
     try:
-        if org is None:
-            org = service.create_organisation(org_name, code)
-        user = service.create_user(org, email=email, name=name, role=ADMIN, password=password)
+        with acting_for("create-admin", by_email):
+            if org is None:
+                org = service.create_organisation(org_name, code)
+            user = service.create_user(org, email=email, name=name, role=ADMIN, password=password)
     except RuleBroken as err:
         db.session.rollback()
         raise click.ClickException(err.message) from None
@@ -47,7 +55,8 @@ def demo():
     """Load demo data for every role (safe to run again: it adds nothing twice)."""
     from .demo import DEMO_PASSWORD, load_demo
 
-    users = load_demo(progress=True)
+    with acting_for("demo"):
+        users = load_demo(progress=True)
     db.session.commit()
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for user in users:

@@ -48,6 +48,8 @@ class Registry:
     commands: list = field(default_factory=list)
     receivers: list[tuple[str, Callable]] = field(default_factory=list)
     interfaces: dict[str, Callable] = field(default_factory=dict)
+    # table name -> inclusion.personal_data.Declaration (personal_data.declare() adds them)
+    personal_data: dict = field(default_factory=dict)
 
     # -- what features call from their init_app --------------------------------------------
 

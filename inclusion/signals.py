@@ -3,9 +3,11 @@
 The core knows no feature: ``devices`` and ``buddies`` subscribe in their own
 ``init_app`` through ``registry(app).add_receiver(signal, receiver)`` (as Indico's
 ``indico/core/signals`` are used), so only the features of the current application
-receive them. Receivers run inside
-the sender's transaction, so what they change commits or rolls back with it; a
-receiver that refuses raises ``RuleBroken`` and the whole change is refused.
+receive them. Each is sent inside the transaction of the change, so what receivers
+write commits or rolls back with it; a receiver that refuses raises ``RuleBroken``
+and the whole change is refused. Receivers get ``by`` (the person acting, or
+``None``) and pass it on to the services they call, so their audit events name the
+actor too.
 """
 
 from __future__ import annotations
@@ -21,3 +23,7 @@ _signals = Namespace()
 #: proposed or active matches), audited with the actor ``by`` and the reason
 #: "case closed".
 case_closed = _signals.signal("case-closed")
+
+#: ``organisation_created.send(org, by=user_or_None)``: a new organisation exists
+#: (e.g. the practice package seeds its skill taxonomy, so no page load has to).
+organisation_created = _signals.signal("organisation-created")

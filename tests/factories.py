@@ -35,6 +35,14 @@ class OrganisationFactory(Base):
     default_loan_days = 56
     retention_months = 24
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Through the service, as the app does: what an organisation gets when it is
+        # created (its skill taxonomy) comes with it.
+        from inclusion.accounts import service
+
+        return service.create_organisation(*args, **kwargs)
+
 
 class UserFactory(Base):
     class Meta:

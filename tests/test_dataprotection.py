@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -22,7 +23,7 @@ from inclusion.extensions import db
 from inclusion.reports.queries import report_figures
 from inclusion.residents import service as residents
 from inclusion.residents.models import Resident, StatusChange
-from tests.conftest import PG_URL, make_test_app, row_counts
+from tests.conftest import BACKENDS, PG_URL, make_test_app, row_counts
 from tests.factories import (
     BuddyProfileFactory,
     CheckpointFactory,
@@ -198,7 +199,7 @@ def _snapshot(exclude_free_text=True):
     the person's identifying columns and free text (Text columns)."""
     data = {}
     for table in db.metadata.sorted_tables:
-        if table.name in ("audit_event", "alembic_version"):
+        if table.name in ("audit_event", "alembic_version", "erasure_register"):
             continue
         skip = ERASED_COLUMNS.get(table.name, set())
         cols = [
@@ -295,7 +296,7 @@ def test_erasure_keeps_every_count_and_leaves_no_trace(db, org, coordinator_user
         and reports_before["data"]["bundles_issued"] == 6
     )
     snapshot_before = _snapshot()
-    events_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    events_before = db.session.scalar(select(func.max(AuditEvent.id)))
 
     erased = [p for p in people if p.status == "closed"]
     assert len(erased) == 3
@@ -306,8 +307,17 @@ def test_erasure_keeps_every_count_and_leaves_no_trace(db, org, coordinator_user
     assert broad_counts(org.id) == counts_before
     assert _snapshot() == snapshot_before, "only identifying columns and free text may change"
     assert reports_page_figures(org.id) == reports_before
-    # one audit event per erasure, nothing else
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events_before + 3
+    # one audit event per erasure, and one per other record whose text mentioned them
+    new_events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.id > events_before).order_by(AuditEvent.id)
+    ).all()
+    assert [e.action for e in new_events].count("resident.erased") == 3
+    mentions = [e for e in new_events if e.action != "resident.erased"]
+    assert {e.action for e in mentions} == {"mentions.erased"}
+    assert {(e.entity_type, tuple(e.changed)) for e in mentions} == {
+        ("Device", ("notes",)),
+        ("BuddyProfile", ("notes",)),
+    }
 
     gone = [needle for n in (0, 2, 4) for needle in _needles(n)]
     assert text_mentions(gone) == []
@@ -766,3 +776,295 @@ def test_retention_skips_a_resident_erased_since_it_was_listed(db, org, coordina
     events = row_counts(AuditEvent)
     assert service.apply_retention(item) is False
     assert row_counts(AuditEvent) == events
+
+
+# ---- the sweep: every free text, every written form ------------------------------------
+
+
+def _erasable(org, coordinator_user, n, **extra):
+    resident = ResidentFactory(organisation=org, **{**_person(n), **extra})
+    residents.change_status(resident, "closed", by=coordinator_user, outcome="declined")
+    db.session.flush()
+    return resident
+
+
+def test_erasure_sweeps_every_free_text_for_every_form_of_name_phone_email_and_birthday(
+    db, org, coordinator_user
+):
+    person = _erasable(
+        org,
+        coordinator_user,
+        11,
+        first_name="Wilhelmina",
+        last_name="Featherstonehaugh",
+        phone="+44 7911 123403",
+        email="Wil.F@Private.example.net",
+        date_of_birth=date(1950, 3, 14),
+    )
+    other = ResidentFactory(
+        organisation=org,
+        first_name="Bob",
+        last_name="Other",
+        notes="Neighbour of WILHELMINA featherstonehaugh; she rings on (07911) 123-403.",
+        access_notes="Annual review. Wilhelminas cat.",  # not whole words: kept
+    )
+    device = DeviceFactory(organisation=org, notes="Found by Wilhelmina, call 07911 123403")
+    buddy = BuddyProfileFactory(
+        organisation=org,
+        about="I taught wilhelmina to video call",
+        notes="Email wil.f@private.example.net; born 14/03/1950, i.e. 14th March 1950",
+    )
+    other_loan = LoanFactory(
+        organisation=org, resident=other, notes="Ring +447911123403 or 0044 7911 123 403"
+    )
+    match = MatchFactory(organisation=org, resident=other, buddy=buddy, status="active")
+    session = PracticeSessionFactory(
+        match=match,
+        notes="Bob's friend Featherstonehaugh joined (b. 1950-03-14, March 14, 1950)",
+        next_steps="Call 07911 123 403 on 14.3.50",
+    )
+    unrelated = "Call 07911 123404 on 15/03/1950; Featherstone came"
+    DeviceFactory(organisation=org, notes=unrelated)
+    db.session.flush()
+    ids = {"resident": other.id, "device": device.id, "buddy": buddy.id, "loan": other_loan.id}
+    session_id = session.id
+
+    changed = service.erase_resident(person, by=coordinator_user)
+
+    db.session.expire_all()
+    other = db.session.get(Resident, ids["resident"])
+    assert other.notes == "Neighbour of [erased]; she rings on [erased]."
+    assert other.access_notes == "Annual review. Wilhelminas cat."
+    assert db.session.get(type(device), ids["device"]).notes == "Found by [erased], call [erased]"
+    buddy = db.session.get(type(buddy), ids["buddy"])
+    assert buddy.about == "I taught [erased] to video call"
+    assert buddy.notes == "Email [erased]; born [erased], i.e. [erased]"
+    assert db.session.get(Loan, ids["loan"]).notes == "Ring [erased] or [erased]"
+    session = db.session.get(PracticeSession, session_id)
+    assert session.notes == "Bob's friend [erased] joined (b. [erased], [erased])"
+    assert session.next_steps == "Call [erased] on [erased]"
+    assert db.session.scalar(select(func.count()).where(type(device).notes == unrelated)) == 1
+    assert {
+        "resident.notes",
+        "device.notes",
+        "buddy_profile.about",
+        "buddy_profile.notes",
+        "loan.notes",
+        "practice_session.notes",
+        "practice_session.next_steps",
+    } <= set(changed)
+
+    # Which records changed: table, id and field names, never a value.
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "mentions.erased")
+    ).all()
+    assert {(e.entity_type, e.entity_id, tuple(e.changed)) for e in events} == {
+        ("Resident", ids["resident"], ("notes",)),
+        ("Device", ids["device"], ("notes",)),
+        ("BuddyProfile", ids["buddy"], ("about", "notes")),
+        ("Loan", ids["loan"], ("notes",)),
+        ("PracticeSession", session_id, ("next_steps", "notes")),
+    }
+    assert all(e.actor_id == coordinator_user.id for e in events)
+    logged = json.dumps([e.changed for e in events]).lower()
+    assert "wilhelmina" not in logged and "7911" not in logged
+
+
+# ---- personal data is declared -------------------------------------------------------
+
+
+def test_every_table_about_residents_and_every_free_text_column_is_declared(app):
+    from inclusion import personal_data
+
+    with app.app_context():
+        assert personal_data.undeclared(db.metadata.sorted_tables) == []
+        declared = {d.name: d for d in personal_data.declarations()}
+    for table in db.metadata.sorted_tables:
+        if "resident_id" in table.c:
+            assert declared[table.name].resident_column == "resident_id", table.name
+    assert declared["loan_extension"].via == ("loan_id", "loan")
+    assert {"about", "notes"} <= set(declared["buddy_profile"].free_text)
+
+
+def test_a_new_table_or_free_text_column_that_is_not_declared_is_found(app):
+    from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table
+
+    from inclusion import personal_data
+
+    metadata = MetaData()
+    Table("resident", metadata, Column("id", Integer, primary_key=True))
+    visits = Table(
+        "home_visit",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("resident_id", ForeignKey("resident.id")),
+        Column("summary", Text),
+    )
+    device = Table(
+        "device",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("notes", Text),
+        Column("colour", String(300)),
+        Column("tag", String(20)),
+    )
+    with app.app_context():
+        assert personal_data.undeclared([visits, device]) == [
+            "home_visit",
+            "home_visit.summary",
+            "device.colour",
+        ]
+
+
+def test_data_protection_names_no_feature_model():
+    from pathlib import Path
+
+    import inclusion.dataprotection as package
+
+    for source in Path(package.__file__).parent.glob("*.py"):
+        text = source.read_text()
+        assert "from devices" not in text and "from buddies" not in text, source.name
+        assert "import devices" not in text and "import buddies" not in text, source.name
+
+
+# ---- no copy left in the SQLite file ---------------------------------------------------
+
+
+def test_erased_values_are_in_neither_the_sqlite_file_nor_its_wal(tmp_path):
+    path = tmp_path / "live.sqlite3"
+    app = make_test_app(f"sqlite:///{path}")
+    with app.app_context():
+        org = OrganisationFactory(code="WAL")
+        coordinator = UserFactory(organisation=org)
+        people = seed(org, coordinator, count=2)
+        db.session.commit()
+        erased, kept = people[0], people[1]
+        assert erased.status == "closed"
+        needles = [n.encode() for n in _needles(0)]
+        on_disk = path.read_bytes() + Path(f"{path}-wal").read_bytes()
+        assert all(n in on_disk for n in needles[:4]), "the values were written to disk"
+
+        service.erase_resident(erased, by=coordinator)
+        db.session.commit()
+        assert db.session.get(Resident, kept.id).first_name == "Zebedee1"
+        db.session.remove()
+
+        wal = Path(f"{path}-wal")
+        on_disk = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+        assert [n for n in needles if n in on_disk] == []
+        assert b"Zebedee1" in on_disk, "the others are still there"
+        db.engine.dispose()
+
+
+# ---- restore keeps erased people erased -------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_restore_erases_again_everyone_erased_after_the_backup(backend, make_database, tmp_path):
+    url = f"sqlite:///{tmp_path / 'live.sqlite3'}" if backend == "sqlite" else None
+    app = make_test_app(url or make_database("postgresql"))
+    runner = app.test_cli_runner()
+    backup_file = tmp_path / "before-erasure.backup"
+    with app.app_context():
+        org = OrganisationFactory(code="RST")
+        coordinator = UserFactory(organisation=org)
+        erased, kept = seed(org, coordinator, count=2)
+        db.session.commit()
+        erased_id, kept_id, reference = erased.id, kept.id, erased.reference
+        db.session.remove()
+
+    result = runner.invoke(args=["inclusion", "backup", str(backup_file)])
+    assert result.exit_code == 0, result.output
+
+    with app.app_context():
+        service.erase_resident(db.session.get(Resident, erased_id))
+        db.session.commit()
+        erased_at = db.session.get(Resident, erased_id).anonymised_at
+        db.session.remove()
+
+    result = runner.invoke(args=["inclusion", "restore", str(backup_file), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert f"erased again: {reference}" in result.output
+    with app.app_context():
+        resident = db.session.get(Resident, erased_id)
+        assert (resident.full_name, resident.phone, resident.anonymised_at) == (
+            "Anonymised resident",
+            "",
+            erased_at,
+        )
+        assert text_mentions(_needles(0)) == []
+        assert db.session.get(Resident, kept_id).first_name == "Zebedee1"
+        assert [e.reference for e in service.erasure_register()] == [reference]
+        assert db.session.scalar(
+            select(func.count()).where(AuditEvent.action == "resident.erased_again_after_restore")
+        )
+        db.session.remove()
+
+    # Restoring the same old backup again still leaves them erased.
+    result = runner.invoke(args=["inclusion", "restore", str(backup_file), "--yes"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.get(Resident, erased_id).first_name == "Anonymised"
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_restore_refuses_when_the_current_database_has_no_erasure_register(tmp_path):
+    from sqlalchemy import text
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    runner = app.test_cli_runner()
+    backup_file = tmp_path / "copy.sqlite3"
+    assert runner.invoke(args=["inclusion", "backup", str(backup_file)]).exit_code == 0
+    with app.app_context():
+        OrganisationFactory(code="NEW")
+        db.session.execute(text("DROP TABLE erasure_register"))
+        db.session.commit()
+        db.session.remove()
+
+    result = runner.invoke(args=["inclusion", "restore", str(backup_file), "--yes"])
+    assert result.exit_code != 0 and "no erasure register" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OrganisationFactory._meta.model))
+        db.session.remove()
+    result = runner.invoke(
+        args=["inclusion", "restore", str(backup_file), "--yes", "--without-erasure-register"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert service.erasure_register() == []
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_retention_batch_sweeps_once_for_everyone_in_it(db, org, coordinator_user):
+    first = _closed_months_ago(org, coordinator_user, 30, 21)
+    second = _closed_months_ago(org, coordinator_user, 30, 22)
+    device = DeviceFactory(organisation=org, notes="Zebedee21 and quixotic22 share it")
+    db.session.flush()
+    device_id = device.id
+    items = service.due_for_retention(org)
+    assert {i.resident.id for i in items} == {first.id, second.id}
+
+    assert service.apply_retention_batch(items) == 2
+
+    db.session.expire_all()
+    assert db.session.get(type(device), device_id).notes == "[erased] and [erased] share it"
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "resident.erased_by_retention")
+    ).all()
+    assert {e.entity_id for e in events} == {first.id, second.id}
+    assert all("device.notes" in e.changed for e in events)
+    assert service.apply_retention_batch(items) == 0
+
+
+def test_a_name_of_several_words_is_swept_as_a_phrase(db, org, coordinator_user):
+    person = _erasable(org, coordinator_user, 23, first_name="Mary Ann", last_name="O'Neill-Ng")
+    device = DeviceFactory(organisation=org, notes="Lent to mary ann; O'NEILL-NG's son has it")
+    db.session.flush()
+    device_id = device.id
+    service.erase_resident(person, by=coordinator_user)
+    db.session.expire_all()
+    assert (
+        db.session.get(type(device), device_id).notes == "Lent to [erased]; [erased]'s son has it"
+    )

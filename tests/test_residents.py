@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -248,8 +249,12 @@ def test_workflow_moves_only_along_allowed_transitions(coordinator, db, org):
         "closed",
     ]
     page = coordinator.get(f"/residents/{ref}").get_data(as_text=True)
-    assert "referred → <strong>contacted</strong>" in page.replace("\n", "") or "contacted" in page
-    assert "Phoned" in page
+    timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    entries = [" ".join(re.sub(r"<[^>]+>", " ", li).split()) for li in timeline.split("<li>")[1:]]
+    assert len(entries) == 4  # newest first
+    assert entries[0].endswith("assessed → closed (declined) by Cleo Coordinator")
+    assert entries[1].endswith("contacted → assessed by Cleo Coordinator")
+    assert entries[2].endswith("referred → contacted by Cleo Coordinator Phoned")
 
 
 def test_workflow_service_refuses_a_skip(db, org, coordinator_user):

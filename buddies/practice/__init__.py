@@ -15,6 +15,9 @@ def init_app(app) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
+    from inclusion.signals import organisation_created
+
+    organisation_created.connect(service.seed_taxonomy_of_new_organisation, weak=False)
     reg = registry(app)
     reg.add_navigation("sessions.log", "practice.my_residents", "My residents")
     reg.add_navigation("skills.manage", "practice.skills", "Skills")
@@ -36,3 +39,54 @@ def init_app(app) -> None:
         ).all()
 
     reg.add_template_helper("open_safeguarding_alerts", open_safeguarding_alerts)
+    _declare_personal_data(app)
+
+
+def _declare_personal_data(app) -> None:
+    """Practice sessions and checkpoints are about a resident; an unactioned
+    safeguarding concern stops their erasure."""
+    from inclusion.personal_data import declare, name_of
+
+    from .models import Checkpoint, PracticeSession, SkillTask
+
+    # The taxonomy's names are not about anyone (and "Pay a bill" must survive a "Pay").
+    declare(app, SkillTask, not_free_text=("name",))
+    declare(
+        app,
+        PracticeSession,
+        resident_column="resident_id",
+        free_text=(
+            "place",
+            "notes",
+            "next_steps",
+            "safeguarding_description",
+            "safeguarding_action",
+        ),
+        export="practice_sessions",
+        export_extra=lambda s: {
+            "buddy": s.buddy.first_name if s.buddy else None,
+            "recorded_by": name_of(s.recorded_by),
+        },
+        order_by=("held_on", "id"),
+        blocks_erasure=[
+            (
+                lambda: (
+                    PracticeSession.safeguarding_concern.is_(True)
+                    & PracticeSession.safeguarding_actioned_at.is_(None)
+                ),
+                "A safeguarding concern has no recorded action yet: action it first.",
+            )
+        ],
+    )
+    declare(
+        app,
+        Checkpoint,
+        resident_column="resident_id",
+        export="checkpoints",
+        export_extra=lambda c: {
+            "task": c.task.name,
+            "area": c.task.area_label,
+            "level_label": c.level_label,
+        },
+        order_by=("recorded_on", "id"),
+    )

@@ -3,8 +3,8 @@ skill checkpoints.
 
 The six areas of the UK Essential Digital Skills framework are a fixed vocabulary
 (``AREAS``, keys shared with ``buddies.models.SKILL_AREAS``). Tasks under them belong
-to an organisation: the framework's everyday tasks are seeded for each organisation
-the first time it uses the taxonomy (``service.ensure_taxonomy``), and coordinators
+to an organisation: the framework's everyday tasks are seeded when the organisation is
+created (``service.ensure_taxonomy``, on the ``organisation_created`` signal), and coordinators
 add their own. Tasks are retired, never deleted, so their checkpoints keep meaning.
 """
 

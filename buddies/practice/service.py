@@ -24,15 +24,16 @@ from .models import AREAS, LEVELS, SEED_TASKS, SESSION_MODES, Checkpoint, Practi
 # ---- taxonomy ----------------------------------------------------------------------
 
 
-def ensure_taxonomy(organisation_id: int) -> None:
-    """Seed the framework's everyday tasks for an organisation that has not got them
-    yet (its first use). Idempotent: tasks are found by their seed key, and a retired
-    or renamed seed task is never brought back."""
+def ensure_taxonomy(organisation_id: int, *, by=None) -> None:
+    """Seed the framework's everyday tasks for an organisation, once (idempotent).
+
+    Runs when an organisation is created (``organisation_created``) and, for
+    organisations older than that, in migration uow_0002: never on a page load."""
     have = set(
         db.session.scalars(
-            select(SkillTask.key).where(
-                SkillTask.organisation_id == organisation_id, SkillTask.key.is_not(None)
-            )
+            select(SkillTask.key)
+            .where(SkillTask.organisation_id == organisation_id, SkillTask.key.is_not(None))
+            .execution_options(all_organisations=True)
         )
     )
     missing = [k for k in SEED_TASKS if k not in have]
@@ -41,20 +42,29 @@ def ensure_taxonomy(organisation_id: int) -> None:
     try:
         with db.session.begin_nested():
             positions = {key: i for i, key in enumerate(SEED_TASKS)}
-            for key in missing:
-                area, name = SEED_TASKS[key]
-                task = SkillTask(
+            seeded = [
+                SkillTask(
                     organisation_id=organisation_id,
-                    area=area,
+                    area=SEED_TASKS[key][0],
                     key=key,
-                    name=name,
+                    name=SEED_TASKS[key][1],
                     position=positions[key],
+                    created_by_id=by.id if by is not None else None,
                 )
-                db.session.add(task)
-                db.session.flush()
-                audit.record("skill_task.seeded", task, changed=["area", "name"])
+                for key in missing
+            ]
+            db.session.add_all(seeded)
+            db.session.flush()
+            for task in seeded:
+                audit.record("skill_task.seeded", task, changed=["area", "name"], actor=by)
+            db.session.flush()
     except IntegrityError:
-        pass  # another request seeded it at the same moment: theirs stands
+        pass  # seeded at the same moment by another transaction: theirs stands
+
+
+def seed_taxonomy_of_new_organisation(organisation, by=None) -> None:
+    """Receiver of ``inclusion.signals.organisation_created``."""
+    ensure_taxonomy(organisation.id, by=by)
 
 
 def tasks(*, include_retired: bool = False) -> list[SkillTask]:

@@ -74,7 +74,6 @@ def resident(reference):
 def log_session(reference):
     found = _resident(reference)
     authorize(buddy_is_matched(current_user, found))
-    service.ensure_taxonomy(found.organisation_id)
     task_list = service.tasks()
     last = service.latest_levels(found.id)
     lent = service.devices_lent_to(found.id)
@@ -121,7 +120,6 @@ def log_session(reference):
 def baseline(reference):
     found = _resident(reference)
     authorize(can_record_checkpoints(current_user, found))
-    service.ensure_taxonomy(found.organisation_id)
     task_list = service.tasks()
     form = baseline_form(task_list)
     card = queries.resident_card(found.id)
@@ -142,7 +140,6 @@ def baseline(reference):
 
 
 def _skills_page(form, status=200):
-    service.ensure_taxonomy(current_user.organisation_id)
     task_list = service.tasks(include_retired=True)
     html = render_template(
         "practice/skills.html",
@@ -249,7 +246,6 @@ def alert_action(session_id):
 @bp.route("/progress")
 @requires("reports.view")
 def programme():
-    service.ensure_taxonomy(current_user.organisation_id)
     task_list = service.tasks(include_retired=True)
     filters = ProgrammeFilterForm(request.args)
     filters.task.choices = [("", "All tasks")] + [(str(t.id), t.name) for t in task_list]

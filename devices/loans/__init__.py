@@ -28,3 +28,74 @@ def init_app(app) -> None:
     reg.add_command(expire_bundles_command)
     reg.add_receiver(case_closed, take_closed_case_off_waiting_list)
     reg.provide("devices_lent_to", devices_lent_to)
+    _declare_personal_data(app)
+
+
+def _declare_personal_data(app) -> None:
+    """Loans, data, calls and the waiting list are about a resident: exported for a
+    subject access request, their free text removed on erasure."""
+    from inclusion.personal_data import declare, name_of
+
+    from .models import DataBundle, Loan, LoanExtension, ReminderCall, WaitingListEntry
+
+    declare(
+        app,
+        Loan,
+        resident_column="resident_id",
+        free_text=("accessories", "notes", "accessories_back", "end_note"),
+        not_free_text=("received_by",),
+        export="loans",
+        export_extra=lambda loan: {
+            "device_asset_tag": loan.device.asset_tag,
+            "device": loan.device.name,
+            "lent_by": name_of(loan.lent_by),
+            "ended_by": name_of(loan.ended_by),
+        },
+        order_by=("lent_at", "id"),
+        blocks_erasure=[
+            (
+                lambda: Loan.ended_at.is_(None),
+                "A device is still on loan: record its return or end the loan first.",
+            )
+        ],
+    )
+    declare(
+        app,
+        LoanExtension,
+        via=("loan_id", "loan"),
+        free_text=("reason",),
+        export="loan_extensions",
+        export_extra=lambda e: {"by": name_of(e.by)},
+        order_by=("at", "id"),
+    )
+    declare(
+        app,
+        DataBundle,
+        resident_column="resident_id",
+        free_text=("notes",),
+        export="data_bundles",
+        export_extra=lambda b: {"issued_by": name_of(b.issued_by)},
+    )
+    declare(
+        app,
+        WaitingListEntry,
+        resident_column="resident_id",
+        free_text=("note",),
+        export="waiting_list",
+        export_extra=lambda w: {"added_by": name_of(w.added_by)},
+        blocks_erasure=[
+            (
+                lambda: WaitingListEntry.status == "waiting",
+                "They are on the device waiting list: remove them from it first.",
+            )
+        ],
+    )
+    declare(
+        app,
+        ReminderCall,
+        resident_column="resident_id",
+        free_text=("note",),
+        export="reminder_calls",
+        export_extra=lambda c: {"called_by": name_of(c.called_by)},
+        order_by=("called_at", "id"),
+    )

@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from inclusion.acting import acting_for
 from inclusion.extensions import db
 
 
@@ -18,7 +19,8 @@ def expire_bundles_command():
     from . import service
 
     total = 0
-    for org in db.session.scalars(select(Organisation).order_by(Organisation.id)):
-        total += service.expire_bundles(org.id)
+    with acting_for("expire-bundles"):  # a system job: its events name cli:expire-bundles
+        for org in db.session.scalars(select(Organisation).order_by(Organisation.id)):
+            total += service.expire_bundles(org.id)
     db.session.commit()
     click.echo(f"{total} data bundles marked expired.")

@@ -18,6 +18,7 @@ from ..clock import now
 from ..errors import RuleBroken
 from ..extensions import db
 from ..passwords import hash_password, password_problem, verify_password
+from ..signals import organisation_created
 from .models import ADMIN, ROLES, ROLES_BY_PRIVILEGE, Invitation, Organisation, User
 
 
@@ -77,23 +78,24 @@ def record_sign_in(user: User) -> None:
     db.session.flush()
 
 
-def create_organisation(name: str, code: str, **details) -> Organisation:
+def create_organisation(name: str, code: str, *, by=None, **details) -> Organisation:
     code = code.strip().upper()
     if db.session.scalar(select(Organisation).where(Organisation.code == code)):
         raise RuleBroken("That short code is already used by another organisation.", "code")
     org = Organisation(name=name.strip(), code=code, **details)
     db.session.add(org)
     db.session.flush()
-    audit.record("organisation.created", org, changed=["name", "code", *details])
+    audit.record("organisation.created", org, changed=["name", "code", *details], actor=by)
+    organisation_created.send(org, by=by)
     return org
 
 
-def update_organisation(org: Organisation, data: dict) -> list[str]:
+def update_organisation(org: Organisation, data: dict, *, by=None) -> list[str]:
     for field, value in data.items():
         setattr(org, field, value)
     changed = audit.changed_fields(org, list(data))
     if changed:
-        audit.record("organisation.updated", org, changed=changed)
+        audit.record("organisation.updated", org, changed=changed, actor=by)
         db.session.flush()
     return changed
 
@@ -105,6 +107,7 @@ def create_user(
     name: str,
     role: str,
     password: str | None = None,
+    by=None,
 ) -> User:
     """A new account; the email must be free (case-insensitive) and the password acceptable."""
     email = normalise_email(email)
@@ -126,7 +129,7 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
-    audit.record("user.created", user, changed=["email", "name", "role"])
+    audit.record("user.created", user, changed=["email", "name", "role"], actor=by)
     return user
 
 
@@ -140,7 +143,7 @@ def invite_user(organisation: Organisation, *, email: str, name: str, role: str,
     Returns ``(user, token)``; only the token's hash is stored, so the link can be
     shown once and never recovered.
     """
-    user = create_user(organisation, email=email, name=name, role=role)
+    user = create_user(organisation, email=email, name=name, role=role, by=by)
     token = issue_invitation(user, by=by)
     return user, token
 
@@ -175,7 +178,7 @@ def issue_invitation(user: User, *, by: User | None) -> str:
     )
     db.session.add(invitation)
     db.session.flush()
-    audit.record("user.invited", user, changed=["invitation"])
+    audit.record("user.invited", user, changed=["invitation"], actor=by)
     return token
 
 

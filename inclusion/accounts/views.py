@@ -223,7 +223,7 @@ def settings():
             for name, field in form._fields.items()
             if name != "csrf_token"
         }
-        changed = service.update_organisation(org, data)
+        changed = service.update_organisation(org, data, by=current_user)
         flash("Settings saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("accounts.settings"))
     if form.is_submitted():

@@ -112,12 +112,13 @@ def take_referral(key: ApiKey, data: dict):
     if data.get("referral_source") == "self":
         # As on the public form: someone referring themself has no referrer to record.
         data.update(referrer_name="", referrer_organisation="", referrer_contact="")
-    resident = residents.create_referral(
-        key.organisation, data, consent_given=True, consent_method="api"
-    )
-    key.last_used_at = now()
-    audit.record(
-        "resident.referred_via_api", resident, changed=[f"api_key:{key.prefix} {key.name}"]
-    )
+    with audit.acting_as(audit.API):
+        resident = residents.create_referral(
+            key.organisation, data, consent_given=True, consent_method="api"
+        )
+        key.last_used_at = now()
+        audit.record(
+            "resident.referred_via_api", resident, changed=[f"api_key:{key.prefix} {key.name}"]
+        )
     db.session.flush()
     return resident

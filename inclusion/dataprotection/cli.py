@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from ..acting import acting_for, by_option
 from ..errors import RuleBroken
 from ..extensions import db
 
@@ -19,8 +20,9 @@ RETENTION_BATCH = 100
 @click.option(
     "--apply", "apply_", is_flag=True, help="Anonymise them (without it: only list them)."
 )
+@by_option
 @with_appcontext
-def retention_command(apply_):
+def retention_command(apply_, by_email):
     """List closed cases past their organisation's retention period; --apply anonymises them.
 
     Safe to run daily from cron: already anonymised residents are never due again, and
@@ -54,15 +56,18 @@ def retention_command(apply_):
     # run stopped halfway keeps what it finished and the next run carries on (already
     # anonymised residents are not due any more); short transactions also keep SQLite
     # writers (the web app) waiting for seconds at most.
-    with click.progressbar(ready, label="Anonymising", show_pos=True) as bar:
-        for n, item in enumerate(bar, 1):
-            if service.apply_retention(item):
-                done += 1
-            else:
-                skipped += 1
-            if n % RETENTION_BATCH == 0:
-                db.session.commit()
-    db.session.commit()
+    # One sweep of the organisation's free text per batch, not per resident.
+    with (
+        acting_for("retention", by_email),
+        click.progressbar(length=len(ready), label="Anonymising", show_pos=True) as bar,
+    ):
+        for start in range(0, len(ready), RETENTION_BATCH):
+            batch = ready[start : start + RETENTION_BATCH]
+            erased = service.apply_retention_batch(batch)
+            done += erased
+            skipped += len(batch) - erased
+            db.session.commit()
+            bar.update(len(batch))
     click.echo(f"{done} anonymised, {skipped + len(due) - len(ready)} skipped.")
 
 
@@ -114,15 +119,33 @@ def backup_command(path, force):
 @click.command("restore")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--without-erasure-register",
+    is_flag=True,
+    help="Restore even though the current database has no erasure register to re-apply "
+    "(only when nobody was erased since the backup was taken).",
+)
 @with_appcontext
-def restore_command(path, yes):
-    """Replace the whole database with the backup at PATH (asks first, unless --yes).
+def restore_command(path, yes, without_erasure_register):
+    """Replace the whole database with the backup at PATH (asks first, unless --yes),
+    then erase again everyone erased after the backup was taken.
 
-    Stop the web application first: requests served during a restore may fail.
+    The erasure register of the database being replaced is read first; every person it
+    lists whom the backup does not list as erased is anonymised again, so a restore
+    never brings an erased person back. Stop the web application first: requests
+    served during a restore may fail.
     """
-    from . import backup
+    from . import backup, service
 
     url = _database_url()
+    erasures = _current_erasures()
+    if erasures is None and not without_erasure_register:
+        raise click.ClickException(
+            "The current database has no erasure register, so erasures made since the backup "
+            "cannot be re-applied and erased people would come back. Restore into the "
+            "database that holds the register; or, only if nobody has been erased since the "
+            "backup was taken, run again with --without-erasure-register."
+        )
     try:
         target = backup.sqlite_path(url)
         if target is not None:
@@ -146,7 +169,46 @@ def restore_command(path, yes):
             raise click.ClickException(f"Restores of {url.get_backend_name()} are not supported.")
     except RuleBroken as err:
         raise click.ClickException(err.message) from None
+    if erasures:
+        _upgrade_if_behind()
+        again = service.reapply_erasures(erasures)
+        db.session.commit()
+        click.echo(
+            f"{len(again)} erased after the backup was taken, erased again: "
+            + (", ".join(again) if again else "none needed")
+            + "."
+        )
     click.echo("Restored. If the backup is older than the code, run `flask db upgrade heads`.")
+
+
+def _current_erasures():
+    """The erasure register of the database about to be replaced (None: it has none)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from . import service
+
+    try:
+        erasures = service.erasure_register()
+    except DBAPIError:
+        erasures = None
+    db.session.rollback()
+    return erasures
+
+
+def _upgrade_if_behind() -> None:
+    """Erasing needs the schema the code knows: bring an older backup up to date first."""
+    import flask_migrate
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current != heads:
+        click.echo("Upgrading the restored database to the code's migrations first.")
+        flask_migrate.upgrade(revision="heads")
 
 
 COMMANDS = [retention_command, backup_command, restore_command]

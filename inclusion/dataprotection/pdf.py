@@ -144,7 +144,7 @@ def subject_access_summary(held) -> bytes:
                     f"{s.from_status + ' → ' if s.from_status else ''}{s.to_status}",
                     s.note,
                 )
-                for s in held.status_changes
+                for s in held["status_changes"]
             ],
             [35 * mm, 50 * mm, width - 85 * mm],
         ),
@@ -159,13 +159,16 @@ def subject_access_summary(held) -> bytes:
                     _d(loan.due_on),
                     f"{loan.end_label} {_d(loan.ended_at)}".strip(),
                 )
-                for loan in held.loans
+                for loan in held["loans"]
             ],
         ),
         _p("Mobile data given to you", sub),
         grid(
             ["Data", "Issued", "Expires", "Status"],
-            [(b.label, _d(b.issued_at), _d(b.expires_on), b.status_label) for b in held.bundles],
+            [
+                (b.label, _d(b.issued_at), _d(b.expires_on), b.status_label)
+                for b in held["data_bundles"]
+            ],
             [width - 90 * mm, 30 * mm, 30 * mm, 30 * mm],
         ),
         _p("Device waiting list", sub),
@@ -173,13 +176,13 @@ def subject_access_summary(held) -> bytes:
             ["Joined", "Priority", "Reason", "Status", "Note"],
             [
                 (_d(w.joined_on), w.priority_label, w.reason_label, w.status, w.note)
-                for w in held.waiting
+                for w in held["waiting_list"]
             ],
         ),
         _p("Calls we made to you", sub),
         grid(
             ["When", "Outcome", "Note"],
-            [(_dt(c.called_at), c.outcome_label, c.note) for c in held.calls],
+            [(_dt(c.called_at), c.outcome_label, c.note) for c in held["reminder_calls"]],
             [35 * mm, 60 * mm, width - 95 * mm],
         ),
         _p("Your IT buddy", sub),
@@ -193,7 +196,7 @@ def subject_access_summary(held) -> bytes:
                     _d(m.ended_at),
                     m.end_reason_label,
                 )
-                for m in held.matches
+                for m in held["buddy_matches"]
             ],
         ),
         _p("Practice sessions", sub),
@@ -201,7 +204,7 @@ def subject_access_summary(held) -> bytes:
             ["Date", "Minutes", "How", "Notes", "Next steps"],
             [
                 (_d(s.held_on), s.minutes, s.mode_label, s.notes, s.next_steps)
-                for s in held.sessions
+                for s in held["practice_sessions"]
             ],
             [25 * mm, 18 * mm, 30 * mm, (width - 73 * mm) / 2, (width - 73 * mm) / 2],
         ),
@@ -215,7 +218,7 @@ def subject_access_summary(held) -> bytes:
                     f"{c.level}: {c.level_label}"
                     + (" (first assessment)" if c.session_id is None else ""),
                 )
-                for c in held.checkpoints
+                for c in held["checkpoints"]
             ],
             [25 * mm, width - 95 * mm, 70 * mm],
         ),

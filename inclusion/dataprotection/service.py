@@ -22,48 +22,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Text, case, func, inspect, or_, select, update
+from sqlalchemy import case, event, func, inspect, or_, select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from buddies.models import Match, MatchingNeeds
-from buddies.practice.models import Checkpoint, PracticeSession
-from devices.loans.models import DataBundle, Loan, LoanExtension, ReminderCall, WaitingListEntry
-
-from .. import audit
+from .. import audit, personal_data
 from ..accounts.models import Organisation
 from ..audit import AuditEvent
 from ..clock import now, today
 from ..errors import RuleBroken
 from ..extensions import db
-from ..residents.models import Resident, StatusChange
+from ..residents.models import Resident
+from .mentions import ERASED, Mentions
+from .models import ErasureRecord
 
-#: What replaces a piece of free text that had something in it.
+#: What replaces a piece of free text about the erased person that had something in it.
 REMOVED = "[removed]"
-ANONYMOUS_FIRST_NAME = "Anonymised"
-ANONYMOUS_LAST_NAME = "resident"
-
-# Free text about the resident in the records linked to them: (model, link column, fields).
-# Non-empty values become REMOVED, empty ones stay empty (check constraints that
-# ask for a description when a concern is raised stay satisfied).
-LINKED_FREE_TEXT = (
-    (StatusChange, StatusChange.resident_id, ("note",)),
-    (Loan, Loan.resident_id, ("notes", "end_note")),
-    (DataBundle, DataBundle.resident_id, ("notes",)),
-    (ReminderCall, ReminderCall.resident_id, ("note",)),
-    (WaitingListEntry, WaitingListEntry.resident_id, ("note",)),
-    (Match, Match.resident_id, ("end_note",)),
-    (
-        PracticeSession,
-        PracticeSession.resident_id,
-        ("place", "notes", "next_steps", "safeguarding_description", "safeguarding_action"),
-    ),
-)
-# Free text on the resident's own record.
-RESIDENT_FREE_TEXT = ("access_notes", "referral_reason", "notes")
-# Contact and referrer details: emptied.
-RESIDENT_CLEARED = ("phone", "email", "referrer_name", "referrer_contact")
-# Tables whose free text is never swept for mentions: the audit log is append-only and
-# holds no personal data; the resident row and linked rows are handled above.
-_NOT_SWEPT = {"audit_event", "resident"}
+__all__ = ["ERASED", "REMOVED"]
 
 
 # ---- subject access ----------------------------------------------------------------
@@ -86,61 +61,23 @@ def _row(obj, **extra) -> dict:
 
 @dataclass
 class HeldData:
-    """Everything held about one resident, as ORM objects (``tables`` as JSON rows)."""
+    """Everything held about one resident: ORM objects per exported kind of record
+    (``held["loans"]``, named by the declarations), and the audit events about them."""
 
     resident: Resident
-    status_changes: list = field(default_factory=list)
-    loans: list = field(default_factory=list)
-    extensions: list = field(default_factory=list)
-    bundles: list = field(default_factory=list)
-    waiting: list = field(default_factory=list)
-    calls: list = field(default_factory=list)
-    matches: list = field(default_factory=list)
-    matching_needs: list = field(default_factory=list)
-    sessions: list = field(default_factory=list)
-    checkpoints: list = field(default_factory=list)
+    records: dict[str, tuple[personal_data.Declaration, list]] = field(default_factory=dict)
     events: list = field(default_factory=list)
 
+    def __getitem__(self, name: str) -> list:
+        return self.records[name][1] if name in self.records else []
+
     def tables(self) -> dict[str, list[dict]]:
-        r = self.resident
-        return {
-            "resident": [_row(r, consent_recorded_by=_name(r.consent_recorded_by))],
-            "status_changes": [_row(s, by=_name(s.by)) for s in self.status_changes],
-            "loans": [
-                _row(
-                    loan,
-                    device_asset_tag=loan.device.asset_tag,
-                    device=loan.device.name,
-                    lent_by=_name(loan.lent_by),
-                    ended_by=_name(loan.ended_by),
-                )
-                for loan in self.loans
-            ],
-            "loan_extensions": [_row(e, by=_name(e.by)) for e in self.extensions],
-            "data_bundles": [_row(b, issued_by=_name(b.issued_by)) for b in self.bundles],
-            "waiting_list": [_row(w, added_by=_name(w.added_by)) for w in self.waiting],
-            "reminder_calls": [_row(c, called_by=_name(c.called_by)) for c in self.calls],
-            # The buddy's first name only: their contact details are not the resident's data.
-            "buddy_matches": [_row(m, buddy=m.buddy.first_name) for m in self.matches],
-            "matching_needs": [_row(n) for n in self.matching_needs],
-            "practice_sessions": [
-                _row(
-                    s,
-                    buddy=s.buddy.first_name if s.buddy else None,
-                    recorded_by=_name(s.recorded_by),
-                )
-                for s in self.sessions
-            ],
-            "checkpoints": [
-                _row(c, task=c.task.name, area=c.task.area_label, level_label=c.level_label)
-                for c in self.checkpoints
-            ],
-            "audit_events": [_row(e) for e in self.events],
-        }
-
-
-def _name(user) -> str | None:
-    return user.name if user is not None else None
+        tables = {}
+        for name, (declaration, rows) in self.records.items():
+            extra = declaration.export_extra or (lambda obj: {})
+            tables[name] = [_row(obj, **extra(obj)) for obj in rows]
+        tables["audit_events"] = [_row(e) for e in self.events]
+        return tables
 
 
 def _all(stmt):
@@ -148,72 +85,35 @@ def _all(stmt):
 
 
 def held_about(resident: Resident) -> HeldData:
-    """Collect every record about ``resident`` (one query per kind of record)."""
-    rid = resident.id
+    """Collect every declared record about ``resident`` (one query per kind of record)."""
     held = HeldData(resident=resident)
-    held.status_changes = _all(
-        select(StatusChange)
-        .where(StatusChange.resident_id == rid)
-        .order_by(StatusChange.at, StatusChange.id)
-    )
-    held.loans = _all(select(Loan).where(Loan.resident_id == rid).order_by(Loan.lent_at, Loan.id))
-    loan_ids = [loan.id for loan in held.loans]
-    held.extensions = (
-        _all(
-            select(LoanExtension)
-            .where(LoanExtension.loan_id.in_(loan_ids))
-            .order_by(LoanExtension.at)
+    for declaration in personal_data.declarations():
+        if not declaration.export or not declaration.about_residents:
+            continue
+        model = declaration.model
+        rows = _all(
+            select(model)
+            .where(personal_data.resident_condition(declaration, resident.id))
+            .order_by(*(getattr(model, c) for c in declaration.order_by))
         )
-        if loan_ids
-        else []
-    )
-    held.bundles = _all(
-        select(DataBundle).where(DataBundle.resident_id == rid).order_by(DataBundle.id)
-    )
-    held.waiting = _all(
-        select(WaitingListEntry)
-        .where(WaitingListEntry.resident_id == rid)
-        .order_by(WaitingListEntry.id)
-    )
-    held.calls = _all(
-        select(ReminderCall).where(ReminderCall.resident_id == rid).order_by(ReminderCall.called_at)
-    )
-    held.matches = _all(
-        select(Match).where(Match.resident_id == rid).order_by(Match.proposed_at, Match.id)
-    )
-    held.matching_needs = _all(select(MatchingNeeds).where(MatchingNeeds.resident_id == rid))
-    held.sessions = _all(
-        select(PracticeSession)
-        .where(PracticeSession.resident_id == rid)
-        .order_by(PracticeSession.held_on, PracticeSession.id)
-    )
-    held.checkpoints = _all(
-        select(Checkpoint)
-        .where(Checkpoint.resident_id == rid)
-        .order_by(Checkpoint.recorded_on, Checkpoint.id)
-    )
+        held.records[declaration.export] = (declaration, rows)
     held.events = events_about(held)
     return held
 
 
 def events_about(held: HeldData) -> list[AuditEvent]:
     """Audit events naming the resident or any record about them."""
-    entities = {
-        "Resident": [held.resident.id],
-        "Loan": [x.id for x in held.loans],
-        "DataBundle": [x.id for x in held.bundles],
-        "WaitingListEntry": [x.id for x in held.waiting],
-        "ReminderCall": [x.id for x in held.calls],
-        "Match": [x.id for x in held.matches],
-        "MatchingNeeds": [x.id for x in held.matching_needs],
-        "PracticeSession": [x.id for x in held.sessions],
-        "Checkpoint": [x.id for x in held.checkpoints],
-    }
+    entities: dict[str, list[int]] = {}
+    for declaration, rows in held.records.values():
+        ids = [inspect(obj).identity[0] for obj in rows]
+        if ids:
+            entities.setdefault(declaration.model.__name__, []).extend(ids)
     conditions = [
         (AuditEvent.entity_type == kind) & AuditEvent.entity_id.in_(ids)
         for kind, ids in entities.items()
-        if ids
     ]
+    if not conditions:
+        return []
     return _all(
         select(AuditEvent)
         .where(AuditEvent.organisation_id == held.resident.organisation_id, or_(*conditions))
@@ -265,153 +165,321 @@ def export_resident(resident: Resident, *, by) -> bytes:
 
 
 def erasure_blockers(resident: Resident) -> list[str]:
-    """What must be finished before ``resident`` can be anonymised (empty: nothing)."""
+    """What must be finished before ``resident`` can be anonymised (empty: nothing):
+    every declaration's ``blocks_erasure`` conditions, in declaration order."""
     if resident.anonymised_at is not None:
         return ["This record is already anonymised."]
-    rid = resident.id
     blockers = []
-    if resident.status != "closed":
-        blockers.append("Close the case first (with an outcome).")
-    if db.session.scalar(
-        select(func.count()).where(Loan.resident_id == rid, Loan.ended_at.is_(None))
-    ):
-        blockers.append("A device is still on loan: record its return or end the loan first.")
-    if db.session.scalar(
-        select(func.count()).where(
-            WaitingListEntry.resident_id == rid, WaitingListEntry.status == "waiting"
-        )
-    ):
-        blockers.append("They are on the device waiting list: remove them from it first.")
-    if db.session.scalar(
-        select(func.count()).where(
-            Match.resident_id == rid, Match.status.in_(("proposed", "active"))
-        )
-    ):
-        blockers.append("They have an open buddy match: end it first.")
-    if db.session.scalar(
-        select(func.count()).where(
-            PracticeSession.resident_id == rid,
-            PracticeSession.safeguarding_concern.is_(True),
-            PracticeSession.safeguarding_actioned_at.is_(None),
-        )
-    ):
-        blockers.append("A safeguarding concern has no recorded action yet: action it first.")
+    for declaration in personal_data.declarations():
+        for condition, message in declaration.blocks_erasure:
+            found = db.session.scalar(
+                select(func.count())
+                .select_from(declaration.table)
+                .where(personal_data.resident_condition(declaration, resident.id), condition())
+            )
+            if found:
+                blockers.append(message)
     return blockers
 
 
-def _district(resident: Resident) -> str:
-    """The postcode district (WV3): what matching and area counts use, and no more."""
-    return (resident.area or (resident.postcode or "").split(" ")[0]).upper()[:8]
+def mentions_of(resident: Resident) -> Mentions:
+    """How the person can be mentioned elsewhere: names, phone, email, date of birth."""
+    return Mentions(
+        names=[resident.first_name, resident.last_name, resident.full_name],
+        phones=[resident.phone],
+        emails=[resident.email],
+        dates=[resident.date_of_birth] if resident.date_of_birth else [],
+    )
 
 
-def erase_resident(resident: Resident, *, by=None, action: str = "resident.erased") -> list[str]:
+@dataclass
+class _Erasing:
+    resident: Resident
+    mentions: Mentions
+    changed: list[str]
+
+
+def erase_resident(
+    resident: Resident,
+    *,
+    by=None,
+    action: str = "resident.erased",
+    erased_at: datetime | None = None,
+    ignore_blockers: bool = False,
+) -> list[str]:
     """Anonymise ``resident`` irreversibly, keeping every row, status, date and number.
 
-    Names become "Anonymised resident"; phone, email, referrer name and contact are
-    emptied; the postcode keeps only its district; the date of birth only its month
-    (age bands stay as they were); every non-empty piece of free text about them (their
-    notes, access notes, referral reason, timeline notes, loan and call notes, practice
-    session places, notes, next steps and safeguarding text) becomes "[removed]"; and
-    mentions of their full name, phone or email in other free text of the organisation
-    are removed too. The reference is kept; ``anonymised_at`` is stamped. The audit
-    event lists field names only. Returns those names.
+    Every declaration is applied: the resident's own identifying fields are anonymised
+    (``anonymise``), every non-empty free-text field of their rows becomes "[removed]",
+    and every mention of them (names as whole words in any case, their phone number in
+    any written form, email, date of birth) in any declared free text of the
+    organisation becomes "[erased]", each changed record audited by table, id and field
+    names. The reference is kept, ``anonymised_at`` stamped and the erasure written in
+    the erasure register (so a restore from an older backup erases them again). The
+    audit event lists field names only. Returns those names. Refused (RuleBroken) while
+    something is open or when already anonymised.
+
+    ``ignore_blockers`` is for re-applying an erasure already done (a restore): what was
+    open in the backup does not bring the person back.
     """
-    # Lock the row (PostgreSQL) and re-read it: a second erasure racing this one (a
-    # retention run and a coordinator at once) waits, then finds it anonymised.
-    db.session.refresh(resident, with_for_update=True)
-    blockers = erasure_blockers(resident)
-    if blockers:
-        raise RuleBroken(" ".join(blockers))
-    needles = [
-        n for n in (resident.full_name, resident.phone, resident.email) if n and len(n.strip()) >= 5
-    ]
-    changed = [f"resident.{name}" for name in _anonymise_record(resident)]
-    for model, link, fields in LINKED_FREE_TEXT:
-        values = {name: case((getattr(model, name) != "", REMOVED), else_="") for name in fields}
-        result = db.session.execute(
-            update(model).where(link == resident.id).values(**values),
-            execution_options={"synchronize_session": False},
-        )
-        if result.rowcount:
-            changed += [f"{model.__tablename__}.{name}" for name in fields]
-    loan_ids = select(Loan.id).where(Loan.resident_id == resident.id).scalar_subquery()
-    result = db.session.execute(
-        update(LoanExtension)
-        .where(LoanExtension.loan_id.in_(loan_ids))
-        .values(reason=case((LoanExtension.reason != "", REMOVED), else_="")),
-        execution_options={"synchronize_session": False},
+    erased = erase_residents(
+        [resident],
+        by=by,
+        action=action,
+        erased_at=erased_at,
+        ignore_blockers=ignore_blockers,
+        refuse=True,
     )
-    if result.rowcount:
-        changed.append("loan_extension.reason")
-    changed += _sweep_mentions(resident.organisation_id, needles)
-    resident.anonymised_at = now()
-    changed.append("resident.anonymised_at")
-    audit.record(action, resident, changed=changed, actor=by)
-    db.session.flush()
-    # The bulk updates bypassed the identity map: reload what a page shows next.
-    db.session.expire_all()
-    return sorted(set(changed))
+    return erased[resident.id]
 
 
-def _anonymise_record(resident: Resident) -> list[str]:
-    resident.first_name = ANONYMOUS_FIRST_NAME
-    resident.last_name = ANONYMOUS_LAST_NAME
-    for name in RESIDENT_CLEARED:
-        setattr(resident, name, "")
-    for name in RESIDENT_FREE_TEXT:
-        if getattr(resident, name):
-            setattr(resident, name, REMOVED)
-    resident.postcode = _district(resident)
-    if resident.date_of_birth is not None:
-        resident.date_of_birth = resident.date_of_birth.replace(day=1)
-    return [
-        "first_name",
-        "last_name",
-        *RESIDENT_CLEARED,
-        *RESIDENT_FREE_TEXT,
-        "postcode",
-        "date_of_birth",
-    ]
+def erase_residents(
+    residents,
+    *,
+    by=None,
+    action: str = "resident.erased",
+    erased_at: datetime | None = None,
+    ignore_blockers: bool = False,
+    refuse: bool = False,
+) -> dict[int, list[str]]:
+    """Erase each of ``residents`` as ``erase_resident`` does, sweeping the organisation's
+    free text once for all of them (a retention run). Those with something open, or
+    already anonymised, are skipped (``refuse``: refused). Returns, for each resident
+    erased, the field names its audit event lists."""
+    erasing = []
+    for resident in residents:
+        # Lock the row (PostgreSQL) and re-read it: a second erasure racing this one (a
+        # retention run and a coordinator at once) waits, then finds it anonymised.
+        db.session.refresh(resident, with_for_update=True)
+        if resident.anonymised_at is not None:
+            problems = ["This record is already anonymised."]
+        else:
+            problems = [] if ignore_blockers else erasure_blockers(resident)
+        if problems:
+            if refuse:
+                raise RuleBroken(" ".join(problems))
+            continue
+        if not erasing:
+            _secure_delete()
+        erasing.append(_anonymise(resident, erased_at or now()))
+    organisations = sorted({e.resident.organisation_id for e in erasing})
+    for organisation_id in organisations:
+        people = [e for e in erasing if e.resident.organisation_id == organisation_id]
+        _sweep_mentions(organisation_id, people, by=by)
+    for e in erasing:
+        audit.record(action, e.resident, changed=e.changed, actor=by)
+    if erasing:
+        db.session.flush()
+        db.session.info[_ERASED_KEY] = True
+        # The bulk updates bypassed the identity map: reload what a page shows next.
+        db.session.expire_all()
+    return {e.resident.id: sorted(set(e.changed)) for e in erasing}
 
 
-def _sweep_mentions(organisation_id: int, needles: list[str]) -> list[str]:
-    """Remove the person's full name, phone and email wherever the organisation's free
-    text (Text columns of its tables) mentions them; returns ``table.column`` names."""
-    if not needles:
-        return []
-    position = func.instr if _sqlite() else func.strpos
+def _anonymise(resident: Resident, stamp: datetime) -> _Erasing:
+    """Everything of the erasure but the sweep: identifying fields, the person's own
+    free text, ``anonymised_at`` and the erasure register."""
+    mentions = mentions_of(resident)
+    declarations = personal_data.declarations()
     changed = []
-    for table in db.metadata.sorted_tables:
-        if table.name in _NOT_SWEPT or "organisation_id" not in table.c:
+    for declaration in declarations:
+        if declaration.anonymise is None or not declaration.about_residents:
             continue
-        columns = [c for c in table.c if isinstance(c.type, Text)]
-        if not columns:
+        model = declaration.model
+        for obj in _all(
+            select(model).where(personal_data.resident_condition(declaration, resident.id))
+        ):
+            changed += [f"{declaration.name}.{n}" for n in declaration.anonymise(obj)]
+    db.session.flush()
+    for declaration in declarations:
+        if declaration.about_residents and declaration.free_text:
+            changed += _remove_free_text(declaration, resident.id)
+    db.session.execute(
+        update(Resident.__table__)
+        .where(Resident.__table__.c.id == resident.id)
+        .values(anonymised_at=stamp)
+    )
+    changed.append("resident.anonymised_at")
+    db.session.add(
+        ErasureRecord(
+            organisation_id=resident.organisation_id, reference=resident.reference, erased_at=stamp
+        )
+    )
+    return _Erasing(resident, mentions, changed)
+
+
+def _remove_free_text(declaration, resident_id: int) -> list[str]:
+    """Non-empty free text on the person's rows becomes REMOVED; empty stays empty
+    (check constraints that ask for a description when a concern is raised hold)."""
+    table = declaration.table
+    values = {
+        name: case((table.c[name] != "", REMOVED), else_=table.c[name])
+        for name in declaration.free_text
+    }
+    result = db.session.execute(
+        update(table)
+        .where(personal_data.resident_condition(declaration, resident_id))
+        .values(**values)
+    )
+    if not result.rowcount:
+        return []
+    return [f"{declaration.name}.{name}" for name in declaration.free_text]
+
+
+def _sweep_mentions(organisation_id: int, people: list[_Erasing], *, by=None) -> None:
+    """Replace every mention of ``people`` in the declared free text of the organisation
+    (other residents' notes, device notes, buddies' "about"...). Each changed record gets
+    an audit event naming its table, id and fields; each person's ``changed`` gets the
+    ``table.column`` names where they were mentioned."""
+    people = [p for p in people if p.mentions]
+    if not people:
+        return
+    anyone = Mentions.combined([p.mentions for p in people])
+    dialect = db.session.get_bind().dialect.name
+    for declaration in personal_data.declarations():
+        table = declaration.table
+        if not declaration.free_text or declaration.organisation_column is None:
             continue
-        mentions = {c.name: or_(*(position(c, n) > 0 for n in needles)) for c in columns}
-        # One scan per table finds which columns mention the person (almost always
-        # none); only those are updated.
-        found = db.session.execute(
-            select(
-                *(func.max(case((m, 1), else_=0)).label(name) for name, m in mentions.items())
-            ).where(table.c.organisation_id == organisation_id)
-        ).one()
-        for column in columns:
-            if not found._mapping[column.name]:
-                continue
-            replaced = column
-            for needle in needles:
-                replaced = func.replace(replaced, needle, REMOVED)
-            db.session.execute(
-                update(table)
-                .where(table.c.organisation_id == organisation_id, mentions[column.name])
-                .values({column.name: replaced})
+        pk = list(table.primary_key.columns)[0]
+        columns = [table.c[name] for name in declaration.free_text]
+        if len(people) == 1:
+            # The database finds the few rows that may mention the person; Python decides.
+            maybe = anyone.candidates(_joined(columns), dialect)
+        else:  # many people at once: one pass in Python beats many LIKEs per row
+            maybe = or_(*(func.length(c) > 0 for c in columns))
+        rows = db.session.execute(
+            select(pk, *columns).where(
+                table.c[declaration.organisation_column] == organisation_id, maybe
             )
-            changed.append(f"{table.name}.{column.name}")
-    return changed
+        )
+        for row in rows.all():
+            values = {}
+            for column, value in zip(columns, row[1:], strict=True):
+                if anyone.erase(value) is value:
+                    continue
+                text_ = value
+                for person in people:
+                    erased = person.mentions.erase(text_)
+                    if erased is not text_:
+                        person.changed.append(f"{declaration.name}.{column.name}")
+                        text_ = erased
+                values[column.name] = text_
+            if not values:
+                continue
+            db.session.execute(update(table).where(pk == row[0]).values(**values))
+            db.session.add(
+                AuditEvent(
+                    actor_id=by.id if by is not None else None,
+                    organisation_id=organisation_id,
+                    action="mentions.erased",
+                    entity_type=declaration.model.__name__,
+                    entity_id=row[0],
+                    changed=sorted(values),
+                )
+            )
 
 
-def _sqlite() -> bool:
-    return db.session.get_bind().dialect.name == "sqlite"
+# ---- the erasure register and restores ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Erasure:
+    organisation_id: int
+    reference: str
+    erased_at: datetime
+
+
+def erasure_register() -> list[Erasure]:
+    """Every erasure recorded in this database, oldest first."""
+    rows = db.session.execute(
+        select(
+            ErasureRecord.organisation_id, ErasureRecord.reference, ErasureRecord.erased_at
+        ).order_by(ErasureRecord.erased_at, ErasureRecord.id)
+    )
+    return [Erasure(*row) for row in rows]
+
+
+def reapply_erasures(erasures: list[Erasure]) -> list[str]:
+    """After a restore: erase again everyone in ``erasures`` (the register of the database
+    that was replaced) whom the restored database does not list as erased, keeping the
+    original time. Nothing open in the backup stops it: the person was already erased.
+    Residents not in the backup (referred after it was taken) need nothing. Returns the
+    references erased again."""
+    recorded = {(e.organisation_id, e.reference) for e in erasure_register()}
+    again = []
+    for erasure in erasures:
+        if (erasure.organisation_id, erasure.reference) in recorded:
+            continue
+        resident = db.session.scalar(
+            select(Resident)
+            .where(
+                Resident.organisation_id == erasure.organisation_id,
+                Resident.reference == erasure.reference,
+            )
+            .execution_options(all_organisations=True)
+        )
+        if resident is None:
+            continue
+        if resident.anonymised_at is not None:
+            db.session.add(
+                ErasureRecord(
+                    organisation_id=erasure.organisation_id,
+                    reference=erasure.reference,
+                    erased_at=erasure.erased_at,
+                )
+            )
+            continue
+        erase_resident(
+            resident,
+            action="resident.erased_again_after_restore",
+            erased_at=erasure.erased_at,
+            ignore_blockers=True,
+        )
+        again.append(erasure.reference)
+    db.session.flush()
+    return again
+
+
+def _joined(columns):
+    """All of a row's free text as one value, so the database looks at each row once."""
+    joined = func.coalesce(columns[0], "")
+    for column in columns[1:]:
+        joined = joined.op("||")("\n").op("||")(func.coalesce(column, ""))
+    return joined
+
+
+# ---- leaving no copy in the SQLite file --------------------------------------------
+
+_ERASED_KEY = "inclusion.erased"
+
+
+def _secure_delete() -> None:
+    """SQLite: overwrite deleted and replaced content with zeros on this connection, so
+    an erased value does not linger in free pages of the file."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text("PRAGMA secure_delete=ON"))
+
+
+@event.listens_for(Session, "after_commit")
+def _checkpoint_after_erasure(session) -> None:
+    """After a commit that erased someone (SQLite): copy the WAL into the database and
+    truncate it, so the old page versions holding the erased values are gone."""
+    if not session.info.pop(_ERASED_KEY, False):
+        return
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    elif not bind.in_transaction():
+        bind.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    # else: a test's outer transaction that will be rolled back, nothing was written.
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_erasure(session) -> None:
+    session.info.pop(_ERASED_KEY, None)
 
 
 # ---- retention ---------------------------------------------------------------------
@@ -455,8 +523,14 @@ def due_for_retention(organisation: Organisation, on: date | None = None) -> lis
 def apply_retention(item: RetentionItem) -> bool:
     """Anonymise one due resident with the erasure rules; False when it was skipped
     (something still open, or already anonymised by an earlier or parallel run)."""
-    try:
-        erase_resident(item.resident, by=None, action="resident.erased_by_retention")
-    except RuleBroken:
-        return False
-    return True
+    return apply_retention_batch([item]) == 1
+
+
+def apply_retention_batch(items: list[RetentionItem]) -> int:
+    """Anonymise due residents with the erasure rules, sweeping each organisation's free
+    text once for the batch; returns how many were anonymised (the others were skipped:
+    something still open, or already anonymised by an earlier or parallel run)."""
+    erased = erase_residents(
+        [item.resident for item in items], by=None, action="resident.erased_by_retention"
+    )
+    return len(erased)

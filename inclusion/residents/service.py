@@ -113,7 +113,13 @@ def create_referral(
             note="Referral received",
         )
     )
-    audit.record("resident.referred", resident, changed=["status", *values])
+    # Without a recorder or a signed-in user, the referral came from the public form.
+    audit.record(
+        "resident.referred",
+        resident,
+        changed=["status", *values],
+        actor=recorded_by or audit.PUBLIC,
+    )
     db.session.flush()
     return resident
 
@@ -184,7 +190,7 @@ def update_resident(
         resident, [*values, "consent_given", "consent_method", "consent_at"]
     )
     if changed:
-        audit.record("resident.updated", resident, changed=changed)
+        audit.record("resident.updated", resident, changed=changed, actor=by)
         db.session.flush()
     return changed
 

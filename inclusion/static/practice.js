@@ -1,5 +1,7 @@
 // Practice session form: a changed level ticks "practised", and what was typed is kept
 // in this browser until the session is saved, so a lost connection loses nothing.
+// A draft is kept for 24 hours at most, never holds the safeguarding description (it
+// goes to the server or nowhere), and every draft is cleared at sign-out (drafts.js).
 (function () {
   "use strict";
   var form = document.querySelector("form.session-form");
@@ -11,12 +13,17 @@
       if (tick) tick.checked = true;
     }
   });
-  var key = "practice-draft:" + location.pathname;
+  var PREFIX = "practice-draft:";
+  var MAX_AGE = 24 * 60 * 60 * 1000;
+  // Never written to the phone: what a buddy saw that worries them.
+  var NEVER_KEPT = ["safeguarding_description"];
+  var key = PREFIX + location.pathname;
   var store;
   try { store = window.localStorage; } catch (e) { return; }
   function fields() {
     return Array.prototype.filter.call(form.elements, function (el) {
-      return el.name && el.name !== "csrf_token" && el.type !== "submit";
+      return el.name && el.name !== "csrf_token" && el.type !== "submit" &&
+        NEVER_KEPT.indexOf(el.name) === -1;
     });
   }
   function save() {
@@ -26,12 +33,20 @@
       else if (el.type === "radio") { if (el.checked) data[el.name] = el.value; }
       else data[el.name] = el.value;
     });
-    try { store.setItem(key, JSON.stringify(data)); } catch (e) { /* storage full */ }
+    var draft = { saved_at: Date.now(), fields: data };
+    try { store.setItem(key, JSON.stringify(draft)); } catch (e) { /* storage full */ }
   }
-  // Restore a draft only onto a fresh form (a server re-render already has the values).
+  // Restore a draft only onto a fresh form (a server re-render already has the values),
+  // and only a recent one in today's format (older drafts may hold safeguarding text).
   var fresh = !document.querySelector(".error-summary");
   var saved = null;
   try { saved = JSON.parse(store.getItem(key) || "null"); } catch (e) { saved = null; }
+  if (saved && !(saved.saved_at && saved.fields && Date.now() - saved.saved_at < MAX_AGE)) {
+    store.removeItem(key);
+    store.removeItem(key + ":sent");
+    saved = null;
+  }
+  saved = saved && saved.fields;
   if (fresh && saved) {
     fields().forEach(function (el) {
       if (!(el.name in saved)) return;
