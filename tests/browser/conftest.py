@@ -108,3 +108,10 @@ def sign_in(page, live_server, email: str, password: str | None = None) -> None:
     page.get_by_label("Password").fill(password or DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/dashboard")
+
+
+def open_navigation(page) -> None:
+    """On a phone GOV.UK Frontend folds the service navigation behind "Menu": open it."""
+    toggle = page.get_by_role("button", name="Menu")
+    if toggle.count() and toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
