@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in, open_navigation
+from tests.browser.conftest import open_navigation, sign_in
 
 
 def test_volunteer_to_active_buddy_then_matching(page, live_server, output_path):

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in, open_navigation
+from tests.browser.conftest import open_navigation, sign_in
 
 CONCERN = "Phone test: a caller claiming to be her bank asked for her PIN."
 
