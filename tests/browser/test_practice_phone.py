@@ -63,6 +63,7 @@ def test_buddy_logs_a_session_on_a_phone_and_coordinator_sees_the_alert(
     assert page.locator("#resident-chart polyline").first.get_attribute("points") != before_points
     page.screenshot(path=f"{output_path}/progress-390.png", full_page=True)
 
+    open_navigation(page)
     page.get_by_role("button", name=re.compile("Sign out")).click()
     sign_in(page, live_server, "coordinator@wdi.example.org")
     panel = page.locator(".safeguarding-panel")

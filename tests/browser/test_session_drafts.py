@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_navigation, sign_in
 
 NOTES = "Draft test: practised video calls with her granddaughter."
 CONCERN = "Draft test: a caller asked for her bank PIN."
@@ -74,6 +74,7 @@ def test_signing_out_clears_every_draft(page, live_server):
     page.evaluate("() => localStorage.setItem('unrelated', 'kept')")
     assert len(_drafts(page)) == 2
 
+    open_navigation(page)
     page.get_by_role("button", name=re.compile("Sign out")).click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     assert _drafts(page) == {}
