@@ -112,6 +112,9 @@ def sign_in(page, live_server, email: str, password: str | None = None) -> None:
 
 def open_navigation(page) -> None:
     """On a phone GOV.UK Frontend folds the service navigation behind "Menu": open it."""
+    if page.viewport_size["width"] >= 641:  # GOV.UK Frontend's tablet breakpoint
+        return
     toggle = page.get_by_role("button", name="Menu")
-    if toggle.count() and toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+    toggle.wait_for(state="visible")  # shown once GOV.UK Frontend's module has started
+    if toggle.get_attribute("aria-expanded") != "true":
         toggle.click()

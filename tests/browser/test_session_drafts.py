@@ -26,6 +26,7 @@ def _drafts(page) -> dict:
 def _open_session_form(page, live_server):
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, live_server, "buddy@wdi.example.org")
+    open_navigation(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My residents").click()
     page.locator(".resident-list h2 a").first.click()
     page.get_by_role("link", name="Log a session").first.click()
