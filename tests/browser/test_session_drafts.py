@@ -77,6 +77,6 @@ def test_signing_out_clears_every_draft(page, live_server):
 
     open_navigation(page)
     page.get_by_role("button", name=re.compile("Sign out")).click()
-    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    expect(page.get_by_text("You are signed out, on this device and every other.")).to_be_visible()
     assert _drafts(page) == {}
     assert page.evaluate("() => localStorage.getItem('unrelated')") == "kept"
