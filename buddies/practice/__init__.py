@@ -11,7 +11,8 @@ def init_app(app) -> None:
     from inclusion.permissions import has_permission
     from inclusion.registry import registry
 
-    from . import models, service  # noqa: F401  (models: complete metadata for Alembic)
+    from . import bench, models, service  # noqa: F401  (models: complete metadata for Alembic)
+    from .report import PRACTICE_SECTION
     from .views import bp
 
     app.register_blueprint(bp)
@@ -27,6 +28,8 @@ def init_app(app) -> None:
     reg.provide("device_use_columns", service.device_use_columns)
     reg.provide("independent_tasks", service.independent_tasks)
     reg.provide("practice_sessions_of", service.sessions_count_of)
+    reg.add_report_section(PRACTICE_SECTION)
+    bench.register(reg)
 
     def open_safeguarding_alerts():
         """For the dashboard panel: staff see the open alerts of their organisation."""
