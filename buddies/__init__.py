@@ -25,6 +25,11 @@ def init_app(app) -> None:
     reg.add_template_helper("buddy_offer_refusal", service.waiting_refusal)
     reg.add_demo_loader("buddies", demo.load)
     reg.add_receiver(case_closed, service.take_closed_case_off_buddies)
+    from .messages import PURPOSES, queue_dbs_reminders
+
+    for purpose in PURPOSES:
+        reg.add_message_purpose(purpose)
+    reg.add_reminder_source(queue_dbs_reminders)
 
     _declare_personal_data(app)
 

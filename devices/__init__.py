@@ -25,6 +25,11 @@ def init_app(app) -> None:
     reg.add_template_helper("devices_dashboard", dashboard_summary)
     reg.add_template_helper("donor_impact_headline", _donor_impact_headline)
     reg.add_demo_loader("devices", demo.load)
+    from .messages import PURPOSES, queue_loan_reminders
+
+    for purpose in PURPOSES:
+        reg.add_message_purpose(purpose)
+    reg.add_reminder_source(queue_loan_reminders)
 
     _declare_personal_data(app)
 

@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "impact.view": frozenset({DONOR}),
     "api_keys.manage": frozenset({ADMIN}),
     "data_protection.manage": STAFF,
+    "messages.manage": STAFF,
+    "message_texts.manage": frozenset({ADMIN}),
 }
 
 
