@@ -20,9 +20,10 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, make_msgid
 
-from flask import current_app, render_template
+from flask import current_app
 from markupsafe import Markup
 
 from .models import DEVELOPMENT, EMAIL, SMS
@@ -210,7 +211,9 @@ class SmtpEmail:
                 f"The mail server stopped answering ({type(err).__name__})"
             ) from None
         try:
-            code, _ = server.data(email.as_bytes())
+            code, answer = server.data(email.as_bytes(policy=SMTP_POLICY))
+            if code != 250:
+                raise smtplib.SMTPDataError(code, answer)
         except smtplib.SMTPDataError as err:
             raise _smtp_refusal(err.smtp_code, "message") from None
         except (OSError, smtplib.SMTPException) as err:
@@ -249,7 +252,9 @@ def email_html(message) -> str:
         escaped = html.escape(part)
         linked = _LINK.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', escaped)
         paragraphs.append(Markup(linked.replace("\n", "<br>\n")))
-    return render_template("messages/email.html", message=message, paragraphs=paragraphs)
+    # Straight from the environment: the worker has no request, so no page context.
+    template = current_app.jinja_env.get_template("messages/email.html")
+    return template.render(message=message, paragraphs=paragraphs)
 
 
 # ---- which channel ------------------------------------------------------------------

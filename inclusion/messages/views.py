@@ -197,7 +197,7 @@ def contact(ref):
         if outcome.refused:
             return invalid("messages/contact.html", form=form, resident=resident)
         flash("Contact preferences saved.", "success")
-        return redirect(url_for("residents.detail", ref=resident.reference))
+        return redirect(url_for("residents.detail", reference=resident.reference))
     if form.is_submitted():
         return invalid("messages/contact.html", form=form, resident=resident)
     return render_template("messages/contact.html", form=form, resident=resident)
