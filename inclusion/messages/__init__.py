@@ -52,7 +52,7 @@ def _declare_personal_data(app) -> None:
         Message,
         resident_column="resident_id",
         free_text=("body",),
-        not_free_text=("address",),
+        not_free_text=("address", "recipient_name", "subject", "failure_reason"),
         export="messages",
         export_extra=lambda m: {"resolved_by": name_of(m.resolved_by), "secret": None},
         order_by=("created_at", "id"),
@@ -67,4 +67,4 @@ def _declare_personal_data(app) -> None:
         export_extra=lambda p: {"updated_by": name_of(p.updated_by)},
         anonymise=anonymise_preference,
     )
-    declare(app, MessageText, free_text=("body",))
+    declare(app, MessageText, free_text=("body",), not_free_text=("subject",))
