@@ -661,3 +661,49 @@ def test_other_staff_see_no_one_time_link_on_the_messages_page(db, org, admin_us
     (message,) = messages_of(purpose="account.password_reset")
     page = coordinator.get(f"/messages/{message.id}").get_data(as_text=True)
     assert message.secret not in page and "[one-time link]" in page
+
+
+# ---- the commands and the settings page ------------------------------------------------
+
+
+def test_the_commands_queue_the_days_reminders_and_send_them(app, db, org, texting_resident):
+    LoanFactory(organisation=org, resident=texting_resident, due_on=today() - timedelta(days=2))
+    runner = app.test_cli_runner()
+    queued = runner.invoke(args=["inclusion", "queue-reminders"])
+    assert queued.exit_code == 0, queued.output
+    assert "1 reminders queued." in queued.output
+    again = runner.invoke(args=["inclusion", "queue-reminders"])
+    assert "0 reminders queued." in again.output
+    sent = runner.invoke(args=["inclusion", "send-messages"])
+    assert sent.exit_code == 0, sent.output
+    assert "Sending 1 messages" in sent.output and "1 sent, 0 to retry, 0 failed" in sent.output
+    (message,) = messages_of(texting_resident)
+    assert message.status == "sent"
+    events = service.db.session.scalars(
+        select(service.audit.AuditEvent).where(
+            service.audit.AuditEvent.entity_type == "Message",
+            service.audit.AuditEvent.entity_id == message.id,
+        )
+    ).all()
+    assert [(e.action, e.system_actor) for e in events] == [
+        ("message.queued", "cli:queue-reminders"),
+        ("message.sent", "cli:send-messages"),
+    ]
+
+
+def test_the_settings_page_says_which_channels_are_off(app, db, admin, monkeypatch):
+    monkeypatch.setitem(app.config, "MESSAGES_DEVELOPMENT_OUTBOX", False)
+    page = admin.get("/admin/settings").get_data(as_text=True)
+    assert "Text messages (SMS): <strong>off</strong>" in page
+    assert "E-mail: <strong>off</strong>" in page
+    monkeypatch.setitem(app.config, "NOTIFY_API_KEY", API_KEY)
+    monkeypatch.setitem(app.config, "NOTIFY_SMS_TEMPLATE_ID", TEMPLATE_ID)
+    assert "Text messages (SMS): GOV.UK Notify" in admin.get("/admin/settings").get_data(
+        as_text=True
+    )
+
+
+def test_with_a_channel_off_nothing_is_queued_on_it(app, db, org, texting_resident, monkeypatch):
+    monkeypatch.setitem(app.config, "MESSAGES_DEVELOPMENT_OUTBOX", False)
+    loan = LoanFactory(organisation=org, resident=texting_resident, due_on=today())
+    assert device_messages.queue_due_soon(loan) is None

@@ -51,7 +51,6 @@ def send_messages_command(loop, interval, batch):
             if stopping:
                 break
             time.sleep(1)
-    db.session.remove()
 
 
 @click.command("queue-reminders")
