@@ -24,6 +24,7 @@ def init_app(app) -> None:
     reg.add_template_helper("buddies_dashboard", service.dashboard_summary)
     reg.add_template_helper("buddy_offer_refusal", service.waiting_refusal)
     reg.add_demo_loader("buddies", demo.load)
+    reg.add_public_form("buddies.apply", "Volunteer as an IT buddy")
     reg.add_receiver(case_closed, service.take_closed_case_off_buddies)
     from .messages import PURPOSES, queue_dbs_reminders
 

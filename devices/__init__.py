@@ -25,6 +25,7 @@ def init_app(app) -> None:
     reg.add_template_helper("devices_dashboard", dashboard_summary)
     reg.add_template_helper("donor_impact_headline", _donor_impact_headline)
     reg.add_demo_loader("devices", demo.load)
+    reg.add_public_form("devices.pledge", "Offer a donation of devices")
     from .messages import PURPOSES, queue_loan_reminders
 
     for purpose in PURPOSES:

@@ -12,7 +12,7 @@ from wtforms.validators import (
     Optional,
 )
 
-from ..validators import PhoneNumber
+from ..validators import District, PhoneNumber
 from .models import ROLE_LABELS
 
 
@@ -74,6 +74,15 @@ class SetPasswordForm(FlaskForm):
     )
 
 
+class DistrictsField(StringField):
+    """Postcode districts typed as "WV1, WV3", kept as a list."""
+
+    def _value(self):
+        if isinstance(self.data, list):
+            return ", ".join(self.data)
+        return super()._value()
+
+
 class OrganisationForm(FlaskForm):
     name = StringField(
         "Organisation name", validators=[DataRequired("Enter a name."), Length(max=200)]
@@ -98,6 +107,12 @@ class OrganisationForm(FlaskForm):
             DataRequired("Enter a number of days."),
             NumberRange(1, 366, "Between 1 and 366 days."),
         ],
+    )
+    areas = DistrictsField(
+        "Areas you serve (optional)",
+        description="Postcode districts, like WV1, WV3. The shared public forms tell people "
+        "with these postcodes that you cover their area; they still choose.",
+        validators=[Optional(), District()],
     )
     retention_months = IntegerField(
         "Keep closed cases for (months)",

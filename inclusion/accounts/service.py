@@ -102,6 +102,8 @@ def create_organisation(name: str, code: str, *, by=None, **details) -> Organisa
 
 
 def update_organisation(org: Organisation, data: dict, *, by=None) -> list[str]:
+    if isinstance(data.get("areas"), str):  # "WV1, WV3" → ["WV1", "WV3"]
+        data = dict(data, areas=[a.strip() for a in data["areas"].split(",") if a.strip()])
     for field, value in data.items():
         setattr(org, field, value)
     changed = audit.changed_fields(org, list(data))

@@ -5,6 +5,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -13,8 +14,16 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ..clock import today
+from ..public_links import organisation_choice
 from ..validators import PhoneNumber, UKPostcode
-from .models import CONSENT_METHODS, OUTCOMES, SOURCES, STATUSES
+from .models import (
+    CONSENT_METHODS,
+    DUPLICATE_RESOLUTIONS,
+    OUTCOMES,
+    REFERRER_SOURCES,
+    SOURCES,
+    STATUSES,
+)
 
 LANGUAGES = [
     "English",
@@ -105,12 +114,22 @@ class _PersonFields(FlaskForm):
 class PublicReferralForm(_PersonFields):
     """Signed-out referral, by the person themself or someone on their behalf."""
 
-    organisation = SelectField("Where do they live?", coerce=int)
+    # Only on the shared form of a deployment with several organisations; no default.
+    organisation = SelectField(
+        "Which scheme covers where they live?",
+        coerce=organisation_choice,
+        validators=[DataRequired("Choose the scheme that covers where they live.")],
+    )
     on_behalf = RadioField(
         "Who is filling in this form?",
         choices=[("self", "I am referring myself"), ("other", "I am referring someone else")],
         default="self",
         validators=[InputRequired("Tell us who is filling in the form.")],
+    )
+    referral_source = RadioField(
+        "Where are you referring them from?",
+        choices=list(REFERRER_SOURCES.items()),
+        validate_choice=False,  # only asked when referring someone else: checked below
     )
     # No Optional(): it would stop the chain before the "someone else" checks below.
     referrer_name = StringField("Your name", validators=[Length(max=200)])
@@ -123,6 +142,10 @@ class PublicReferralForm(_PersonFields):
         "borrowing a device, getting data and learning with a volunteer.",
         validators=[DataRequired("We can only take the referral with the person's agreement.")],
     )
+
+    def validate_referral_source(self, field):
+        if self.on_behalf.data == "other" and field.data not in REFERRER_SOURCES:
+            raise ValidationError("Choose where you are referring them from.")
 
     def validate_referrer_name(self, field):
         if self.on_behalf.data == "other" and not (field.data or "").strip():
@@ -159,6 +182,9 @@ class IntakeForm(_PersonFields):
         "How they agreed", choices=[("", "Choose…"), *CONSENT_METHODS.items()]
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
+    # Set by the "create a new referral anyway" button: the reference of the open case
+    # the coordinator was shown and decided this is not.
+    create_anyway = HiddenField()
 
     def validate_consent_method(self, field):
         if self.consent_given.data and not field.data:
@@ -167,6 +193,16 @@ class IntakeForm(_PersonFields):
 
 class ResidentEditForm(IntakeForm):
     pass
+
+
+class DuplicateForm(FlaskForm):
+    """A coordinator settles a referral flagged as a possible duplicate."""
+
+    resolution = RadioField(
+        "What should happen to this referral?",
+        choices=list(DUPLICATE_RESOLUTIONS.items()),
+        validators=[InputRequired("Choose whether to keep both or close this one.")],
+    )
 
 
 class StatusForm(FlaskForm):
