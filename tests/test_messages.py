@@ -707,3 +707,17 @@ def test_with_a_channel_off_nothing_is_queued_on_it(app, db, org, texting_reside
     monkeypatch.setitem(app.config, "MESSAGES_DEVELOPMENT_OUTBOX", False)
     loan = LoanFactory(organisation=org, resident=texting_resident, due_on=today())
     assert device_messages.queue_due_soon(loan) is None
+
+
+def test_a_text_notify_could_not_deliver_becomes_a_to_do(
+    db, org, texting_resident, notify, coordinator
+):
+    loan = LoanFactory(organisation=org, resident=texting_resident, due_on=today())
+    message = device_messages.queue_due_soon(loan)
+    worker.run_once()
+    notify.notifications[message.provider_id]["status"] = "permanent-failure"
+    worker.run_once()
+    assert message.status == "sent" and message.provider_status == "permanent-failure"
+    assert service.is_to_do(message)
+    page = coordinator.get("/messages").get_data(as_text=True)
+    assert "1 message did not reach someone" in page and "permanent-failure" in page
