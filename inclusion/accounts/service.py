@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -335,13 +336,31 @@ def find_invitation(token: str) -> Invitation | None:
     return invitation
 
 
-def accept_invitation(invitation: Invitation, password: str) -> User:
-    """Set the password through a link: the link is used once, every other link of the
-    user is revoked and every existing session of theirs ends."""
+@dataclass(frozen=True)
+class NewPassword:
+    """A password that passed the rules for its account, already hashed: argon2 is slow,
+    so it is done before the write transaction (see ``transactions.reading``)."""
+
+    user_id: int
+    password_hash: str
+
+
+def new_password(invitation: Invitation, password: str) -> NewPassword:
+    """Check ``password`` against the rules for the invited account and hash it."""
     user = db.session.get(User, invitation.user_id, execution_options={"all_organisations": True})
     problem = password_problem(password, user.email)
     if problem:
         raise RuleBroken(problem, "password")
+    return NewPassword(user.id, hash_password(password))
+
+
+def accept_invitation(invitation: Invitation, password: str | NewPassword) -> User:
+    """Set the password through a link: the link is used once, every other link of the
+    user is revoked and every existing session of theirs ends."""
+    new = password if isinstance(password, NewPassword) else new_password(invitation, password)
+    user = db.session.get(User, invitation.user_id, execution_options={"all_organisations": True})
+    if new.user_id != user.id:
+        raise RuleBroken("That password was made for another account.", "password")
     # Conditional on the link still being unused: two submissions of one link at once
     # set the password only once.
     used = db.session.execute(
@@ -358,7 +377,7 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
         raise RuleBroken("This link has already been used or replaced by a newer one.")
     db.session.refresh(invitation, ["used_at"])
     _revoke_links(user, keep=invitation)
-    user.password_hash = hash_password(password)
+    user.password_hash = new.password_hash
     end_sessions(user)
     audit.record("user.password_set", user, changed=["password_hash"], actor=user)
     db.session.flush()

@@ -33,6 +33,7 @@ from ..clock import now, today
 from ..errors import RuleBroken
 from ..extensions import db
 from ..residents.models import Resident
+from ..transactions import run_outside_transaction
 from .mentions import ERASED, Mentions
 from .models import ErasureRecord
 
@@ -471,9 +472,9 @@ def _checkpoint_after_erasure(session) -> None:
         return
     if isinstance(bind, Engine):
         with bind.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            run_outside_transaction(connection, "PRAGMA wal_checkpoint(TRUNCATE)")
     elif not bind.in_transaction():
-        bind.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        run_outside_transaction(bind, "PRAGMA wal_checkpoint(TRUNCATE)")
     # else: a test's outer transaction that will be rolled back, nothing was written.
 
 

@@ -2,7 +2,7 @@
 preferences, password reset links
 
 Revision ID: messages_0001
-Revises: public_0001
+Revises: lending_0001
 Create Date: 2026-12-01 19:19:18
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'messages_0001'
-down_revision = "public_0001"
+down_revision = "lending_0001"
 branch_labels = None
 depends_on = None
 
