@@ -127,7 +127,10 @@ def _load_user(session_id: str):
     user_id, _, generation = session_id.partition(":")
     if not (user_id.isdigit() and generation.isdigit()):
         return None
-    user = db.session.get(User, int(user_id), execution_options={"all_organisations": True})
+    from .tenancy import unscoped
+
+    with unscoped():
+        user = db.session.get(User, int(user_id))
     if user is None or user.session_generation != int(generation):
         return None
     return user

@@ -20,6 +20,7 @@ from ..errors import RuleBroken
 from ..extensions import db
 from ..passwords import hash_password, password_problem, verify_password
 from ..signals import organisation_created
+from ..tenancy import unscoped
 from .models import (
     ADMIN,
     ROLES,
@@ -39,11 +40,8 @@ def normalise_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(
-        select(User)
-        .where(User.email == normalise_email(email))
-        .execution_options(all_organisations=True)
-    )
+    with unscoped():  # sign-in knows no organisation yet
+        return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -62,13 +60,14 @@ def end_sessions(user: User) -> None:
     deactivation and re-activation, and an admin's "sign out everywhere".
     """
     # One UPDATE, so two requests ending sessions at once never lose a bump.
-    db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(session_generation=User.session_generation + 1)
-        .execution_options(synchronize_session=False, all_organisations=True)
-    )
-    db.session.refresh(user, ["session_generation"])
+    with unscoped():
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(session_generation=User.session_generation + 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(user, ["session_generation"])
 
 
 def sign_out(user: User) -> None:
@@ -321,11 +320,10 @@ def reset_password(reset: PasswordReset, password: str) -> User:
 
 def find_invitation(token: str) -> Invitation | None:
     """The unused, unexpired invitation for ``token``, or ``None``."""
-    invitation = db.session.scalar(
-        select(Invitation)
-        .where(Invitation.token_hash == _token_hash(token or ""))
-        .execution_options(all_organisations=True)
-    )
+    with unscoped():  # the link is the key, whoever is signed in
+        invitation = db.session.scalar(
+            select(Invitation).where(Invitation.token_hash == _token_hash(token or ""))
+        )
     if (
         invitation is None
         or invitation.used_at is not None
@@ -347,7 +345,8 @@ class NewPassword:
 
 def new_password(invitation: Invitation, password: str) -> NewPassword:
     """Check ``password`` against the rules for the invited account and hash it."""
-    user = db.session.get(User, invitation.user_id, execution_options={"all_organisations": True})
+    with unscoped():
+        user = db.session.get(User, invitation.user_id)
     problem = password_problem(password, user.email)
     if problem:
         raise RuleBroken(problem, "password")
@@ -358,7 +357,8 @@ def accept_invitation(invitation: Invitation, password: str | NewPassword) -> Us
     """Set the password through a link: the link is used once, every other link of the
     user is revoked and every existing session of theirs ends."""
     new = password if isinstance(password, NewPassword) else new_password(invitation, password)
-    user = db.session.get(User, invitation.user_id, execution_options={"all_organisations": True})
+    with unscoped():
+        user = db.session.get(User, invitation.user_id)
     if new.user_id != user.id:
         raise RuleBroken("That password was made for another account.", "password")
     # Conditional on the link still being unused: two submissions of one link at once
