@@ -27,6 +27,11 @@ def init_app(app) -> None:
     bench.register(reg)
     reg.add_public_form("buddies.apply", "Volunteer as an IT buddy")
     reg.add_receiver(case_closed, service.take_closed_case_off_buddies)
+    from .messages import PURPOSES, queue_dbs_reminders
+
+    for purpose in PURPOSES:
+        reg.add_message_purpose(purpose)
+    reg.add_reminder_source(queue_dbs_reminders)
 
     _declare_personal_data(app)
 

@@ -27,6 +27,11 @@ def init_app(app) -> None:
     reg.add_demo_loader("devices", demo.load)
     bench.register(reg)
     reg.add_public_form("devices.pledge", "Offer a donation of devices")
+    from .messages import PURPOSES, queue_loan_reminders
+
+    for purpose in PURPOSES:
+        reg.add_message_purpose(purpose)
+    reg.add_reminder_source(queue_loan_reminders)
 
     _declare_personal_data(app)
 

@@ -444,6 +444,9 @@ def pledge_donation(
         actor=audit.PUBLIC,
     )
     db.session.flush()
+    from .messages import queue_receipt
+
+    queue_receipt(donation, by=audit.PUBLIC)
     return donation
 
 
@@ -511,6 +514,9 @@ def receive_donation(donation: Donation, counts: dict[int, int], *, by=None) -> 
     )
     donation.status_changed_at = now()
     db.session.flush()
+    from .messages import queue_received
+
+    queue_received(donation, by=by)
 
 
 def process_donation(donation: Donation, grades: dict[int, dict], *, by=None) -> list[Device]:

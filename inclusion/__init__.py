@@ -82,6 +82,7 @@ def _register_models() -> None:
     from . import audit, references  # noqa: F401
     from .accounts import models as _a  # noqa: F401
     from .dataprotection import models as _d  # noqa: F401
+    from .messages import models as _m  # noqa: F401
     from .residents import models as _r  # noqa: F401
 
 
@@ -101,10 +102,11 @@ def _register_blueprints(app: Flask) -> None:
     reg.add_navigation("settings.manage", "accounts.settings", "Settings", admin=True)
     reg.add_public_form("residents.refer", "Refer yourself or someone else")
     # The core declares its personal data first, then each feature its own.
-    from . import accounts, residents
+    from . import accounts, messages, residents
 
     accounts.init_app(app)
     residents.init_app(app)
+    messages.init_app(app)
     load_features(app)
 
     from . import api, dataprotection, disclosure, reports

@@ -142,6 +142,33 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DBS_RENEWAL_YEARS": int(env.get("INCLUSION_DBS_RENEWAL_YEARS", "3")),
         # Referrals a partner system may send per API key (flask-limiter syntax).
         "API_RATE_LIMIT": env.get("INCLUSION_API_RATE_LIMIT", "60 per minute"),
+        # Messages (inclusion/messages): SMS through GOV.UK Notify, e-mail over SMTP.
+        "NOTIFY_API_KEY": env.get("INCLUSION_NOTIFY_API_KEY", ""),
+        "NOTIFY_SMS_TEMPLATE_ID": env.get("INCLUSION_NOTIFY_SMS_TEMPLATE_ID", ""),
+        "NOTIFY_BASE_URL": env.get(
+            "INCLUSION_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"
+        ),
+        "SMTP_HOST": env.get("INCLUSION_SMTP_HOST", ""),
+        "SMTP_PORT": _int(env, "INCLUSION_SMTP_PORT", 587, 1),
+        "SMTP_USERNAME": env.get("INCLUSION_SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("INCLUSION_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool(env.get("INCLUSION_SMTP_STARTTLS"), True),
+        "SMTP_CA_FILE": env.get("INCLUSION_SMTP_CA_FILE", ""),
+        "SMTP_FROM": env.get("INCLUSION_SMTP_FROM", ""),
+        # Seconds a provider may take to answer one message before the attempt counts
+        # as failed (and is retried).
+        "MESSAGE_TIMEOUT": _int(env, "INCLUSION_MESSAGE_TIMEOUT", 10, 1),
+        "MESSAGE_ATTEMPTS": _int(env, "INCLUSION_MESSAGE_ATTEMPTS", 5, 1),
+        # The first retry waits this long; each later one twice as long as the one before.
+        "MESSAGE_RETRY_SECONDS": _int(env, "INCLUSION_MESSAGE_RETRY_SECONDS", 60, 0),
+        # Without SMTP or Notify settings, messages go to the development outbox (shown on
+        # the Messages page, never sent). Off in production: there a channel is off.
+        "MESSAGES_DEVELOPMENT_OUTBOX": _bool(
+            env.get("INCLUSION_MESSAGES_DEVELOPMENT_OUTBOX"), mode != "production"
+        ),
+        # Local time for quiet hours (no texts before 09:00 or after 20:00).
+        "TIMEZONE": env.get("INCLUSION_TIMEZONE", "Europe/London"),
+        "PASSWORD_RESET_LIMIT": env.get("INCLUSION_PASSWORD_RESET_LIMIT", "5 per hour"),
         # Feature packages the app loads, each registering itself (inclusion/registry.py).
         "FEATURES": _names(env.get("INCLUSION_FEATURES", "devices,buddies,outcomes")),
     }

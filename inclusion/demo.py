@@ -140,6 +140,7 @@ def _residents(org: Organisation, coordinator: User, rng: random.Random, count: 
 def load_demo(progress: bool = False) -> list[User]:
     """Create (or find) the demo organisations, users and residents; returns the users."""
     from .dataprotection import demo as dataprotection_demo
+    from .messages import demo as messages_demo
     from .reports import demo as reports_demo
 
     orgs = {spec["code"]: _organisation(spec) for spec in ORGANISATIONS}
@@ -155,6 +156,7 @@ def load_demo(progress: bool = False) -> list[User]:
             lambda: _residents(orgs["DLW"], users["coordinator@dlw.example.org"], ctx.rng, 6),
         ),
         *((loader.label, partial(loader.load, ctx)) for loader in registry().demo_loaders),
+        ("messages", lambda: messages_demo.load(ctx)),
         ("old closed cases", lambda: dataprotection_demo.load(ctx)),
         ("report targets", lambda: reports_demo.load(ctx)),
     ]

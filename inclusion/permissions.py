@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "outcomes.record": frozenset({ADMIN, COORDINATOR, BUDDY}),
     # Aggregates across the commissioner's programme, small numbers always suppressed.
     "programme.view": frozenset({COMMISSIONER}),
+    "messages.manage": STAFF,
+    "message_texts.manage": frozenset({ADMIN}),
 }
 
 

@@ -108,6 +108,9 @@ class Registry:
     role_homes: dict[str, str] = field(default_factory=dict)
     # table name -> inclusion.personal_data.Declaration (personal_data.declare() adds them)
     personal_data: dict = field(default_factory=dict)
+    # purpose key -> inclusion.messages.texts.Purpose (what a message is for, its texts)
+    message_purposes: dict = field(default_factory=dict)
+    reminder_sources: list[Callable] = field(default_factory=list)
 
     # -- what features call from their init_app --------------------------------------------
 
@@ -189,6 +192,21 @@ class Registry:
     def interface(self, name: str, default: Callable) -> Callable:
         """The function some feature provides as ``name``, or ``default`` when none does."""
         return self.interfaces.get(name, default)
+
+    def add_message_purpose(self, purpose) -> None:
+        """A kind of message the feature sends (``inclusion.messages.texts.Purpose``): its
+        key (``loan.overdue``), audience, channels, placeholders and default texts, which an
+        admin may edit per organisation."""
+        existing = self.message_purposes.get(purpose.key)
+        if existing is not None and existing != purpose:
+            raise ValueError(f"message purpose {purpose.key!r} is registered twice")
+        self.message_purposes[purpose.key] = purpose
+
+    def add_reminder_source(self, queue_reminders: Callable) -> None:
+        """``queue_reminders(as_of) -> int``: queues the feature's reminders due on ``as_of``
+        (idempotently) and returns how many it queued; ``flask inclusion queue-reminders``
+        runs every source daily."""
+        _append_once(self.reminder_sources, queue_reminders)
 
     def add_command(self, command) -> None:
         """A ``flask inclusion …`` command (added to the CLI by the app factory)."""

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from devices import messages as loan_messages
 from devices.models import CONDITION_GRADES, Device
 from devices.service import change_device_status, lock_device
 from inclusion import audit
@@ -545,6 +546,10 @@ def lend_device(
         entry.loan_id = loan.id
         entry.status_changed_at = now()
     db.session.flush()
+    # The reminders go later, from the outbox; queued now, with the lend.
+    loan_messages.queue_due_soon(loan, by=by)
+    if device.donation is not None:
+        loan_messages.queue_first_lent(device.donation, by=by)
     return loan
 
 
@@ -617,6 +622,8 @@ def extend_loan(loan: Loan, new_due_on: date, *, reason: str = "", by=None) -> L
     loan.due_on = new_due_on
     audit.record("loan.extended", loan, changed=["due_on"], actor=by)
     db.session.flush()
+    loan_messages.cancel_loan_reminders(loan, by=by)
+    loan_messages.queue_due_soon(loan, by=by)
     return extension
 
 
@@ -738,6 +745,7 @@ def return_device(
         device.condition_grade = condition
         audit.record("device.updated", device, changed=["condition_grade"], actor=by)
     db.session.flush()
+    loan_messages.cancel_loan_reminders(loan, by=by)
     return loan
 
 
@@ -774,6 +782,7 @@ def end_loan(
         loan=loan,
     )
     db.session.flush()
+    loan_messages.cancel_loan_reminders(loan, by=by)
     return loan
 
 

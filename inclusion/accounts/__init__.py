@@ -7,8 +7,13 @@ def init_app(app) -> None:
     """Declare the long text columns of organisations and accounts: none is about a
     resident, but notes typed by people anywhere are swept when a resident is erased."""
     from inclusion import personal_data
+    from inclusion.registry import registry
 
+    from .messages import PURPOSES
     from .models import Organisation, User
+
+    for purpose in PURPOSES:
+        registry(app).add_message_purpose(purpose)
 
     personal_data.declare(
         app,

@@ -25,6 +25,17 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address."),
+            Email("Enter an email address like name@example.org."),
+            Length(max=254),
+        ],
+    )
+
+
 class InviteForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter their name."), Length(max=200)])
     email = EmailField(

@@ -21,7 +21,18 @@ from ..extensions import db
 from ..passwords import hash_password, password_problem, verify_password
 from ..signals import organisation_created
 from ..tenancy import unscoped
-from .models import ADMIN, ROLES, ROLES_BY_PRIVILEGE, Invitation, Organisation, User
+from .models import (
+    ADMIN,
+    ROLES,
+    ROLES_BY_PRIVILEGE,
+    Invitation,
+    Organisation,
+    PasswordReset,
+    User,
+)
+
+#: A "forgot your password" link works for an hour, once.
+RESET_MINUTES = 60
 
 
 def normalise_email(email: str) -> str:
@@ -181,7 +192,130 @@ def issue_invitation(user: User, *, by: User | None) -> str:
     db.session.add(invitation)
     db.session.flush()
     audit.record("user.invited", user, changed=["invitation"], actor=by)
+    _email_link(
+        user,
+        purpose="account.invitation",
+        key=f"user:{user.id}:invitation:{invitation.id}",
+        endpoint="accounts.accept_invitation",
+        token=token,
+        values={"days": str(current_app.config["INVITATION_DAYS"])},
+        by=by,
+    )
     return token
+
+
+def _email_link(user: User, *, purpose, key, endpoint, token, values, by) -> None:
+    """Queue the e-mail carrying a one-time link (sent by the worker, never here)."""
+    from ..messages import service as messages
+    from ..messages.links import external_url
+
+    organisation = db.session.get(
+        Organisation, user.organisation_id, execution_options={"all_organisations": True}
+    )
+    messages.queue(
+        organisation,
+        purpose=purpose,
+        key=key,
+        to=messages.to_user(user),
+        values={"name": user.name, "link": external_url(endpoint, token=token), **values},
+        secret=token,
+        by=by,
+    )
+
+
+def request_password_reset(email: str) -> None:
+    """ "Forgot your password?": e-mail a one-time link, valid for an hour, to the active
+    account with this address. Says nothing either way (the page answers the same
+    whether or not the address has an account); earlier reset links stop working; the
+    user's sessions go on until the password is actually changed."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    db.session.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.user_id == user.id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.revoked_at.is_(None),
+        )
+        .values(revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    token = secrets.token_urlsafe(32)
+    reset = PasswordReset(
+        user_id=user.id,
+        token_hash=_token_hash(token),
+        created_at=now(),
+        expires_at=now() + timedelta(minutes=RESET_MINUTES),
+    )
+    db.session.add(reset)
+    db.session.flush()
+    audit.record(
+        "user.password_reset_requested", user, changed=["password_reset"], actor=audit.PUBLIC
+    )
+    _email_link(
+        user,
+        purpose="account.password_reset",
+        key=f"user:{user.id}:password-reset:{reset.id}",
+        endpoint="accounts.reset_password",
+        token=token,
+        values={"minutes": str(RESET_MINUTES)},
+        by=audit.PUBLIC,
+    )
+
+
+def find_password_reset(token: str) -> PasswordReset | None:
+    """The unused, unexpired, unrevoked reset link for ``token``, or ``None``."""
+    reset = db.session.scalar(
+        select(PasswordReset)
+        .where(PasswordReset.token_hash == _token_hash(token or ""))
+        .execution_options(all_organisations=True)
+    )
+    if (
+        reset is None
+        or reset.used_at is not None
+        or reset.revoked_at is not None
+        or reset.expires_at < now()
+    ):
+        return None
+    user = db.session.get(User, reset.user_id, execution_options={"all_organisations": True})
+    if user is None or not user.active:
+        return None
+    return reset
+
+
+def reset_password(reset: PasswordReset, password: str) -> User:
+    """Set a new password through a reset link: the link works once; every other reset
+    and invitation link of the user stops working and every session of theirs ends."""
+    user = db.session.get(User, reset.user_id, execution_options={"all_organisations": True})
+    problem = password_problem(password, user.email)
+    if problem:
+        raise RuleBroken(problem, "password")
+    used = db.session.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.id == reset.id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.revoked_at.is_(None),
+            PasswordReset.expires_at >= now(),
+        )
+        .values(used_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        raise RuleBroken("This link has already been used or has expired. Ask for a new one.")
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    _revoke_links(user)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    audit.record("user.password_reset", user, changed=["password_hash"], actor=user)
+    db.session.flush()
+    return user
 
 
 def find_invitation(token: str) -> Invitation | None:

@@ -11,7 +11,15 @@ from ..redirects import safe_next
 from ..transactions import reading
 from ..web import attempt, invalid
 from . import service
-from .forms import EmptyForm, InviteForm, OrganisationForm, RoleForm, SetPasswordForm, SignInForm
+from .forms import (
+    EmptyForm,
+    ForgotPasswordForm,
+    InviteForm,
+    OrganisationForm,
+    RoleForm,
+    SetPasswordForm,
+    SignInForm,
+)
 from .models import User
 
 bp = Blueprint("accounts", __name__)
@@ -102,6 +110,46 @@ def accept_invitation(token):
     return render_template("accounts/set_password.html", form=form, invitation=invitation)
 
 
+@bp.route("/password-reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_LIMIT"], key_func=_account_key, methods=["POST"]
+)
+@public
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        # The same page whether or not the address has an account.
+        service.request_password_reset(form.email.data)
+        return render_template("accounts/reset_requested.html", email=form.email.data)
+    if form.is_submitted():
+        return invalid("accounts/forgot_password.html", form=form)
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"])
+@public
+def reset_password(token):
+    reset = service.find_password_reset(token)
+    if reset is None:
+        return render_template("accounts/reset_invalid.html"), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        with attempt(form) as outcome:
+            user = service.reset_password(reset, form.password.data)
+        if outcome.refused:
+            return invalid("accounts/reset_password.html", form=form, reset=reset)
+        logout_user()
+        login_user(user)
+        service.record_sign_in(user)
+        flash("Your new password is set. You are signed out everywhere else.", "success")
+        return redirect(url_for("main.dashboard"))
+    if form.is_submitted():
+        return invalid("accounts/reset_password.html", form=form, reset=reset)
+    return render_template("accounts/reset_password.html", form=form, reset=reset)
+
+
 # ---- admin: users and settings ---------------------------------------------------
 
 
@@ -137,8 +185,7 @@ def invite():
             )
         if outcome.refused:
             return invalid("accounts/invite.html", form=form)
-        link = url_for("accounts.accept_invitation", token=token, _external=True)
-        return render_template("accounts/invited.html", invited=user, link=link)
+        return _invited(user, token)
     if form.is_submitted():
         return invalid("accounts/invite.html", form=form)
     return render_template("accounts/invite.html", form=form)
@@ -204,8 +251,18 @@ def reinvite(user_id):
     token = service.issue_invitation(user, by=current_user)
     if user.id == current_user.id:
         login_user(user)  # the link ended every other session; this one carries on
+    return _invited(user, token)
+
+
+def _invited(user: User, token: str):
+    """The invitation was e-mailed; the link is still shown to the admin, once, in case
+    the e-mail does not arrive."""
+    from ..messages.service import invitation_message
+
     link = url_for("accounts.accept_invitation", token=token, _external=True)
-    return render_template("accounts/invited.html", invited=user, link=link)
+    return render_template(
+        "accounts/invited.html", invited=user, link=link, message=invitation_message(user)
+    )
 
 
 @bp.route("/admin/settings", methods=["GET", "POST"])
