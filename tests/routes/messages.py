@@ -57,6 +57,7 @@ ROUTES = [
         buddy=MISSING,
         donor=MISSING,
         other=MISSING,
+        commissioner=MISSING,
     ),
     Route(
         "accounts.reset_password",
@@ -68,5 +69,6 @@ ROUTES = [
         buddy=MISSING,
         donor=MISSING,
         other=MISSING,
+        commissioner=MISSING,
     ),
 ]
