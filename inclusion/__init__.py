@@ -58,7 +58,10 @@ def create_app(config: dict | None = None) -> Flask:
         else:
             scope_session(db.session, None)
 
+    from . import i18n
     from .templating import init_templating
+
+    i18n.init_app(app)
 
     init_templating(app)
     _register_error_pages(app)

@@ -1,7 +1,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -12,6 +21,7 @@ from wtforms.validators import (
     Optional,
 )
 
+from ..i18n import LANGUAGES
 from ..validators import PhoneNumber
 from .models import ROLE_LABELS
 
@@ -63,6 +73,19 @@ class SetPasswordForm(FlaskForm):
     )
 
 
+class LanguagesField(SelectMultipleField):
+    """Checkboxes of the languages an organisation offers, stored as "cy,pa,ur"."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def process_data(self, value):
+        super().process_data([c for c in (value or "").split(",") if c])
+
+    def populate_obj(self, obj, name):
+        setattr(obj, name, ",".join(self.data or []))
+
+
 class OrganisationForm(FlaskForm):
     name = StringField(
         "Organisation name", validators=[DataRequired("Enter a name."), Length(max=200)]
@@ -95,4 +118,11 @@ class OrganisationForm(FlaskForm):
             DataRequired("Enter a number of months."),
             NumberRange(1, 240, "Between 1 and 240 months."),
         ],
+    )
+    languages = LanguagesField(
+        "Languages we offer residents besides English",
+        description="Public pages, loan agreements, letters and texts. A language whose "
+        "translation is incomplete is not offered even when chosen.",
+        choices=[(c, f"{lang.native} ({lang.english})") for c, lang in LANGUAGES.items() if c != "en"],
+        validators=[Optional()],
     )

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..extensions import db
+from ..i18n import ALL_CODES as ALL_LANGUAGE_CODES
 from ..tenancy import OrgScoped
 
 ADMIN, COORDINATOR, BUDDY, DONOR = "admin", "coordinator", "buddy", "donor"
@@ -33,6 +34,11 @@ class Organisation(db.Model):
     return_address: Mapped[str] = mapped_column(Text, default="")
     default_loan_days: Mapped[int] = mapped_column(Integer, default=56)
     retention_months: Mapped[int] = mapped_column(Integer, default=24)
+    # Codes of the languages it offers its residents besides English ("cy,pa,ur"): public
+    # pages, agreements, letters and texts (inclusion.i18n).
+    languages: Mapped[str] = mapped_column(
+        String(100), default=ALL_LANGUAGE_CODES, server_default=ALL_LANGUAGE_CODES
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
     __table_args__ = (
