@@ -8,7 +8,7 @@ export FLASK_APP := inclusion
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test browser lint format check bench clean
+.PHONY: run test install install-test browser lint format check bench clean vendor
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -51,6 +51,10 @@ test: install-test browser
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make vendor: re-fetch GOV.UK Frontend, accessible-autocomplete and axe-core from the npm registry (committed)
+vendor:
+	sh scripts/vendor.sh
 
 lint:
 	$(BIN)/ruff check .

@@ -73,8 +73,8 @@ class SetPasswordForm(FlaskForm):
     )
 
 
-class LanguagesField(SelectMultipleField):
-    """Checkboxes of the languages an organisation offers, stored as "cy,pa,ur"."""
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes (the type name the field macro draws as checkboxes)  of the languages an organisation offers, stored as "cy,pa,ur"."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -119,7 +119,7 @@ class OrganisationForm(FlaskForm):
             NumberRange(1, 240, "Between 1 and 240 months."),
         ],
     )
-    languages = LanguagesField(
+    languages = MultiCheckboxField(
         "Languages we offer residents besides English",
         description="Public pages, loan agreements, letters and texts. A language whose "
         "translation is incomplete is not offered even when chosen.",
