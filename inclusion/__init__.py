@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, render_template
+from flask_babel import lazy_gettext as _
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -31,7 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message = _("Please sign in to see that page.")
     login_manager.login_message_category = "info"
     from .security import init_session_security
 
@@ -135,15 +136,18 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_error_pages(app: Flask) -> None:
     messages = {
-        400: ("Something was wrong with that request", "Go back and try again."),
-        403: ("You do not have access to this page", "Ask a coordinator or admin if you need it."),
-        404: ("Page not found", "Check the address, or use the menu."),
-        405: ("That action is not allowed here", "Use the buttons on the page."),
-        429: (
-            "Too many attempts",
-            "For your security, please wait a minute before trying again.",
+        400: (_("Something was wrong with that request"), _("Go back and try again.")),
+        403: (
+            _("You do not have access to this page"),
+            _("Ask a coordinator or admin if you need it."),
         ),
-        500: ("Something went wrong", "Nothing was saved. Please try again."),
+        404: (_("Page not found"), _("Check the address, or use the menu.")),
+        405: (_("That action is not allowed here"), _("Use the buttons on the page.")),
+        429: (
+            _("Too many attempts"),
+            _("For your security, please wait a minute before trying again."),
+        ),
+        500: (_("Something went wrong"), _("Nothing was saved. Please try again.")),
     }
 
     def handler(code):

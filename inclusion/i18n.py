@@ -77,6 +77,11 @@ RESIDENT_FACING = (
 )
 
 
+def is_sms(locations) -> bool:
+    """A text message's wording (templates and messages whose path names SMS)."""
+    return any("sms" in path.lower() for path, _line in locations)
+
+
 def is_resident_facing(locations) -> bool:
     return any(path.startswith(RESIDENT_FACING) for path, _line in locations)
 
@@ -87,10 +92,12 @@ def catalogue(code: str):
         return read_po(f, locale=code)
 
 
-def untranslated(code: str) -> list[str]:
-    """The resident-facing messages that ``code``'s catalogue leaves untranslated."""
+def untranslated(code_or_catalogue) -> list[str]:
+    """The resident-facing messages that a catalogue (or the catalogue of a language code)
+    leaves untranslated or marks fuzzy."""
+    cat = catalogue(code_or_catalogue) if isinstance(code_or_catalogue, str) else code_or_catalogue
     missing = []
-    for message in catalogue(code):
+    for message in cat:
         if not message.id or not is_resident_facing(message.locations):
             continue
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
@@ -208,3 +215,27 @@ def init_app(app) -> None:
         if _is_public_page():
             switcher = [LANGUAGES[c] for c in _public_codes()]
         return {"language": lang, "language_switcher": switcher}
+
+
+# ---- text messages: what fits in two SMS segments -------------------------------------
+
+GSM_7BIT = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS segments ``text`` takes: GSM 7-bit (160, or 153 a segment when
+    concatenated; extended characters count twice) unless a character needs UCS-2
+    (70, or 67 a segment when concatenated) — every Gurmukhi, Bengali, Arabic and Urdu text."""
+    if all(ch in GSM_7BIT or ch in GSM_EXTENDED for ch in text):
+        units = sum(2 if ch in GSM_EXTENDED else 1 for ch in text)
+        single, part = 160, 153
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, part = 70, 67
+    if units <= single:
+        return 1
+    return -(-units // part)

@@ -99,8 +99,9 @@ def shape(text: str, script: str, bold: bool = False, direction: str | None = No
 
 def _script_for_char(ch: str, script: str, bold: bool) -> str:
     """Which of the shipped fonts draws ``ch``: the document's script font when it has the
-    character and it is not plain ASCII (references, tags, numbers stay in Noto Sans)."""
-    if script != "latin" and ord(ch) > 0x7F and ord(ch) in _cmap(script, bold):
+    character, except ASCII letters and digits (references, tags, phone numbers are set
+    in Noto Sans)."""
+    if script != "latin" and not (ch.isascii() and ch.isalnum()) and ord(ch) in _cmap(script, bold):
         return script
     for other in FAMILIES:
         if other not in ("latin", script) and ord(ch) in _cmap(other, bold):

@@ -10,7 +10,6 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -20,6 +19,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import LANGUAGES
 from ..validators import PhoneNumber
@@ -123,6 +123,8 @@ class OrganisationForm(FlaskForm):
         "Languages we offer residents besides English",
         description="Public pages, loan agreements, letters and texts. A language whose "
         "translation is incomplete is not offered even when chosen.",
-        choices=[(c, f"{lang.native} ({lang.english})") for c, lang in LANGUAGES.items() if c != "en"],
+        choices=[
+            (c, f"{lang.native} ({lang.english})") for c, lang in LANGUAGES.items() if c != "en"
+        ],
         validators=[Optional()],
     )
