@@ -103,6 +103,9 @@ def _script_for_char(ch: str, script: str, bold: bool) -> str:
     in Noto Sans)."""
     if script != "latin" and not (ch.isascii() and ch.isalnum()) and ord(ch) in _cmap(script, bold):
         return script
+    if ord(ch) in _cmap("latin", bold):
+        return "latin"
+    # A letter of another shipped script (a Bengali name in an Urdu agreement).
     for other in FAMILIES:
         if other not in ("latin", script) and ord(ch) in _cmap(other, bold):
             if unicodedata.category(ch)[0] in "LM":
@@ -153,9 +156,24 @@ def _make_run(text, script, level, bold, size) -> Run:
     return Run(text, script, level, bold, size, glyphs, width)
 
 
+# Explicit embedding marks (LRE, RLE, PDF, LRO, RLO): they set levels and are not drawn.
+EMBEDDING_MARKS = frozenset("\u202a\u202b\u202c\u202d\u202e")
+LRE, PDF_MARK = "\u202a", "\u202c"
+
+
+def isolate(value) -> str:
+    """``value`` kept left to right as one piece inside right-to-left text (a reference,
+    a tag, a phone number, a name in Latin letters), unless it holds right-to-left letters."""
+    text = str(value)
+    if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
+        return text
+    return f"{LRE}{text}{PDF_MARK}"
+
+
 def runs_of(text: str, script: str, *, rtl: bool, bold: bool, size: float) -> list[Run]:
     """``text`` cut into runs of one font and one bidi level, each shaped, logical order."""
     levels = _levels(text, rtl)
+    text = "".join(ch for ch in text if ch not in EMBEDDING_MARKS)
     runs: list[Run] = []
     start = 0
     keys = [(_script_for_char(ch, script, bold), lvl) for ch, lvl in zip(text, levels, strict=True)]

@@ -14,7 +14,13 @@ from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from inclusion.i18n import in_language, paper_language
-from inclusion.typesetting import SCRIPT_OF_LANGUAGE, ShapedParagraph, TextStyle, register_fonts
+from inclusion.typesetting import (
+    SCRIPT_OF_LANGUAGE,
+    ShapedParagraph,
+    TextStyle,
+    isolate,
+    register_fonts,
+)
 
 NORMAL = {"body": 13, "heading": 22, "sub": 15, "label": 40 * mm}
 # Large print: 18 pt body at least (RNIB's clear print guidance recommends 16 to 18 pt).
@@ -67,19 +73,26 @@ def _build(loan, language, sizes) -> bytes:
     bundles = ", ".join(
         _(
             "%(network)s %(allowance)s (%(reference)s), until %(date)s",
-            network=b.network,
-            allowance=b.allowance_label,
-            reference=b.reference,
+            network=isolate(b.network),
+            allowance=isolate(b.allowance_label),
+            reference=isolate(b.reference),
             date=day(b.expires_on),
         )
         for b in loan.bundles
         if b.expires_on
     )
     rows = [
-        (_("Loan"), loan.reference),
-        (_("Lent to"), f"{resident.full_name} ({resident.reference})"),
-        (_("Device"), _("%(device)s, tag %(tag)s", device=device.name, tag=device.asset_tag)),
-        (_("Accessories"), loan.accessories or _("None")),
+        (_("Loan"), isolate(loan.reference)),
+        (_("Lent to"), isolate(f"{resident.full_name} ({resident.reference})")),
+        (
+            _("Device"),
+            _(
+                "%(device)s, tag %(tag)s",
+                device=isolate(device.name),
+                tag=isolate(device.asset_tag),
+            ),
+        ),
+        (_("Accessories"), isolate(loan.accessories) if loan.accessories else _("None")),
         (_("Data"), bundles or _("None")),
         (_("Lent on"), day(loan.lent_at)),
         (_("Due back"), day(loan.due_on, "full")),
@@ -102,15 +115,18 @@ def _build(loan, language, sizes) -> bytes:
             ]
         )
     )
-    contact = " / ".join(x for x in (org.contact_phone, org.contact_email) if x) or org.name
+    contact = " / ".join(isolate(x) for x in (org.contact_phone, org.contact_email) if x)
+    contact = contact or isolate(org.name)
     give_back = _(
         "Please bring the device and its accessories back by %(date)s.", date=day(loan.due_on)
     )
     if org.return_address:
-        give_back += " " + _("Where: %(address)s.", address=" ".join(org.return_address.split()))
+        give_back += " " + _(
+            "Where: %(address)s.", address=isolate(" ".join(org.return_address.split()))
+        )
     give_back += " " + _("If you need it for longer, call us: we can usually extend the loan.")
     story = [
-        para(org.name, sizes["sub"], bold=True),
+        para(isolate(org.name), sizes["sub"], bold=True),
         para(_("Device loan agreement"), sizes["heading"], bold=True, after=8),
         table,
         Spacer(1, 6 * mm),
@@ -122,7 +138,7 @@ def _build(loan, language, sizes) -> bytes:
                 "charged and do not sell or give it away. Your own photos and messages are "
                 "yours: before you give it back we can help you save them, and we wipe the "
                 "device before anyone else uses it.",
-                organisation=org.name,
+                organisation=isolate(org.name),
             )
         ),
         Spacer(1, 3 * mm),
@@ -135,8 +151,8 @@ def _build(loan, language, sizes) -> bytes:
                 "If it stops working, is lost or damaged, or you have a question: "
                 "%(contact)s. Quote loan %(reference)s and tag %(tag)s.",
                 contact=contact,
-                reference=loan.reference,
-                tag=device.asset_tag,
+                reference=isolate(loan.reference),
+                tag=isolate(device.asset_tag),
             )
         ),
         Spacer(1, 8 * mm),
@@ -159,7 +175,7 @@ def _build(loan, language, sizes) -> bytes:
                     "%(method)s on %(date)s, recorded by %(name)s.",
                     method=method,
                     date=day(loan.lent_at),
-                    name=by,
+                    name=isolate(by),
                 )
             )
         )
