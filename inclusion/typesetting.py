@@ -7,7 +7,7 @@ the Noto font of its script, ordered by the Unicode bidirectional algorithm (``p
 and drawn glyph by glyph; every run carries its original text as ``/ActualText`` so the
 PDF's text layer copies and reads back as what was written, not as glyph codes.
 
-The fonts are the Noto family (SIL Open Font License), shipped in ``inclusion/fonts``
+The fonts are the Noto family (SIL Open Font License), shipped in ``inclusion/static/fonts`` (the pages use the same files as web fonts)
 with their licences: nothing is fetched at run time.
 """
 
@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr, TTFont
 from reportlab.platypus import Flowable
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_DIR = Path(__file__).resolve().parent / "static" / "fonts"
 
 # script -> (family file stem); each has a Regular and a Bold weight.
 FAMILIES = {
