@@ -81,3 +81,31 @@ def test_referral_in_the_residents_language_by_keyboard_on_a_phone(
     page.goto(live_server("/refer"))
     expect(page.locator("html")).to_have_attribute("lang", lang)
     page.screenshot(path=f"{output_path}/refer-{lang}-1280.png", full_page=True)
+
+
+def test_every_public_page_works_on_a_phone_in_urdu(page, live_server):
+    """The every-page phone check, signed out, right to left."""
+    from tests.browser.test_every_page_on_a_phone import audit, demo_values, fill, pages_for
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server("/?lang=ur"))
+    values = demo_values(live_server.app)
+    failures, seen = [], 0
+    for template in pages_for("anon"):
+        url = fill(template, values)
+        if url is None:
+            continue
+        response = page.goto(live_server(url))
+        seen += 1
+        if response is None or response.status >= 400:
+            failures.append(f"{url}: HTTP {response and response.status}")
+            continue
+        problems = audit(page) + axe_violations(page)
+        if page.locator("html").get_attribute("dir") != "rtl":
+            problems.append("not right to left")
+        if problems:
+            failures.append(f"{url}:\n    " + "\n    ".join(problems))
+    assert seen >= 5
+    assert not failures, f"{len(failures)} of {seen} pages in Urdu have problems:\n" + "\n".join(
+        failures
+    )
