@@ -4,27 +4,45 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+# Exact versions with their hashes (pip-tools' pip-compile); `make lock` refreshes them.
+LOCK_RUN  := requirements/lock.txt
+LOCK_TEST := requirements/lock-test.txt
+LOCK_TOOLS := $(VENV)/lock-tools
+COMPILE = $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 export FLASK_APP := inclusion
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test browser lint format check bench clean translations vendor
+.PHONY: run test install install-test lock browser lint format check bench clean translations vendor
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 
-$(STAMP_RUN): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e .
+# The locked versions only (pip checks every hash), then the project itself without deps.
+$(STAMP_RUN): $(BIN)/python setup.cfg pyproject.toml $(LOCK_RUN)
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_RUN)
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
-$(STAMP_TEST): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+$(STAMP_TEST): $(BIN)/python setup.cfg pyproject.toml $(LOCK_TEST)
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_TEST)
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@ $(STAMP_RUN)
 
 install: $(STAMP_RUN)
 install-test: $(STAMP_TEST)
+
+## make lock: re-resolve setup.cfg's dependencies to the newest versions allowed and write
+## requirements/lock-test.txt (run + test) and requirements/lock.txt (run), with hashes
+lock: $(BIN)/python
+	@test -x $(LOCK_TOOLS)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_TOOLS) && \
+	  $(LOCK_TOOLS)/bin/pip install --quiet --upgrade pip setuptools pip-tools; }
+	$(COMPILE) --upgrade --extra test -o $(LOCK_TEST) setup.cfg
+	$(COMPILE) -c $(LOCK_TEST) -o $(LOCK_RUN) setup.cfg
+	@echo "Locked. Commit requirements/*.txt; 'make install-test' installs exactly these."
 
 ## make run: install, migrate the embedded SQLite database, load demo data, serve on :5000
 run: install

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """Register the blueprint and what this package adds to the core (inclusion/registry.py)."""
+    from flask_babel import lazy_gettext as _
+
     from inclusion.registry import registry
     from inclusion.signals import case_closed
 
@@ -24,6 +26,7 @@ def init_app(app) -> None:
     reg.add_template_helper("buddies_dashboard", service.dashboard_summary)
     reg.add_template_helper("buddy_offer_refusal", service.waiting_refusal)
     reg.add_demo_loader("buddies", demo.load)
+    reg.add_public_form("buddies.apply", _("Volunteer as an IT buddy"))
     reg.add_receiver(case_closed, service.take_closed_case_off_buddies)
 
     _declare_personal_data(app)

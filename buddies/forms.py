@@ -26,6 +26,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from inclusion.clock import today
+from inclusion.public_links import organisation_choice
 from inclusion.residents.forms import LANGUAGES
 from inclusion.validators import District, PhoneNumber
 
@@ -137,7 +138,12 @@ class _ProfileFields(FlaskForm):
 class VolunteerForm(_ProfileFields):
     """The public application to become an IT buddy."""
 
-    organisation = SelectField("Which scheme would you like to volunteer with?", coerce=int)
+    # Only on the shared form of a deployment with several organisations; no default.
+    organisation = SelectField(
+        "Which scheme would you like to volunteer with?",
+        coerce=organisation_choice,
+        validators=[DataRequired("Choose the scheme you would like to volunteer with.")],
+    )
     agree = BooleanField(
         "I agree that the scheme keeps these details to consider my application",
         validators=[DataRequired("Tick to agree, so we can keep your application.")],

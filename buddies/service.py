@@ -110,10 +110,12 @@ PROFILE_FIELDS = (
 
 
 def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
-    """A volunteer's application from the public form: a profile in status applicant,
-    one open application per email address. Applications to one organisation are
-    serialised on its row (``FOR NO KEY UPDATE``, which leaves the organisation's other
-    work alone), so the same form sent twice at once makes one application."""
+    """A volunteer's application from the public form: a profile in status applicant.
+
+    One open application per email and organisation; a second one changes nothing and is
+    not refused, so the answer never reveals whether an address has applied. Applications
+    to one organisation are serialised on its row (``FOR NO KEY UPDATE``, which leaves the
+    organisation's other work alone), so the same form sent twice at once makes one."""
     db.session.execute(
         select(Organisation.id)
         .where(Organisation.id == organisation.id)
@@ -126,18 +128,20 @@ def apply_to_volunteer(organisation, data: dict) -> BuddyProfile:
     values["email"] = email
     if not values.get("languages"):
         raise RuleBroken("Tell us at least one language you speak.", "languages")
-    duplicate = db.session.scalar(
-        select(BuddyProfile.id).where(
+    existing = db.session.scalar(
+        select(BuddyProfile).where(
             BuddyProfile.organisation_id == organisation.id,
             BuddyProfile.email == email,
             BuddyProfile.status.in_(("applicant", "active", "paused")),
         )
     )
-    if duplicate:
-        raise RuleBroken(
-            "We already have an application with this email address. We will be in touch.",
-            "email",
-        )
+    if existing is not None:
+        # The public form answers the same either way, so it never tells a stranger who
+        # has applied; the open application is kept as it was (a stranger cannot
+        # overwrite it) and the coordinator sees the second attempt in the audit log.
+        audit.record("buddy.applied_again", existing, changed=[])
+        db.session.flush()
+        return existing
     profile = BuddyProfile(organisation_id=organisation.id, status="applicant", **values)
     db.session.add(profile)
     db.session.flush()

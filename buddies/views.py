@@ -22,7 +22,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from inclusion.accounts.models import Organisation
+from inclusion import public_links
+from inclusion.errors import keep_typed
 from inclusion.extensions import db
 from inclusion.permissions import public, requires
 from inclusion.residents.models import Resident
@@ -77,22 +78,23 @@ LABELS = SimpleNamespace(
 
 
 @bp.route("/volunteer", methods=["GET", "POST"])
+@bp.route("/o/<code>/volunteer", methods=["GET", "POST"])
 @public
-def apply():
+def apply(code=None):
     form = VolunteerForm()
-    orgs = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-    form.organisation.choices = [(o.id, o.name) for o in orgs]
+    known = public_links.organisation_for_form(form, code)
     if form.validate_on_submit():
-        org = db.session.get(Organisation, form.organisation.data)
+        org = public_links.chosen_organisation(form, known)
+        keep_typed(form, "buddies/apply.html", organisation=known)
         with attempt(form) as outcome:
             service.apply_to_volunteer(org, form.profile_data())
         if outcome.refused:
-            return invalid("buddies/apply.html", form=form)
+            return invalid("buddies/apply.html", form=form, organisation=known)
         session["volunteer_done"] = {"organisation": org.name, "phone": org.contact_phone}
         return redirect(url_for("buddies.applied"))
     if form.is_submitted():
-        return invalid("buddies/apply.html", form=form)
-    return render_template("buddies/apply.html", form=form)
+        return invalid("buddies/apply.html", form=form, organisation=known)
+    return render_template("buddies/apply.html", form=form, organisation=known)
 
 
 @bp.route("/volunteer/thanks")

@@ -28,6 +28,7 @@ from wtforms.validators import (
 )
 
 from inclusion.clock import today
+from inclusion.public_links import organisation_choice
 from inclusion.validators import PhoneNumber
 
 from .labels import LAYOUTS
@@ -101,7 +102,12 @@ class ItemForm(Form):
 
 
 class PledgeForm(FlaskForm):
-    organisation = SelectField("Which scheme are you donating to?", coerce=int)
+    # Only on the shared form of a deployment with several organisations; no default.
+    organisation = SelectField(
+        "Which scheme are you donating to?",
+        coerce=organisation_choice,
+        validators=[DataRequired("Choose the scheme you are donating to.")],
+    )
     business_name = StringField(
         "Business name", validators=[DataRequired("Enter the business name."), Length(max=200)]
     )

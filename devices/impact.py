@@ -12,7 +12,6 @@ Figures never name anyone. Donors see them through the small-number rule
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import asdict, dataclass, field, fields
 
@@ -21,6 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from inclusion.clock import now
+from inclusion.csvfile import SafeCsvWriter
 from inclusion.disclosure import SMALL_NUMBER_THRESHOLD, SUPPRESSED, publishable
 from inclusion.extensions import db
 from inclusion.registry import registry
@@ -244,7 +244,7 @@ def published_rows(by_donation: dict[int, Impact]) -> dict[int, dict]:
 def impact_csv(figures: DonorImpact) -> str:
     """The donor's CSR table: one row per donation and a total, as the donor may see them."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(["Donation", "Pledged on", "Status", *(label for _, label in FIGURES)])
     for donation in figures.donations:
         shown = figures.shown_by_donation[donation.id]

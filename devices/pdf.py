@@ -22,8 +22,10 @@ STATUS_WORDS = {
 }
 
 
-def receipt_pdf(donation, organisation) -> bytes:
-    """The receipt of one donation. Holds business details only, never anything about residents."""
+def receipt_pdf(donation, organisation, donate_link: str = "") -> bytes:
+    """The receipt of one donation. Holds business details only, never anything about residents.
+
+    ``donate_link`` is the organisation's own public donation link, for the donor to pass on."""
     styles = getSampleStyleSheet()
     body = styles["BodyText"]
     buffer = io.BytesIO()
@@ -104,6 +106,10 @@ def receipt_pdf(donation, organisation) -> bytes:
     contact = ", ".join(x for x in (organisation.contact_phone, organisation.contact_email) if x)
     if contact:
         story.append(p(f"Questions: {contact}"))
+    if donate_link:
+        story.append(
+            p(f"Know another business with devices to give? They can offer them at {donate_link}")
+        )
     doc.build(story)
     return buffer.getvalue()
 

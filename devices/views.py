@@ -17,7 +17,9 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
+from inclusion import public_links
 from inclusion.accounts.models import Organisation
+from inclusion.errors import keep_typed
 from inclusion.extensions import db, limiter
 from inclusion.permissions import authorize, has_permission, public, requires
 from inclusion.tenancy import scope_session
@@ -62,35 +64,33 @@ def _pdf(data: bytes, filename: str, inline: bool = True) -> Response:
 
 
 def public_device_url(tag: str) -> str:
-    """The absolute URL printed in a label's QR code."""
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-    if base:
-        return f"{base}/d/{tag}"
-    return url_for("devices.public_device", tag=tag, _external=True)
+    """The absolute URL printed in a label's QR code (on ``INCLUSION_PUBLIC_BASE_URL``)."""
+    return public_links.public_url("devices.public_device", tag=tag)
+
+
+def _donate_link(organisation) -> str:
+    """The organisation's own donation link, printed on its receipts."""
+    return public_links.public_url("devices.pledge", code=organisation.code.lower())
 
 
 # ---- public: pledge, receipt, device label page --------------------------------------
 
 
-def _organisations():
-    return db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-
-
 @bp.route("/donate", methods=["GET", "POST"])
+@bp.route("/o/<code>/donate", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: current_app.config.get("PLEDGE_LIMIT", "20 per hour"), methods=["POST"])
-def pledge():
+def pledge(code=None):
+    if code is None and request.args.get("org"):  # links printed before /o/<code>/donate
+        return redirect(url_for("devices.pledge", code=request.args["org"].lower()))
     form = PledgeForm()
-    orgs = _organisations()
-    form.organisation.choices = [(o.id, o.name) for o in orgs]
-    if request.method == "GET" and request.args.get("org"):
-        chosen = next((o for o in orgs if o.code == request.args["org"].upper()), None)
-        if chosen:
-            form.organisation.data = chosen.id
+    known = public_links.organisation_for_form(form, code)
     if form.validate_on_submit():
+        org = public_links.chosen_organisation(form, known)
+        keep_typed(form, "devices/pledge.html", organisation=known)
         with attempt(form) as outcome:
             donation = service.pledge_donation(
-                form.organisation.data,
+                org.id,
                 {
                     k: getattr(form, k).data
                     for k in ("business_name", "contact_name", "email", "phone")
@@ -106,12 +106,12 @@ def pledge():
                 wants_account=form.wants_account.data,
             )
         if outcome.refused:
-            return invalid("devices/pledge.html", form=form)
+            return invalid("devices/pledge.html", form=form, organisation=known)
         session["pledge_done"] = {"reference": donation.reference, "token": donation.receipt_token}
         return redirect(url_for("devices.pledge_received"))
     if form.is_submitted():
-        return invalid("devices/pledge.html", form=form)
-    return render_template("devices/pledge.html", form=form)
+        return invalid("devices/pledge.html", form=form, organisation=known)
+    return render_template("devices/pledge.html", form=form, organisation=known)
 
 
 @bp.route("/donate/thanks")
@@ -150,7 +150,10 @@ def public_receipt(token):
     if donation is None:
         abort(404)
     organisation = db.session.get(Organisation, donation.organisation_id)
-    return _pdf(receipt_pdf(donation, organisation), f"receipt-{donation.reference}.pdf")
+    return _pdf(
+        receipt_pdf(donation, organisation, _donate_link(organisation)),
+        f"receipt-{donation.reference}.pdf",
+    )
 
 
 @bp.route("/d/<tag>")
@@ -172,7 +175,10 @@ def public_device(tag):
         return redirect(url_for("devices.detail", tag=device.asset_tag))
     organisation = db.session.get(Organisation, device.organisation_id)
     return render_template(
-        "devices/public_device.html", tag=device.asset_tag, organisation=organisation
+        "devices/public_device.html",
+        tag=device.asset_tag,
+        organisation=organisation,
+        links=public_links.organisation_links(organisation),
     )
 
 
@@ -344,12 +350,21 @@ def _labels_for(devices) -> list[label_pdf.Label]:
     return [label_pdf.Label(d.asset_tag, public_device_url(d.asset_tag), org.code) for d in devices]
 
 
+def _label_address() -> dict:
+    return {
+        "public_address": public_links.public_base_url(),
+        "address_warnings": public_links.printed_address_warnings(),
+    }
+
+
 @bp.route("/labels")
 @requires("devices.manage")
 def labels():
     devices, donation = _selected_devices()
     form = LabelForm(request.args if "layout" in request.args else None)
-    return render_template("devices/labels.html", devices=devices, donation=donation, form=form)
+    return render_template(
+        "devices/labels.html", devices=devices, donation=donation, form=form, **_label_address()
+    )
 
 
 @bp.route("/labels/pdf")
@@ -360,7 +375,13 @@ def labels_pdf():
     if not devices:
         form.form_errors.append("Choose at least one device to print labels for.")
     if not form.validate() or not devices:
-        return invalid("devices/labels.html", devices=devices, donation=donation, form=form)
+        return invalid(
+            "devices/labels.html",
+            devices=devices,
+            donation=donation,
+            form=form,
+            **_label_address(),
+        )
     name = f"labels-{donation.reference if donation else len(devices)}.pdf"
     if form.layout.data == "single":
         return _pdf(label_pdf.single_pdf(_labels_for(devices)), name)
@@ -515,7 +536,8 @@ def receipt(reference):
     donation = _donation(reference)
     authorize(service.can_follow_donation(current_user, donation))
     return _pdf(
-        receipt_pdf(donation, current_user.organisation), f"receipt-{donation.reference}.pdf"
+        receipt_pdf(donation, current_user.organisation, _donate_link(current_user.organisation)),
+        f"receipt-{donation.reference}.pdf",
     )
 
 

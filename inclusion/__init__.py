@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask
 from flask_babel import lazy_gettext as _
 from flask_login import current_user
 from sqlalchemy import event
 
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .uploads import LimitedRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         instance_path=str(ROOT / "instance"),
     )
+    app.request_class = LimitedRequest
     app.config.update(load_config(app.instance_path, config))
 
     db.init_app(app)
@@ -60,12 +62,13 @@ def create_app(config: dict | None = None) -> Flask:
             scope_session(db.session, None)
 
     from . import i18n
+    from .errors import init_error_pages
     from .templating import init_templating
 
     i18n.init_app(app)
 
     init_templating(app)
-    _register_error_pages(app)
+    init_error_pages(app)
 
     from .cli import cli
     from .registry import registry
@@ -119,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     reg.add_navigation("residents.view", "residents.index", "Residents")
     reg.add_navigation("users.manage", "accounts.users", "Users", admin=True)
     reg.add_navigation("settings.manage", "accounts.settings", "Settings", admin=True)
+    reg.add_public_form("residents.refer", _("Refer yourself or someone else"))
     # The core declares its personal data first, then each feature its own.
     from . import accounts, residents
 
@@ -132,33 +136,6 @@ def _register_blueprints(app: Flask) -> None:
     reports.init_app(app)
     api.init_app(app)
     dataprotection.init_app(app)
-
-
-def _register_error_pages(app: Flask) -> None:
-    messages = {
-        400: (_("Something was wrong with that request"), _("Go back and try again.")),
-        403: (
-            _("You do not have access to this page"),
-            _("Ask a coordinator or admin if you need it."),
-        ),
-        404: (_("Page not found"), _("Check the address, or use the menu.")),
-        405: (_("That action is not allowed here"), _("Use the buttons on the page.")),
-        429: (
-            _("Too many attempts"),
-            _("For your security, please wait a minute before trying again."),
-        ),
-        500: (_("Something went wrong"), _("Nothing was saved. Please try again.")),
-    }
-
-    def handler(code):
-        def _render(err):
-            title, detail = messages[code]
-            return render_template("error.html", code=code, title=title, detail=detail), code
-
-        return _render
-
-    for code in messages:
-        app.register_error_handler(code, handler(code))
 
 
 @login_manager.user_loader

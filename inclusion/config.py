@@ -129,6 +129,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PASSWORD_MEMORY_COST": int(env.get("INCLUSION_PASSWORD_MEMORY_COST", "65536")),
         "INVITATION_DAYS": int(env.get("INCLUSION_INVITATION_DAYS", "7")),
         "PER_PAGE": int(env.get("INCLUSION_PER_PAGE", "25")),
+        # The most a request may send (413 beyond it), and a CSV import file (inclusion.uploads).
+        "MAX_CONTENT_LENGTH": int(env.get("INCLUSION_MAX_REQUEST_BYTES", str(2 * 1024 * 1024))),
+        "MAX_IMPORT_BYTES": int(env.get("INCLUSION_MAX_IMPORT_BYTES", str(8 * 1024 * 1024))),
         "PUBLIC_BASE_URL": env.get("INCLUSION_PUBLIC_BASE_URL", ""),
         "ASSET_TAG_PREFIX": env.get("INCLUSION_ASSET_TAG_PREFIX", "IN"),
         "DBS_RENEWAL_YEARS": int(env.get("INCLUSION_DBS_RENEWAL_YEARS", "3")),

@@ -33,6 +33,7 @@ ORGANISATIONS = [
         contact_phone="+44 1902 555123",
         contact_email="hello@wdi.example.org",
         return_address="Digital Inclusion Desk, Community Hub, 1 Market Street, Wolverhampton WV1 3AA",
+        areas=["WV1", "WV2", "WV3", "WV4", "WV6", "WV10", "WV11"],
     ),
     dict(
         name="Dudley Link Workers",
@@ -40,6 +41,7 @@ ORGANISATIONS = [
         contact_phone="+44 1384 555400",
         contact_email="team@dlw.example.org",
         return_address="Link Worker Office, 5 Castle Street, Dudley DY1 1LQ",
+        areas=["DY1", "DY2", "DY3", "DY4", "DY5"],
     ),
 ]
 USERS = [

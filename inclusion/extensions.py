@@ -25,7 +25,14 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+class _SQLAlchemy(SQLAlchemy):
+    def paginate(self, select, **options):
+        from .pagination import clamped_paginate
+
+        return clamped_paginate(super().paginate, select, **options)
+
+
+db = _SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 from flask import current_app, g, request
 from flask_babel import Babel, force_locale, get_locale
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 COOKIE = "lang"
@@ -57,6 +58,8 @@ ALL_CODES = ",".join(code for code in LANGUAGES if code != DEFAULT)
 RESIDENT_FACING = (
     "templates/base.html",
     "templates/error.html",
+    "templates/errors/minimal.html",
+    "inclusion/errors.py",
     "templates/residents/refer.html",
     "templates/residents/referral_received.html",
     "templates/residents/_person_fields.html",
@@ -71,6 +74,9 @@ RESIDENT_FACING = (
     "inclusion/residents/forms.py",
     "inclusion/validators.py",
     "inclusion/__init__.py",
+    "inclusion/public_links.py",
+    "devices/__init__.py",
+    "buddies/__init__.py",
     "devices/forms.py",
     "devices/loans/pdf.py",
     "buddies/forms.py",
@@ -133,9 +139,14 @@ def _public_codes() -> list[str]:
         from .accounts.models import Organisation
         from .extensions import db
 
-        rows = db.session.scalars(
-            select(Organisation.languages).execution_options(all_organisations=True)
-        ).all()
+        try:
+            rows = db.session.scalars(
+                select(Organisation.languages).execution_options(all_organisations=True)
+            ).all()
+        except SQLAlchemyError:
+            # An error page drawn while the database is down still needs a language.
+            db.session.rollback()
+            rows = []
         chosen = {c for row in rows for c in (row or "").split(",")}
         done = complete_languages()
         g.public_languages = [c for c in LANGUAGES if c == DEFAULT or (c in chosen and c in done)]

@@ -26,6 +26,14 @@ class NavigationEntry:
 
 
 @dataclass(frozen=True)
+class PublicForm:
+    """A signed-out form each organisation has its own link to (``endpoint`` with ``code=``)."""
+
+    endpoint: str
+    label: str
+
+
+@dataclass(frozen=True)
 class DemoLoader:
     """``load(ctx)`` adds a feature's demo data; loaders run in registration order."""
 
@@ -42,6 +50,7 @@ class Registry:
     header_tools: list[str] = field(default_factory=list)
     public_navigation: list[str] = field(default_factory=list)
     home_cards: list[str] = field(default_factory=list)
+    public_forms: list[PublicForm] = field(default_factory=list)
     template_helpers: dict[str, Callable] = field(default_factory=dict)
     resident_access: list[Callable] = field(default_factory=list)
     demo_loaders: list[DemoLoader] = field(default_factory=list)
@@ -75,6 +84,11 @@ class Registry:
 
     def add_home_card(self, template: str) -> None:
         _append_once(self.home_cards, template)
+
+    def add_public_form(self, endpoint: str, label: str) -> None:
+        """A public form reachable as ``/o/<code>/…`` for each organisation (listed on its
+        settings page and printed material; see ``inclusion.public_links``)."""
+        _append_once(self.public_forms, PublicForm(endpoint, label))
 
     def add_template_helper(self, name: str, function: Callable) -> None:
         """A function the feature's own templates call (panels, sections)."""

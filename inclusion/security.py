@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from hashlib import sha512
 
-from flask import current_app, render_template, request
+from flask import current_app, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import login_manager
+
+# Endpoints whose responses hold nothing personal and may be kept by a browser or proxy.
+CACHEABLE_ENDPOINTS = frozenset({"static"})
 
 CSP = "; ".join(
     [
@@ -40,7 +43,18 @@ def init_security_headers(app) -> None:
         h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("SESSION_COOKIE_SECURE"):
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        _cache_control(response)
         return response
+
+
+def _cache_control(response) -> None:
+    """Nothing but public assets stays in a browser's cache: staff pages, PDFs, CSV, JSON and
+    zips hold personal data, and shared computers (libraries, drop-in centres) are common."""
+    endpoint = request.endpoint if has_request_context() else None
+    if endpoint in CACHEABLE_ENDPOINTS and response.status_code < 400:
+        return
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.pop("Expires", None)
 
 
 # ---- sessions and proxies ---------------------------------------------------------

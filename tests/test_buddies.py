@@ -79,13 +79,26 @@ def test_bad_application_is_refused_next_to_the_field(client, org, field, value,
     assert row_counts(BuddyProfile) == before
 
 
-def test_a_second_open_application_with_the_same_email_is_refused(client, org):
-    BuddyProfileFactory(organisation=org, email="harpreet@example.org", status="applicant")
+def test_a_second_application_with_the_same_email_gets_the_same_answer(client, org):
+    """/volunteer never tells a stranger whether an email address has already applied."""
+    first = client.post("/volunteer", data=_application(org, email="someone@example.org"))
+    first_page = client.get("/volunteer/thanks").get_data(as_text=True)
+    BuddyProfileFactory(
+        organisation=org, email="harpreet@example.org", status="applicant", about="Original"
+    )
     before = row_counts(BuddyProfile)
-    response = client.post("/volunteer", data=_application(org))
-    assert response.status_code == 422
-    assert "already have an application" in response.get_data(as_text=True)
+    again = client.post("/volunteer", data=_application(org, about="Overwritten?"))
+    assert (again.status_code, again.headers["Location"]) == (
+        first.status_code,
+        first.headers["Location"],
+    )
+    assert client.get("/volunteer/thanks").get_data(as_text=True) == first_page
+    assert "already" not in first_page
     assert row_counts(BuddyProfile) == before
+    kept = db.session.scalar(
+        db.select(BuddyProfile).where(BuddyProfile.email == "harpreet@example.org")
+    )
+    assert kept.about == "Original"
 
 
 def test_renewal_due_follows_the_configured_years(app, org):

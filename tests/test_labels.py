@@ -110,3 +110,52 @@ def test_other_organisation_cannot_print_my_devices(other_coordinator, db, org):
     device = DeviceFactory(organisation=org)
     response = other_coordinator.get(f"/labels/pdf?tag={device.asset_tag}&layout=3x7")
     assert response.status_code == 422  # nothing of another organisation is found to print
+
+
+@pytest.mark.parametrize(
+    "base, env, warning",
+    [
+        ("http://localhost:5000", "development", "which only this computer can open"),
+        ("http://127.0.0.1:5000", "development", "which only this computer can open"),
+        ("http://192.168.1.20", "development", "a private network address"),
+        ("http://10.0.0.5:8000", "development", "a private network address"),
+        ("http://inclusion.example.org", "production", "does not start with https://"),
+    ],
+)
+def test_labels_page_warns_before_printing_a_bad_address(
+    coordinator, db, org, app, base, env, warning
+):
+    device = DeviceFactory(organisation=org)
+    old = app.config["PUBLIC_BASE_URL"], app.config["INCLUSION_ENV"]
+    app.config["PUBLIC_BASE_URL"], app.config["INCLUSION_ENV"] = base, env
+    try:
+        page = coordinator.get(f"/labels?tag={device.asset_tag}").get_data(as_text=True)
+    finally:
+        app.config["PUBLIC_BASE_URL"], app.config["INCLUSION_ENV"] = old
+    box = page.split('id="address-warning"')[1].split("</div>")[0]
+    assert warning in box and base in box and "INCLUSION_PUBLIC_BASE_URL" in box
+    assert page.index('id="address-warning"') < page.index("Make the label PDF")
+
+
+def test_labels_page_warns_when_no_address_is_set_and_it_was_opened_on_localhost(
+    coordinator, db, org
+):
+    device = DeviceFactory(organisation=org)
+    page = coordinator.get(f"/labels?tag={device.asset_tag}").get_data(as_text=True)
+    # The test client opens the app as http://localhost/: a phone could not reach that.
+    assert 'id="address-warning"' in page and "which only this computer can open" in page
+
+
+def test_labels_page_is_quiet_for_a_public_https_address(coordinator, db, org, app):
+    device = DeviceFactory(organisation=org)
+    old = app.config["PUBLIC_BASE_URL"], app.config["INCLUSION_ENV"]
+    app.config["PUBLIC_BASE_URL"], app.config["INCLUSION_ENV"] = (
+        "https://inclusion.example.org",
+        "production",
+    )
+    try:
+        page = coordinator.get(f"/labels?tag={device.asset_tag}").get_data(as_text=True)
+    finally:
+        app.config["PUBLIC_BASE_URL"], app.config["INCLUSION_ENV"] = old
+    assert 'id="address-warning"' not in page
+    assert "https://inclusion.example.org/d/" in page

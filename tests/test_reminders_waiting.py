@@ -228,3 +228,26 @@ def test_waiting_list_takes_a_constant_number_of_queries(coordinator, org, count
     with count_queries() as many:
         coordinator.get("/waiting-list")
     assert many.count == few.count
+
+
+def test_a_call_logged_without_an_outcome_keeps_the_note_and_marks_its_row(coordinator, org):
+    overdue, soon, _ = _call_list_world(org)
+    before = row_counts(ReminderCall, AuditEvent)
+    response = coordinator.post(
+        "/reminders/calls",
+        data={"resident": overdue.resident.reference, "outcome": "", "note": "Said call back 3pm"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "<h1>Call list</h1>" in page  # still on the call list
+    ref = overdue.resident.reference
+    row = page.split(f'id="call-{ref}"')[1].split("</tr>")[0]
+    assert row.startswith(' class="overdue needs-outcome"')
+    assert f'id="outcome-{ref}-error"' in row and "Choose what happened on the call." in row
+    assert 'aria-invalid="true"' in row
+    assert 'value="Said call back 3pm"' in row
+    # the summary above the list links to that row's outcome
+    assert f'href="#outcome-{ref}"' in page.split("<table")[0]
+    other = page.split(f'id="call-{soon.resident.reference}"')[1].split("</tr>")[0]
+    assert "needs-outcome" not in other and "Said call back 3pm" not in other
+    assert row_counts(ReminderCall, AuditEvent) == before

@@ -75,11 +75,13 @@ def test_referral_on_behalf_needs_the_referrers_details(client, db, org):
             referrer_name="Sam Link",
             referrer_organisation="Whitmore Reans PCN",
             referrer_contact="07911 222333",
+            referral_source="gp",
         ),
     )
     assert ok.status_code == 302
     resident = db.session.scalar(select(Resident).where(Resident.last_name == "Hughes"))
     assert resident.referrer_name == "Sam Link" and resident.consent_method == "online_referrer"
+    assert resident.referral_source == "gp"
 
 
 @pytest.mark.parametrize(

@@ -149,19 +149,37 @@ BULK_COLUMNS = ("reference", "kind", "network", "allowance_gb", "validity_days",
 
 def parse_bundle_rows(text_value: str, defaults: dict) -> list[tuple[int, dict]]:
     """Rows of pasted text or CSV: either one reference per line, or a CSV with a header naming
-    any of BULK_COLUMNS (missing columns take the form's defaults). Returns (line, values)."""
+    any of BULK_COLUMNS (missing columns take the form's defaults). Returns (line, values).
+
+    A line the CSV reader cannot read (a value over its field size limit, a NUL byte) raises
+    BulkRejected naming that line: a file is imported whole or not at all."""
     text_value = (text_value or "").lstrip("\ufeff")
     lines = text_value.splitlines()
     rows: list[tuple[int, dict]] = []
     if not lines:
         return rows
-    first = [c.strip().lower().replace(" ", "_") for c in next(csv.reader([lines[0]]), [])]
-    has_header = "reference" in first
     reader = csv.reader(io.StringIO(text_value))
     header = None
-    for number, cells in enumerate(reader, start=1):
-        if number == 1 and has_header:
-            header = first
+    number = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            raise BulkRejected(
+                errors=[
+                    (
+                        reader.line_num,
+                        "",
+                        f"This line cannot be read: a value is longer than "
+                        f"{csv.field_size_limit() // 1024} KB, or the line is not valid CSV.",
+                    )
+                ]
+            ) from None
+        number += 1
+        if number == 1 and "reference" in [_column_name(c) for c in cells]:
+            header = [_column_name(c) for c in cells]
             continue
         if not any(c.strip() for c in cells):
             continue
@@ -172,8 +190,12 @@ def parse_bundle_rows(text_value: str, defaults: dict) -> list[tuple[int, dict]]
                     values[name] = cell.strip()
         else:
             values["reference"] = cells[0]
-        rows.append((number, values))
+        rows.append((reader.line_num, values))
     return rows
+
+
+def _column_name(cell: str) -> str:
+    return cell.strip().lower().replace(" ", "_")
 
 
 def bulk_add_bundles(

@@ -5,7 +5,6 @@ Views stay thin: permission, form, one service call, flash, redirect.
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import (
@@ -23,9 +22,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from devices.service import device_by_tag
+from inclusion.csvfile import SafeCsvWriter, phone
 from inclusion.extensions import db
 from inclusion.permissions import requires
 from inclusion.residents.models import Resident
+from inclusion.uploads import import_file_limit, megabytes, takes_import_file
 from inclusion.web import attempt, get_or_404, invalid, refuse_unit_of_work
 
 from . import queries, service
@@ -94,6 +95,7 @@ def new_bundle():
 
 
 @bp.route("/bundles/import", methods=["GET", "POST"])
+@takes_import_file
 @requires("devices.manage")
 def import_bundles():
     form = BundleImportForm()
@@ -101,8 +103,17 @@ def import_bundles():
         text_value = form.rows.data or ""
         upload = form.upload.data
         if upload and getattr(upload, "filename", ""):
+            limit = import_file_limit()
+            content = upload.read(limit + 1)
+            if len(content) > limit:
+                # Never a part of a file: a cut-off last row would be imported wrong.
+                form.upload.errors = [
+                    f"The file is larger than {megabytes(limit)}, the most one import takes. "
+                    "Split it into smaller files and import each."
+                ]
+                return invalid("loans/bundle_import.html", form=form, row_errors=[])
             try:
-                text_value = upload.read(2_000_000).decode("utf-8-sig")
+                text_value = content.decode("utf-8-sig")
             except UnicodeDecodeError:
                 form.upload.errors = ["Upload a CSV file saved as UTF-8 text."]
                 return invalid("loans/bundle_import.html", form=form, row_errors=[])
@@ -359,7 +370,7 @@ def reminders():
 @requires("devices.manage")
 def reminders_csv():
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(
         [
             "Reference",
@@ -389,7 +400,7 @@ def reminders_csv():
             [
                 r.reference,
                 r.full_name,
-                r.phone,
+                phone(r.phone),
                 r.preferred_language,
                 "yes" if r.interpreter_needed else "",
                 "; ".join(items),

@@ -22,7 +22,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import LANGUAGES
-from ..validators import PhoneNumber
+from ..validators import District, PhoneNumber
 from .models import ROLE_LABELS
 
 
@@ -74,7 +74,7 @@ class SetPasswordForm(FlaskForm):
 
 
 class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes (the type name the field macro draws as checkboxes)  of the languages an organisation offers, stored as "cy,pa,ur"."""
+    """Checkboxes (the type name the field macro draws as checkboxes) of the languages an organisation offers, stored as "cy,pa,ur"."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -84,6 +84,15 @@ class MultiCheckboxField(SelectMultipleField):
 
     def populate_obj(self, obj, name):
         setattr(obj, name, ",".join(self.data or []))
+
+
+class DistrictsField(StringField):
+    """Postcode districts typed as "WV1, WV3", kept as a list."""
+
+    def _value(self):
+        if isinstance(self.data, list):
+            return ", ".join(self.data)
+        return super()._value()
 
 
 class OrganisationForm(FlaskForm):
@@ -110,6 +119,12 @@ class OrganisationForm(FlaskForm):
             DataRequired("Enter a number of days."),
             NumberRange(1, 366, "Between 1 and 366 days."),
         ],
+    )
+    areas = DistrictsField(
+        "Areas you serve (optional)",
+        description="Postcode districts, like WV1, WV3. The shared public forms tell people "
+        "with these postcodes that you cover their area; they still choose.",
+        validators=[Optional(), District()],
     )
     retention_months = IntegerField(
         "Keep closed cases for (months)",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
@@ -39,6 +39,9 @@ class Organisation(db.Model):
     languages: Mapped[str] = mapped_column(
         String(100), default=ALL_LANGUAGE_CODES, server_default=ALL_LANGUAGE_CODES
     )
+    # Postcode districts it serves (["WV1", "WV3"]): the shared public forms use them to
+    # suggest an organisation from a postcode, never to choose one.
+    areas: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
     __table_args__ = (

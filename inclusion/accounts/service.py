@@ -94,6 +94,8 @@ def create_organisation(name: str, code: str, *, by=None, **details) -> Organisa
 
 def update_organisation(org: Organisation, data: dict, *, by=None) -> list[str]:
     """Change an organisation's settings; the languages it offers are codes inclusion ships."""
+    if isinstance(data.get("areas"), str):  # "WV1, WV3" → ["WV1", "WV3"]
+        data = dict(data, areas=[a.strip() for a in data["areas"].split(",") if a.strip()])
     if "languages" in data:
         codes = data["languages"]
         codes = [c for c in (codes.split(",") if isinstance(codes, str) else codes or []) if c]

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from .. import public_links
 from ..extensions import db, limiter
 from ..permissions import can_manage_user, public, requires
+from ..redirects import safe_next
 from ..web import attempt, invalid
 from . import service
 from .forms import EmptyForm, InviteForm, OrganisationForm, RoleForm, SetPasswordForm, SignInForm
@@ -31,16 +31,7 @@ def _account_key() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
-            return target
-    return url_for("main.dashboard")
+    return safe_next(target, url_for("main.dashboard"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -226,6 +217,7 @@ def settings():
         changed = service.update_organisation(org, data, by=current_user)
         flash("Settings saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("accounts.settings"))
+    links = public_links.organisation_links(org)
     if form.is_submitted():
-        return invalid("accounts/settings.html", form=form)
-    return render_template("accounts/settings.html", form=form)
+        return invalid("accounts/settings.html", form=form, org=org, links=links)
+    return render_template("accounts/settings.html", form=form, org=org, links=links)

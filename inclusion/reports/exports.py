@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 
+from inclusion.csvfile import write_csv
 from inclusion.disclosure import SUPPRESSED
 
 
 def csv_text(table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(table.columns)
-    writer.writerows(table.rows)
-    return out.getvalue()
+    return write_csv(table.rows, header=table.columns)
 
 
 def csv_zip(report, organisation_name: str) -> bytes:

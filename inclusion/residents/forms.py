@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -14,8 +15,16 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ..clock import today
+from ..public_links import organisation_choice
 from ..validators import PhoneNumber, UKPostcode
-from .models import CONSENT_METHODS, OUTCOMES, SOURCES, STATUSES
+from .models import (
+    CONSENT_METHODS,
+    DUPLICATE_RESOLUTIONS,
+    OUTCOMES,
+    REFERRER_SOURCES,
+    SOURCES,
+    STATUSES,
+)
 
 LANGUAGES = [
     "English",
@@ -103,15 +112,35 @@ class _PersonFields(FlaskForm):
             raise ValidationError(_("Choose at least one kind of help."))
 
 
+# The sources as the public form names them, in the visitor's language.
+REFERRER_SOURCE_LABELS = {
+    "gp": _("GP practice"),
+    "social_care": _("Social care"),
+    "housing": _("Housing"),
+    "family": _("Family or friend"),
+    "other": _("Other"),
+}
+
+
 class PublicReferralForm(_PersonFields):
     """Signed-out referral, by the person themself or someone on their behalf."""
 
-    organisation = SelectField(_("Where do they live?"), coerce=int)
+    # Only on the shared form of a deployment with several organisations; no default.
+    organisation = SelectField(
+        _("Which scheme covers where they live?"),
+        coerce=organisation_choice,
+        validators=[DataRequired(_("Choose the scheme that covers where they live."))],
+    )
     on_behalf = RadioField(
         _("Who is filling in this form?"),
         choices=[("self", _("I am referring myself")), ("other", _("I am referring someone else"))],
         default="self",
         validators=[InputRequired(_("Tell us who is filling in the form."))],
+    )
+    referral_source = RadioField(
+        _("Where are you referring them from?"),
+        choices=[(key, REFERRER_SOURCE_LABELS[key]) for key in REFERRER_SOURCES],
+        validate_choice=False,  # only asked when referring someone else: checked below
     )
     # No Optional(): it would stop the chain before the "someone else" checks below.
     referrer_name = StringField(_("Your name"), validators=[Length(max=200)])
@@ -126,6 +155,10 @@ class PublicReferralForm(_PersonFields):
         ),
         validators=[DataRequired(_("We can only take the referral with the person's agreement."))],
     )
+
+    def validate_referral_source(self, field):
+        if self.on_behalf.data == "other" and field.data not in REFERRER_SOURCES:
+            raise ValidationError(_("Choose where you are referring them from."))
 
     def validate_referrer_name(self, field):
         if self.on_behalf.data == "other" and not (field.data or "").strip():
@@ -162,6 +195,9 @@ class IntakeForm(_PersonFields):
         "How they agreed", choices=[("", "Choose…"), *CONSENT_METHODS.items()]
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
+    # Set by the "create a new referral anyway" button: the reference of the open case
+    # the coordinator was shown and decided this is not.
+    create_anyway = HiddenField()
 
     def validate_consent_method(self, field):
         if self.consent_given.data and not field.data:
@@ -170,6 +206,16 @@ class IntakeForm(_PersonFields):
 
 class ResidentEditForm(IntakeForm):
     pass
+
+
+class DuplicateForm(FlaskForm):
+    """A coordinator settles a referral flagged as a possible duplicate."""
+
+    resolution = RadioField(
+        "What should happen to this referral?",
+        choices=list(DUPLICATE_RESOLUTIONS.items()),
+        validators=[InputRequired("Choose whether to keep both or close this one.")],
+    )
 
 
 class StatusForm(FlaskForm):

@@ -37,6 +37,7 @@ OUTCOMES = {
     "moved_away": "Moved away",
     "referred_on": "Referred to another service",
     "died": "Died",
+    "duplicate": "Duplicate of another referral",
     "other": "Other",
 }
 SOURCES = {
@@ -47,6 +48,8 @@ SOURCES = {
     "family": "Family or friend",
     "other": "Other",
 }
+#: What someone referring another person chooses from (everything but "self").
+REFERRER_SOURCES = {k: v for k, v in SOURCES.items() if k != "self"}
 CONSENT_METHODS = {
     "online_self": "Online form, by the person",
     "online_referrer": "Online form, by the referrer with the person's agreement",
@@ -61,6 +64,11 @@ ACCESS_NEEDS = {
     "access_memory": "Memory or cognition",
     "access_learning": "Learning disability",
     "access_other": "Other",
+}
+#: How a coordinator settled a referral flagged as a possible duplicate of an open case.
+DUPLICATE_RESOLUTIONS = {
+    "kept": "Kept both: a different person or a new need",
+    "closed": "Closed as a duplicate",
 }
 DIGITAL_NEEDS = {
     "needs_device": "A device",
@@ -117,8 +125,17 @@ class Resident(OrgScoped, db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # An open case with the same name and phone (or name, date of birth and postcode)
+    # when this referral came in; the coordinator resolves it (DUPLICATE_RESOLUTIONS).
+    possible_duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resident.id", ondelete="SET NULL"), index=True
+    )
+    duplicate_resolution: Mapped[str | None] = mapped_column(String(12))
 
     consent_recorded_by = relationship("User", foreign_keys=[consent_recorded_by_id])
+    possible_duplicate_of: Mapped[Resident | None] = relationship(
+        remote_side="Resident.id", foreign_keys=[possible_duplicate_of_id]
+    )
     history: Mapped[list[StatusChange]] = relationship(
         back_populates="resident", order_by="StatusChange.at, StatusChange.id"
     )
@@ -132,7 +149,21 @@ class Resident(OrgScoped, db.Model):
         ),
         CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
         CheckConstraint("consent_given = false OR consent_at IS NOT NULL", name="consent_has_time"),
+        CheckConstraint(
+            "duplicate_resolution IS NULL OR duplicate_resolution IN "
+            f"({sql_list(DUPLICATE_RESOLUTIONS)})",
+            name="duplicate_resolution_known",
+        ),
     )
+
+    @property
+    def duplicate_unresolved(self) -> bool:
+        """Flagged as a possible duplicate and nobody has decided yet."""
+        return (
+            self.possible_duplicate_of_id is not None
+            and self.duplicate_resolution is None
+            and self.status != "closed"
+        )
 
     @property
     def full_name(self) -> str:

@@ -6,7 +6,7 @@ Audit events list changed field *names* only, never personal data.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select, update
 
 from .. import audit
 from ..accounts.models import Organisation
@@ -21,6 +21,7 @@ from .models import (
     ACCESS_NEEDS,
     CONSENT_METHODS,
     DIGITAL_NEEDS,
+    DUPLICATE_RESOLUTIONS,
     OUTCOMES,
     SOURCES,
     TRANSITIONS,
@@ -78,6 +79,49 @@ def _clean(data: dict) -> dict:
     return values
 
 
+class PossibleDuplicate(RuleBroken):
+    """A referral taken by staff matches an open case: the coordinator decides."""
+
+    def __init__(self, match: Resident, reason: str):
+        super().__init__(
+            f"This may be {match.reference}: an open case with the same {reason}.", None
+        )
+        self.resident = match
+        self.reason = reason
+
+
+def possible_duplicate(organisation_id: int, values: dict) -> tuple[Resident, str] | None:
+    """The open case this referral may repeat, with why: the same name and phone, or the
+    same name, date of birth and postcode (the oldest such case)."""
+    same_name = and_(
+        func.lower(Resident.first_name) == values["first_name"].lower(),
+        func.lower(Resident.last_name) == values["last_name"].lower(),
+    )
+    same_phone = Resident.phone == values["phone"]
+    rules = [same_phone]
+    dob = values.get("date_of_birth")
+    if dob:
+        rules.append(and_(Resident.date_of_birth == dob, Resident.postcode == values["postcode"]))
+    match = db.session.scalar(
+        select(Resident)
+        .where(
+            Resident.organisation_id == organisation_id,
+            Resident.status != "closed",
+            Resident.anonymised_at.is_(None),
+            same_name,
+            or_(*rules),
+        )
+        .order_by(Resident.id)
+        .limit(1)
+        .execution_options(all_organisations=True)
+    )
+    if match is None:
+        return None
+    if match.phone == values["phone"]:
+        return match, "name and phone number"
+    return match, "name, date of birth and postcode"
+
+
 def create_referral(
     organisation: Organisation,
     data: dict,
@@ -85,11 +129,27 @@ def create_referral(
     consent_given: bool,
     consent_method: str | None,
     recorded_by=None,
+    duplicates: str = "flag",
+    create_anyway_despite: str = "",
 ) -> Resident:
-    """Take a referral: a new resident in state *referred* with the next gap-free reference."""
+    """Take a referral: a new resident in state *referred* with the next gap-free reference.
+
+    A referral that matches an open case (:func:`possible_duplicate`) is, with
+    ``duplicates="flag"`` (public form, API), created and flagged for a coordinator to
+    resolve; nothing in the answer says so. With ``duplicates="ask"`` (staff intake) it is
+    refused with :class:`PossibleDuplicate` unless the coordinator chose to create it
+    anyway despite that very case (``create_anyway_despite`` is its reference), which is
+    recorded on the new case and audited.
+    """
     values = _clean(data)
     if consent_given and consent_method not in CONSENT_METHODS:
         raise RuleBroken("Say how the person agreed.", "consent_method")
+    found = possible_duplicate(organisation.id, values)
+    kept_anyway = False
+    if found and duplicates == "ask":
+        if (create_anyway_despite or "").strip().upper() != found[0].reference:
+            raise PossibleDuplicate(*found)
+        kept_anyway = True
     resident = Resident(
         organisation_id=organisation.id,
         reference=next_reference(organisation.id, "resident"),
@@ -99,6 +159,8 @@ def create_referral(
         consent_at=now() if consent_given else None,
         consent_method=consent_method if consent_given else None,
         consent_recorded_by_id=recorded_by.id if recorded_by else None,
+        possible_duplicate_of_id=found[0].id if found else None,
+        duplicate_resolution="kept" if kept_anyway else None,
         **values,
     )
     db.session.add(resident)
@@ -120,6 +182,20 @@ def create_referral(
         changed=["status", *values],
         actor=recorded_by or audit.PUBLIC,
     )
+    if kept_anyway:
+        audit.record(
+            "resident.duplicate_kept",
+            resident,
+            changed=["possible_duplicate_of_id", "duplicate_resolution"],
+            actor=recorded_by,
+        )
+    elif found:
+        audit.record(
+            "resident.possible_duplicate",
+            resident,
+            changed=["possible_duplicate_of_id"],
+            actor=recorded_by or audit.PUBLIC,
+        )
     db.session.flush()
     return resident
 
@@ -161,6 +237,41 @@ def refuse_if_closed(resident: Resident, field: str | None = "resident") -> None
         )
     if resident.anonymised_at is not None:
         raise RuleBroken("This record is anonymised: it can no longer be changed.", field)
+
+
+def resolve_duplicate(resident: Resident, resolution: str, *, by) -> None:
+    """A coordinator settles a possible duplicate: keep both, or close this one as a
+    duplicate of the open case. Decided once (a conditional update: two desks at once
+    cannot both decide)."""
+    refuse_if_anonymised(resident)
+    if resolution not in DUPLICATE_RESOLUTIONS:
+        raise RuleBroken("Choose whether to keep both or close this one.", "resolution")
+    if resident.possible_duplicate_of_id is None:
+        raise RuleBroken("This referral is not flagged as a possible duplicate.")
+    if resident.status == "closed":
+        raise RuleBroken("This case is closed already.")
+    done = db.session.execute(
+        update(Resident)
+        .where(Resident.id == resident.id, Resident.duplicate_resolution.is_(None))
+        .values(duplicate_resolution=resolution)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        raise RuleBroken("Someone has already decided about this possible duplicate.")
+    db.session.refresh(resident)
+    audit.record(
+        "resident.duplicate_resolved", resident, changed=["duplicate_resolution"], actor=by
+    )
+    if resolution == "closed":
+        original = db.session.get(Resident, resident.possible_duplicate_of_id)
+        change_status(
+            resident,
+            "closed",
+            by=by,
+            outcome="duplicate",
+            note=f"Duplicate of {original.reference}" if original else "Duplicate",
+        )
+    db.session.flush()
 
 
 def refuse_if_anonymised(resident: Resident) -> None:

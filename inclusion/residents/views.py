@@ -11,15 +11,22 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
-from ..accounts.models import Organisation
+from .. import public_links
+from ..errors import keep_typed
 from ..extensions import db
 from ..permissions import authorize, can_manage_resident, public, requires
 from ..web import attempt, get_or_404, invalid
 from ..workflow import allowed_next
 from . import queries, service
-from .forms import IntakeForm, PublicReferralForm, ResidentEditForm, ResidentFilterForm, StatusForm
+from .forms import (
+    DuplicateForm,
+    IntakeForm,
+    PublicReferralForm,
+    ResidentEditForm,
+    ResidentFilterForm,
+    StatusForm,
+)
 from .models import STATUSES, TRANSITIONS
 
 bp = Blueprint("residents", __name__)
@@ -31,27 +38,22 @@ def _form_data(form) -> dict:
     return {k: f.data for k, f in form._fields.items() if k in _PERSON_ONLY}
 
 
-def _organisations():
-    return db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-
-
 @bp.route("/refer", methods=["GET", "POST"])
+@bp.route("/o/<code>/refer", methods=["GET", "POST"])
 @public
-def refer():
+def refer(code=None):
+    if code is None and request.args.get("org"):  # links printed before /o/<code>/refer
+        return redirect(url_for("residents.refer", code=request.args["org"].lower()))
     form = PublicReferralForm()
-    orgs = _organisations()
-    form.organisation.choices = [(o.id, o.name) for o in orgs]
-    if request.method == "GET" and request.args.get("org"):
-        chosen = next((o for o in orgs if o.code == request.args["org"].upper()), None)
-        if chosen:
-            form.organisation.data = chosen.id
+    known = public_links.organisation_for_form(form, code)
     if form.validate_on_submit():
-        org = db.session.get(Organisation, form.organisation.data)
+        org = public_links.chosen_organisation(form, known)
         data = _form_data(form)
         by_self = form.on_behalf.data == "self"
-        data["referral_source"] = "self" if by_self else "other"
+        data["referral_source"] = "self" if by_self else form.referral_source.data
         if by_self:
             data.update(referrer_name="", referrer_organisation="", referrer_contact="")
+        keep_typed(form, "residents/refer.html", organisation=known)
         with attempt(form) as outcome:
             resident = service.create_referral(
                 org,
@@ -60,7 +62,8 @@ def refer():
                 consent_method="online_self" if by_self else "online_referrer",
             )
         if outcome.refused:
-            return invalid("residents/refer.html", form=form)
+            public_links.hint_by_postcode(form)
+            return invalid("residents/refer.html", form=form, organisation=known)
         session["referral_done"] = {
             "reference": resident.reference,
             "organisation": org.name,
@@ -68,8 +71,9 @@ def refer():
         }
         return redirect(url_for("residents.referral_received"))
     if form.is_submitted():
-        return invalid("residents/refer.html", form=form)
-    return render_template("residents/refer.html", form=form)
+        public_links.hint_by_postcode(form)
+        return invalid("residents/refer.html", form=form, organisation=known)
+    return render_template("residents/refer.html", form=form, organisation=known)
 
 
 @bp.route("/refer/received")
@@ -108,9 +112,18 @@ def new():
                 consent_given=form.consent_given.data,
                 consent_method=form.consent_method.data or None,
                 recorded_by=current_user,
+                duplicates="ask",
+                create_anyway_despite=form.create_anyway.data or "",
             )
         if outcome.refused:
-            return invalid("residents/form.html", form=form, resident=None)
+            duplicate = getattr(outcome.error, "resident", None)
+            return invalid(
+                "residents/form.html",
+                form=form,
+                resident=None,
+                duplicate=duplicate,
+                reason=getattr(outcome.error, "reason", ""),
+            )
         flash(f"{resident.full_name} is referred as {resident.reference}.", "success")
         return redirect(url_for("residents.detail", reference=resident.reference))
     if form.is_submitted():
@@ -129,15 +142,39 @@ def _status_form(resident, formdata=None):
     return StatusForm(formdata=formdata, allowed=allowed)
 
 
+def _detail(resident, *, status_form=None, duplicate_form=None, code=200):
+    page = render_template(
+        "residents/detail.html",
+        resident=resident,
+        status_form=status_form or _status_form(resident, formdata=None),
+        duplicate_form=duplicate_form or DuplicateForm(formdata=None),
+    )
+    return page, code
+
+
 @bp.route("/residents/<reference>")
 @requires("residents.view")
 def detail(reference):
+    return _detail(_resident(reference))
+
+
+@bp.route("/residents/<reference>/duplicate", methods=["POST"])
+@requires("residents.manage")
+def resolve_duplicate(reference):
     resident = _resident(reference)
-    return render_template(
-        "residents/detail.html",
-        resident=resident,
-        status_form=_status_form(resident, formdata=None),
-    )
+    form = DuplicateForm()
+    if form.validate_on_submit():
+        with attempt(form) as outcome:
+            service.resolve_duplicate(resident, form.resolution.data, by=current_user)
+        if not outcome.refused:
+            flash(
+                f"{resident.reference} is closed as a duplicate."
+                if form.resolution.data == "closed"
+                else f"{resident.reference} is kept alongside the other case.",
+                "success",
+            )
+            return redirect(url_for("residents.detail", reference=resident.reference))
+    return _detail(resident, duplicate_form=form, code=422)
 
 
 @bp.route("/residents/<reference>/edit", methods=["GET", "POST"])
@@ -180,8 +217,4 @@ def change_status(reference):
         if not outcome.refused:
             flash(f"{resident.reference} is now {resident.status}.", "success")
             return redirect(url_for("residents.detail", reference=resident.reference))
-    return invalid(
-        "residents/detail.html",
-        resident=resident,
-        status_form=form,
-    )
+    return _detail(resident, status_form=form, code=422)

@@ -36,7 +36,7 @@ def _opened_pdf(page, trigger, path: str) -> bytes:
 
 def test_pledge_receive_wipe_print_scan(page, live_server, output_path):
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(live_server("/donate?org=WDI"))
+    page.goto(live_server("/o/wdi/donate"))
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the pledge form scrolls sideways on a phone ({width}px)"
     page.screenshot(path=f"{output_path}/pledge-390.png", full_page=True)

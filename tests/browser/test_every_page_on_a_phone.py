@@ -106,6 +106,7 @@ def demo_values(app) -> dict[str, object]:
             select(Loan).where(Loan.organisation_id == org, Loan.ended_at.is_(None)).limit(1)
         )
         values = dict(
+            org_code="wdi",
             resident_ref=first(Resident.reference),
             user_id=one(select(User.id).where(User.email == ROLE_EMAILS["coordinator"])),
             device_tag=first(Device.asset_tag),

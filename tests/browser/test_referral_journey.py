@@ -10,7 +10,9 @@ from tests.browser.conftest import sign_in, tab_to
 
 
 def test_referral_by_keyboard_then_coordinator_contacts(page, live_server, output_path):
-    page.goto(live_server("/refer"))
+    # From Dudley Link Workers' own link: the referral can only go to them.
+    page.goto(live_server("/o/dlw/refer"))
+    expect(page.locator("#organisation-named")).to_contain_text("Dudley Link Workers")
     # Keyboard only: Tab to each field, type, Space for checkboxes, Enter to send.
     tab_to(page, "#first_name")
     page.keyboard.type("Winifred")
@@ -33,7 +35,7 @@ def test_referral_by_keyboard_then_coordinator_contacts(page, live_server, outpu
     reference = page.locator("#reference").inner_text().strip()
     assert re.fullmatch(r"R-\d{6}", reference)
 
-    # The first organisation in the list is Dudley Link Workers: their coordinator picks it up.
+    # Their coordinator picks it up.
     sign_in(page, live_server, "coordinator@dlw.example.org")
     page.goto(live_server("/residents"))
     page.get_by_label("Search name, reference or postcode").fill("Keyboardson")

@@ -16,6 +16,8 @@ def arrange(world) -> None:
 ROUTES = [
     public("buddies.apply", "/volunteer"),
     public("buddies.apply", "/volunteer", "POST"),
+    public("buddies.apply", "/o/{org_code}/volunteer"),
+    public("buddies.apply", "/o/{org_code}/volunteer", "POST"),
     # with no application in the session it sends you to the form
     public("buddies.applied", "/volunteer/thanks"),
     staff("buddies.index", "/buddies"),

@@ -9,6 +9,7 @@ from . import DENY, LOGIN, MISSING, OK, Route, admin_only, public, signed_in, st
 
 def arrange(world) -> None:
     world.resident_ref = ResidentFactory(organisation=world.org).reference
+    world.org_code = world.org.code.lower()  # its public links: /o/<code>/refer …
     world.user_id = UserFactory(organisation=world.org, role="coordinator").id
     world.token = "not-a-real-token"
 
@@ -54,6 +55,8 @@ ROUTES = [
     admin_only("accounts.settings", "/admin/settings", "POST"),
     public("residents.refer", "/refer"),
     public("residents.refer", "/refer", "POST"),
+    public("residents.refer", "/o/{org_code}/refer"),
+    public("residents.refer", "/o/{org_code}/refer", "POST"),
     # with no referral in the session it sends you to the form
     public("residents.referral_received", "/refer/received"),
     staff("residents.index", "/residents"),
@@ -63,6 +66,9 @@ ROUTES = [
     staff("residents.edit", "/residents/{resident_ref}/edit", record=True),
     staff("residents.edit", "/residents/{resident_ref}/edit", "POST", record=True),
     staff("residents.change_status", "/residents/{resident_ref}/status", "POST", record=True),
+    staff(
+        "residents.resolve_duplicate", "/residents/{resident_ref}/duplicate", "POST", record=True
+    ),
 ]
 
 __all__ = ["ROUTES", "arrange", "OK", "DENY", "LOGIN", "MISSING"]

@@ -32,6 +32,8 @@ ROUTES = [
     # public
     public("devices.pledge", "/donate"),
     public("devices.pledge", "/donate", "POST"),
+    public("devices.pledge", "/o/{org_code}/donate"),
+    public("devices.pledge", "/o/{org_code}/donate", "POST"),
     public("devices.pledge_received", "/donate/thanks"),
     public("devices.public_receipt", "/donate/receipts/{receipt_token}.pdf"),
     # staff of the device's organisation are sent to the device page; everyone else sees
