@@ -11,6 +11,7 @@ def init_app(app) -> None:
     from inclusion.signals import case_closed
 
     from . import demo, models, service  # noqa: F401  (models: complete metadata for Alembic)
+    from .forms import slot_day
     from .views import bp
 
     app.register_blueprint(bp)
@@ -23,6 +24,7 @@ def init_app(app) -> None:
     reg.add_public_navigation("buddies/_public_nav.html")
     reg.add_home_card("buddies/_home_card.html")
     reg.add_template_helper("buddy_matches_of", service.matches_of_resident)
+    reg.add_template_helper("buddy_slot_day", slot_day)
     reg.add_template_helper("buddies_dashboard", service.dashboard_summary)
     reg.add_template_helper("buddy_offer_refusal", service.waiting_refusal)
     reg.add_demo_loader("buddies", demo.load)

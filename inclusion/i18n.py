@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -69,6 +69,8 @@ RESIDENT_FACING = (
     "templates/devices/_public_nav.html",
     "templates/buddies/apply.html",
     "templates/buddies/applied.html",
+    "templates/buddies/_profile_fields.html",
+    "templates/buddies/_checks.html",
     "templates/buddies/_public_nav.html",
     "templates/main/home.html",
     "inclusion/residents/forms.py",
@@ -160,6 +162,8 @@ def _is_public_page() -> bool:
 
 
 def select_locale() -> str:
+    if not has_request_context() or (request.blueprint or "").startswith("api"):
+        return DEFAULT  # commands, papers (in_language), and the API speak English
     if current_user.is_authenticated and not _is_public_page():
         return DEFAULT
     offered = _public_codes()

@@ -259,3 +259,21 @@ def test_paper_language_falls_back_to_english(org):
     assert i18n.paper_language(resident, org).code == "en"
     resident.preferred_language = "Punjabi"
     assert i18n.paper_language(resident, org).code == "pa"
+
+
+def test_donation_pledge_in_polish_with_its_errors_and_choices(client, org):
+    html = client.get("/donate?lang=pl").get_data(as_text=True)
+    assert _html_lang(html) == ("pl", "ltr")
+    assert "Przekaż urządzenia" in html and "Rodzaj urządzenia" in html
+    assert ">Tablet<" in html and ">Przenośny hotspot<" in html  # the kinds, translated
+    refused = client.post("/donate", data={"organisation": str(org.id)}).get_data(as_text=True)
+    assert "Podaj nazwę firmy." in refused  # "Enter the business name."
+    assert "Dodaj co najmniej jedną pozycję" in refused
+
+
+def test_volunteer_form_in_bengali_names_days_and_languages_in_bengali(client, org):
+    html = client.get("/volunteer?lang=bn").get_data(as_text=True)
+    assert _html_lang(html) == ("bn", "ltr")
+    assert "আইটি সঙ্গী হিসেবে স্বেচ্ছাসেবক হন" in html
+    assert "মঙ্গলবার" in html and "সকাল" in html  # Tuesday, morning in the availability grid
+    assert 'value="Punjabi"' in html and "পাঞ্জাবি" in html  # stored in English, shown in Bengali

@@ -53,6 +53,35 @@ LANGUAGES = [
     "Welsh",
 ]
 
+# How the public forms name each language, in the page's language (the stored value stays
+# the English name above).
+LANGUAGE_NAMES = {
+    "English": _("English"),
+    "Arabic": _("Arabic"),
+    "Bengali": _("Bengali"),
+    "British Sign Language": _("British Sign Language"),
+    "Cantonese": _("Cantonese"),
+    "Farsi": _("Farsi"),
+    "French": _("French"),
+    "Gujarati": _("Gujarati"),
+    "Hindi": _("Hindi"),
+    "Kurdish": _("Kurdish"),
+    "Mandarin": _("Mandarin"),
+    "Pashto": _("Pashto"),
+    "Polish": _("Polish"),
+    "Portuguese": _("Portuguese"),
+    "Punjabi": _("Punjabi"),
+    "Romanian": _("Romanian"),
+    "Somali": _("Somali"),
+    "Spanish": _("Spanish"),
+    "Tamil": _("Tamil"),
+    "Tigrinya": _("Tigrinya"),
+    "Turkish": _("Turkish"),
+    "Ukrainian": _("Ukrainian"),
+    "Urdu": _("Urdu"),
+    "Welsh": _("Welsh"),
+}
+
 
 def _not_future(form, field):
     if field.data and field.data > today():
@@ -83,7 +112,9 @@ class _PersonFields(FlaskForm):
         _("Postcode"), validators=[DataRequired(_("Enter their postcode.")), UKPostcode()]
     )
     preferred_language = SelectField(
-        _("Preferred language"), choices=[(x, x) for x in LANGUAGES], default="English"
+        _("Preferred language"),
+        choices=[(x, LANGUAGE_NAMES[x]) for x in LANGUAGES],
+        default="English",
     )
     interpreter_needed = BooleanField(_("Needs an interpreter"))
     access_sight = BooleanField(_("Sight"))

@@ -50,6 +50,9 @@ def test_referral_in_the_residents_language_by_keyboard_on_a_phone(
     _no_sideways_scroll(page, f"/refer with errors in {lang}")
     page.screenshot(path=f"{output_path}/refer-{lang}-errors-390.png", full_page=True)
 
+    tab_to(page, "#organisation")
+    page.keyboard.press("ArrowDown")  # the first scheme; the shared form has no default
+    assert page.locator("#organisation").input_value() != ""
     tab_to(page, "#last_name")
     page.keyboard.type("Testperson")
     tab_to(page, "#phone")
