@@ -50,6 +50,8 @@ LANGUAGES = {
     )
 }
 DEFAULT = "en"
+# Babel's locale for English is British English (dates as "1 December 2026", not US style).
+BABEL_ENGLISH = "en_GB"
 # What a new organisation offers: every language inclusion ships.
 ALL_CODES = ",".join(code for code in LANGUAGES if code != DEFAULT)
 
@@ -162,6 +164,11 @@ def _is_public_page() -> bool:
 
 
 def select_locale() -> str:
+    code = _select_language()
+    return BABEL_ENGLISH if code == DEFAULT else code
+
+
+def _select_language() -> str:
     if not has_request_context() or (request.blueprint or "").startswith("api"):
         return DEFAULT  # commands, papers (in_language), and the API speak English
     if current_user.is_authenticated and not _is_public_page():
@@ -177,7 +184,8 @@ def select_locale() -> str:
 
 
 def current_language() -> Language:
-    return LANGUAGES.get(str(get_locale() or DEFAULT), LANGUAGES[DEFAULT])
+    locale = get_locale()
+    return LANGUAGES.get(locale.language if locale else DEFAULT, LANGUAGES[DEFAULT])
 
 
 def language_for_preference(preferred: str | None) -> str | None:
@@ -199,11 +207,11 @@ def paper_language(resident, organisation) -> Language:
 
 def in_language(code: str):
     """``with in_language("ur"):`` — gettext, dates and numbers in that language."""
-    return force_locale(code)
+    return force_locale(BABEL_ENGLISH if code == DEFAULT else code)
 
 
 def init_app(app) -> None:
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", BABEL_ENGLISH)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
 

@@ -13,6 +13,7 @@ with their licences: nothing is fetched at run time.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -161,10 +162,13 @@ EMBEDDING_MARKS = frozenset("\u202a\u202b\u202c\u202d\u202e")
 LRE, PDF_MARK = "\u202a", "\u202c"
 
 
-def isolate(value) -> str:
+def isolate(value, *, unbreakable: bool = False) -> str:
     """``value`` kept left to right as one piece inside right-to-left text (a reference,
-    a tag, a phone number, a name in Latin letters), unless it holds right-to-left letters."""
+    a tag, a phone number, a name in Latin letters), unless it holds right-to-left letters;
+    ``unbreakable``: never split across two lines (a phone number)."""
     text = str(value)
+    if unbreakable:
+        text = text.replace(" ", "\u00a0")
     if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
         return text
     return f"{LRE}{text}{PDF_MARK}"
@@ -210,8 +214,8 @@ def _actual_text(text: str) -> str:
     return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
-def draw_run(canvas, run: Run, x: float, y: float) -> None:
-    """Draw ``run``'s HarfBuzz glyphs at (x, y) through ReportLab's shaped-string path."""
+def _glyph_string(run: Run):
+    """``run``'s HarfBuzz glyphs as the characters and shape data ReportLab draws."""
     font = _rl_font(run.script, run.bold)
     font.hbFont(run.size)  # sets up ReportLab's private codes for glyphs without a character
     chars = []
@@ -235,17 +239,45 @@ def draw_run(canvas, run: Run, x: float, y: float) -> None:
                 font.face.charWidths[code],
             )
         )
-    canvas.setFont(font.fontName, run.size)
+    return font, chars, data
+
+
+def draw_run(canvas, run: Run, x: float, y: float) -> None:
+    """Draw ``run``'s HarfBuzz glyphs at (x, y) through ReportLab's shaped-string path."""
+    draw_runs(canvas, [run], x, y)
+
+
+def draw_runs(canvas, runs: list[Run], x: float, y: float) -> None:
+    """Runs in one font, side by side from x, drawn as one string (so a PDF reader sees the
+    words of a line together)."""
+    font, chars, data = None, [], []
+    for run in runs:
+        font, more_chars, more_data = _glyph_string(run)
+        chars += more_chars
+        data += more_data
+    canvas.setFont(font.fontName, runs[0].size)
     canvas.drawString(x, y, ShapedStr("".join(chars), shapeData=data))
 
 
 def draw_line(canvas, runs: list[Run], x: float, y: float) -> None:
     """One line: its runs in visual order from x, inside one ``/ActualText`` span that
     holds the line's characters in logical (reading) order, the PDF's text layer."""
-    canvas.addLiteral(f"/Span <</ActualText {_actual_text(''.join(r.text for r in runs))}>> BDC")
+    text = "".join(r.text for r in runs).replace("\u00a0", " ")
+    canvas.addLiteral(f"/Span <</ActualText {_actual_text(text)}>> BDC")
+    group: list[Run] = []
+    start = x
     for run in visual_order(runs):
-        draw_run(canvas, run, x, y)
-        x += run.width
+        if group and (run.script, run.bold, run.size) != (
+            group[0].script,
+            group[0].bold,
+            group[0].size,
+        ):
+            draw_runs(canvas, group, start, y)
+            start += sum(r.width for r in group)
+            group = []
+        group.append(run)
+    if group:
+        draw_runs(canvas, group, start, y)
     canvas.addLiteral("EMC")
 
 
@@ -264,7 +296,8 @@ class ShapedParagraph(Flowable):
 
     def __init__(self, text: str, script: str, style: TextStyle, rtl: bool = False):
         super().__init__()
-        self.text = " ".join((text or "").split())
+        # Spaces and line breaks fold to one space; a no-break space stays (it joins words).
+        self.text = re.sub(r"[ \t\r\n]+", " ", text or "").strip()
         self.script = script
         self.style = style
         self.rtl = rtl

@@ -115,7 +115,9 @@ def _build(loan, language, sizes) -> bytes:
             ]
         )
     )
-    contact = " / ".join(isolate(x) for x in (org.contact_phone, org.contact_email) if x)
+    contact = " / ".join(
+        isolate(x, unbreakable=True) for x in (org.contact_phone, org.contact_email) if x
+    )
     contact = contact or isolate(org.name)
     give_back = _(
         "Please bring the device and its accessories back by %(date)s.", date=day(loan.due_on)

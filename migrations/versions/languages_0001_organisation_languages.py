@@ -1,7 +1,7 @@
 """languages: the languages an organisation offers its residents besides English
 
 Revision ID: languages_0001
-Revises: public_0001
+Revises: lending_0001
 Create Date: 2026-12-01 19:55:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "languages_0001"
-down_revision = "public_0001"
+down_revision = "lending_0001"
 branch_labels = None
 depends_on = None
 
