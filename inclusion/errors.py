@@ -29,7 +29,9 @@ class RuleBroken(Exception):
         self.field = field
 
 
-SAVE_FAILED = _("We could not save this, please try again. What you typed is still here.")
+SAVE_FAILED = "We could not save this, please try again. What you typed is still here."
+# The same message in the visitor's language, as the form shows it.
+_SAVE_FAILED_SHOWN = _("We could not save this, please try again. What you typed is still here.")
 
 MESSAGES = {
     400: (_("Something was wrong with that request"), _("Go back and try again.")),
@@ -85,7 +87,7 @@ def _show_form_again(original: BaseException | None):
         return None
     form, template, context = kept
     try:
-        form.form_errors.append(SAVE_FAILED)
+        form.form_errors.append(_SAVE_FAILED_SHOWN)
         return render_template(template, form=form, **context), 503
     except Exception:
         log.exception("showing %s again after a failed save failed", template)

@@ -164,7 +164,17 @@ def _is_public_page() -> bool:
 
 
 def select_locale() -> str:
-    code = _select_language()
+    try:
+        code = _select_language()
+    except SQLAlchemyError:
+        # The database is down or refusing (an error page is being drawn): English.
+        from .extensions import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # a dead connection may refuse even the rollback
+            pass
+        code = DEFAULT
     return BABEL_ENGLISH if code == DEFAULT else code
 
 
