@@ -25,11 +25,13 @@ $(BIN)/python:
 $(STAMP_RUN): $(BIN)/python setup.cfg pyproject.toml $(LOCK_RUN)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_RUN)
 	$(BIN)/pip install --quiet --no-deps -e .
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "A dependency in setup.cfg is not in $(LOCK_RUN): run 'make lock'"; exit 1; }
 	@touch $@
 
 $(STAMP_TEST): $(BIN)/python setup.cfg pyproject.toml $(LOCK_TEST)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_TEST)
 	$(BIN)/pip install --quiet --no-deps -e .
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "A dependency in setup.cfg is not in $(LOCK_TEST): run 'make lock'"; exit 1; }
 	@touch $@ $(STAMP_RUN)
 
 install: $(STAMP_RUN)

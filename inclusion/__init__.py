@@ -8,7 +8,6 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import lazy_gettext as _
 from flask_login import current_user
-from sqlalchemy import event
 
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -40,8 +39,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_session_security(app)
 
+    from .transactions import configure_sqlite
+
     with app.app_context():
-        _sqlite_pragmas(db.engine)
+        configure_sqlite(db.engine, busy_timeout=app.config["SQLITE_BUSY_TIMEOUT"])
 
     _register_models()
     _register_blueprints(app)
@@ -78,26 +79,6 @@ def create_app(config: dict | None = None) -> Flask:
             cli.add_command(command)
     app.cli.add_command(cli)
     return app
-
-
-def _sqlite_pragmas(engine) -> None:
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, record):
-        # Let SQLAlchemy, not pysqlite, decide where transactions begin (needed for
-        # savepoints), and enforce foreign keys as PostgreSQL does.
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
 
 
 def _register_models() -> None:
@@ -148,7 +129,10 @@ def _load_user(session_id: str):
     user_id, _, generation = session_id.partition(":")
     if not (user_id.isdigit() and generation.isdigit()):
         return None
-    user = db.session.get(User, int(user_id), execution_options={"all_organisations": True})
+    from .tenancy import unscoped
+
+    with unscoped():
+        user = db.session.get(User, int(user_id))
     if user is None or user.session_generation != int(generation):
         return None
     return user

@@ -190,6 +190,8 @@ class PracticeSession(OrgScoped, db.Model):
             ),
         ),
         Index("ix_practice_session_resident_held", "resident_id", "held_on", "id"),
+        # Reports: sessions of one organisation in a period, with the columns they count.
+        Index("ix_report_session_held", "organisation_id", "held_on", "resident_id", "minutes"),
     )
 
     @property
@@ -240,6 +242,17 @@ class Checkpoint(OrgScoped, db.Model):
             unique=True,
             sqlite_where=text("session_id IS NULL"),
             postgresql_where=text("session_id IS NULL"),
+        ),
+        # Reports: skill gains read every column they need from this index, in its order,
+        # so no sort is needed (buddies/practice/report.py).
+        Index(
+            "ix_report_checkpoint_progress",
+            "organisation_id",
+            "resident_id",
+            "task_id",
+            "recorded_on",
+            "id",
+            "level",
         ),
     )
 
