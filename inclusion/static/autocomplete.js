@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   if (!window.accessibleAutocomplete || !window.fetch) { return; }
-  document.querySelectorAll("input[data-autocomplete-url]").forEach(function (input) {
+  function enhance(input) {
     var url = input.getAttribute("data-autocomplete-url");
     var describedBy = input.getAttribute("aria-describedby");
     var invalid = input.getAttribute("aria-invalid");
@@ -40,6 +40,15 @@
         made.setAttribute("aria-describedby", (describedBy + " " + (own || "")).trim());
       }
       if (invalid) { made.setAttribute("aria-invalid", invalid); }
+    }
+  }
+  document.querySelectorAll("input[data-autocomplete-url]").forEach(function (input) {
+    // Someone already typing in the plain box (a slow page): never swap it from under
+    // them; enhance it once they leave it, keeping what they typed.
+    if (document.activeElement === input) {
+      input.addEventListener("blur", function () { enhance(input); }, { once: true });
+    } else {
+      enhance(input);
     }
   });
 })();
