@@ -14,7 +14,7 @@ export FLASK_APP := inclusion
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test lock browser lint format check bench clean vendor
+.PHONY: run test install install-test lock browser lint format check bench clean translations vendor
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -93,3 +93,9 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache build *.egg-info
+
+## make translations: extract the marked strings, update every catalogue, compile the .mo files
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --no-wrap --sort-by-file -o inclusion/translations/messages.pot .
+	$(BIN)/pybabel update -i inclusion/translations/messages.pot -d inclusion/translations --no-wrap
+	$(BIN)/pybabel compile -d inclusion/translations --statistics

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """Register the blueprint and what this package adds to the core (inclusion/registry.py)."""
+    from flask_babel import lazy_gettext as _
+
     from inclusion.registry import registry
     from inclusion.signals import case_closed
 
     from . import bench, demo, models, service  # noqa: F401  (models: complete metadata for Alembic)
+    from .forms import slot_day
     from .views import bp
 
     app.register_blueprint(bp)
@@ -21,11 +24,12 @@ def init_app(app) -> None:
     reg.add_public_navigation("buddies/_public_nav.html")
     reg.add_home_card("buddies/_home_card.html")
     reg.add_template_helper("buddy_matches_of", service.matches_of_resident)
+    reg.add_template_helper("buddy_slot_day", slot_day)
     reg.add_template_helper("buddies_dashboard", service.dashboard_summary)
     reg.add_template_helper("buddy_offer_refusal", service.waiting_refusal)
     reg.add_demo_loader("buddies", demo.load)
     bench.register(reg)
-    reg.add_public_form("buddies.apply", "Volunteer as an IT buddy")
+    reg.add_public_form("buddies.apply", _("Volunteer as an IT buddy"))
     reg.add_receiver(case_closed, service.take_closed_case_off_buddies)
     from .messages import PURPOSES, queue_dbs_reminders
 

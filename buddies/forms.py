@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -27,7 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from inclusion.clock import today
 from inclusion.public_links import organisation_choice
-from inclusion.residents.forms import LANGUAGES
+from inclusion.residents.forms import LANGUAGE_NAMES, LANGUAGES
 from inclusion.validators import District, PhoneNumber
 
 from .models import (
@@ -49,7 +50,63 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-SLOT_CHOICES = [(f"{d}_{p}", f"{DAYS[d]} {p}") for d in DAYS for p in PARTS]
+# The volunteer form's words, in the applicant's language (the models' labels stay the staff
+# pages' English).
+DAY_NAMES = {
+    "mon": _("Monday"),
+    "tue": _("Tuesday"),
+    "wed": _("Wednesday"),
+    "thu": _("Thursday"),
+    "fri": _("Friday"),
+    "sat": _("Saturday"),
+    "sun": _("Sunday"),
+}
+PART_NAMES = {"morning": _("morning"), "afternoon": _("afternoon"), "evening": _("evening")}
+PUBLIC_SKILLS = {
+    "foundation": _("Foundation skills (switch on, Wi-Fi, passwords)"),
+    "communicating": _("Communicating (messages, video calls)"),
+    "information": _("Handling information and content (search, judge a result)"),
+    "transacting": _("Transacting (NHS App, bills, online forms)"),
+    "problem_solving": _("Problem solving"),
+    "safety": _("Being safe and legal online (scams)"),
+}
+PUBLIC_ACCESS = {
+    "bsl": _("British Sign Language (BSL)"),
+    "screen_reader": _("Screen readers"),
+    "large_print": _("Large print and magnification"),
+    "hearing_loop": _("Hearing loops"),
+    "dementia": _("Dementia-friendly support"),
+    "learning_disability": _("Learning disability"),
+}
+PUBLIC_VISITS = {
+    "home": _("Home visit"),
+    "venue": _("Community venue"),
+    "phone": _("Phone"),
+    "video": _("Video call"),
+}
+
+
+class _SlotLabel:
+    """ "Tuesday morning" in the page's language, rendered when the form is drawn."""
+
+    def __init__(self, day: str, part: str):
+        self.day, self.part = day, part
+
+    def __str__(self) -> str:
+        return str(_("%(day)s %(part)s", day=DAY_NAMES[self.day], part=PART_NAMES[self.part]))
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+
+SLOT_CHOICES = [(f"{d}_{p}", _SlotLabel(d, p)) for d in DAYS for p in PARTS]
+
+
+def slot_day(slot: str) -> str:
+    """The day of an availability slot ("tue_morning" → "Tuesday"), for the grid's rows."""
+    return str(DAY_NAMES.get(slot.split("_")[0], slot))
 
 
 def _not_future(form, field):
@@ -58,59 +115,61 @@ def _not_future(form, field):
 
 
 class _ProfileFields(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired("Enter your name."), Length(max=200)])
+    name = StringField(
+        _("Full name"), validators=[DataRequired(_("Enter your name.")), Length(max=200)]
+    )
     email = EmailField(
-        "Email address",
+        _("Email address"),
         validators=[
-            DataRequired("Enter your email address."),
-            Email("Enter an email address like name@example.org."),
+            DataRequired(_("Enter your email address.")),
+            Email(_("Enter an email address like name@example.org.")),
             Length(max=254),
         ],
     )
     phone = StringField(
-        "Phone number",
-        validators=[DataRequired("Enter a phone number we can call."), PhoneNumber()],
+        _("Phone number"),
+        validators=[DataRequired(_("Enter a phone number we can call.")), PhoneNumber()],
     )
     areas = StringField(
-        "Areas you can cover",
-        description="Postcode districts, separated by commas, e.g. WV3, WV4.",
-        validators=[DataRequired("Enter at least one postcode district, like WV3."), District()],
+        _("Areas you can cover"),
+        description=_("Postcode districts, separated by commas, e.g. WV3, WV4."),
+        validators=[DataRequired(_("Enter at least one postcode district, like WV3.")), District()],
     )
     languages = MultiCheckboxField(
-        "Languages you speak",
-        choices=[(x, x) for x in LANGUAGES],
-        validators=[DataRequired("Choose at least one language you speak.")],
+        _("Languages you speak"),
+        choices=[(x, LANGUAGE_NAMES.get(x, x)) for x in LANGUAGES],
+        validators=[DataRequired(_("Choose at least one language you speak."))],
     )
     skills = MultiCheckboxField(
-        "Skills you could help with",
-        choices=list(SKILL_AREAS.items()),
-        validators=[DataRequired("Choose at least one skill you could help with.")],
+        _("Skills you could help with"),
+        choices=[(k, PUBLIC_SKILLS.get(k, v)) for k, v in SKILL_AREAS.items()],
+        validators=[DataRequired(_("Choose at least one skill you could help with."))],
     )
     access_experience = MultiCheckboxField(
-        "Access experience (optional)",
-        choices=list(ACCESS_EXPERIENCE.items()),
+        _("Access experience (optional)"),
+        choices=[(k, PUBLIC_ACCESS.get(k, v)) for k, v in ACCESS_EXPERIENCE.items()],
         validators=[Optional()],
     )
     availability = MultiCheckboxField(
-        "When you are usually free",
+        _("When you are usually free"),
         choices=SLOT_CHOICES,
-        validators=[DataRequired("Tick at least one time you are usually free.")],
+        validators=[DataRequired(_("Tick at least one time you are usually free."))],
     )
     visit_modes = MultiCheckboxField(
-        "How you could meet people",
-        choices=list(VISIT_MODES.items()),
-        validators=[DataRequired("Choose at least one way of meeting.")],
+        _("How you could meet people"),
+        choices=[(k, PUBLIC_VISITS.get(k, v)) for k, v in VISIT_MODES.items()],
+        validators=[DataRequired(_("Choose at least one way of meeting."))],
     )
     caseload_limit = IntegerField(
-        "How many people could you support at once?",
+        _("How many people could you support at once?"),
         default=2,
         validators=[
-            InputRequired("Enter a number from 1 to 20."),
-            NumberRange(1, 20, "Enter a number from 1 to 20."),
+            InputRequired(_("Enter a number from 1 to 20.")),
+            NumberRange(1, 20, _("Enter a number from 1 to 20.")),
         ],
     )
     about = TextAreaField(
-        "Anything else you would like to tell us (optional)",
+        _("Anything else you would like to tell us (optional)"),
         validators=[Optional(), Length(max=2000)],
     )
 
@@ -140,13 +199,13 @@ class VolunteerForm(_ProfileFields):
 
     # Only on the shared form of a deployment with several organisations; no default.
     organisation = SelectField(
-        "Which scheme would you like to volunteer with?",
+        _("Which scheme would you like to volunteer with?"),
         coerce=organisation_choice,
         validators=[DataRequired("Choose the scheme you would like to volunteer with.")],
     )
     agree = BooleanField(
-        "I agree that the scheme keeps these details to consider my application",
-        validators=[DataRequired("Tick to agree, so we can keep your application.")],
+        _("I agree that the scheme keeps these details to consider my application"),
+        validators=[DataRequired(_("Tick to agree, so we can keep your application."))],
     )
 
 

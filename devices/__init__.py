@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """Register the blueprint and what this package adds to the core (inclusion/registry.py)."""
+    from flask_babel import lazy_gettext as _
+
     from inclusion.registry import registry
 
     from . import bench, demo, models  # noqa: F401  (models: complete metadata for Alembic)
@@ -26,7 +28,7 @@ def init_app(app) -> None:
     reg.add_template_helper("donor_impact_headline", _donor_impact_headline)
     reg.add_demo_loader("devices", demo.load)
     bench.register(reg)
-    reg.add_public_form("devices.pledge", "Offer a donation of devices")
+    reg.add_public_form("devices.pledge", _("Offer a donation of devices"))
     from .messages import PURPOSES, queue_loan_reminders
 
     for purpose in PURPOSES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -66,19 +67,53 @@ class DonationFilterForm(FlaskForm):
 
 # ---- public pledge -------------------------------------------------------------------
 
+# The choices as the public pledge names them, in the donor's language (the models' labels
+# stay the staff pages' English).
+PUBLIC_KINDS = {
+    "tablet": _("Tablet"),
+    "laptop": _("Laptop"),
+    "smartphone": _("Smartphone"),
+    "chromebook": _("Chromebook"),
+    "hotspot": _("Mobile hotspot"),
+}
+PUBLIC_AGES = {
+    "under_1": _("Under a year"),
+    "1_2": _("1 to 2 years"),
+    "3_4": _("3 to 4 years"),
+    "5_plus": _("5 years or more"),
+    "unknown": _("Not sure"),
+}
+PUBLIC_CONDITIONS = {
+    "good": _("Working, good condition"),
+    "worn": _("Working, worn"),
+    "faulty": _("Faulty or damaged"),
+    "unknown": _("Not sure"),
+}
+PUBLIC_HANDOVER = {"drop_off": _("We will drop them off"), "collection": _("Please collect them")}
+
+
+def _labelled(values: dict, labels: dict) -> list[tuple]:
+    return [(key, labels.get(key, label)) for key, label in values.items()]
+
 
 class ItemForm(Form):
     """One line of the pledge; a line left empty is ignored."""
 
-    kind = SelectField("Kind of device", choices=[("", "Choose…"), *DEVICE_KINDS.items()])
-    quantity = IntegerField(
-        "How many",
-        validators=[Optional(), NumberRange(1, 500, "Enter a number from 1 to 500.")],
+    kind = SelectField(
+        _("Kind of device"), choices=[("", _("Choose…")), *_labelled(DEVICE_KINDS, PUBLIC_KINDS)]
     )
-    make_model = StringField("Make and model", validators=[Length(max=200)])
-    approx_age = SelectField("Roughly how old", choices=list(ITEM_AGES.items()), default="unknown")
-    condition = SelectField("Condition", choices=list(ITEM_CONDITIONS.items()), default="unknown")
-    chargers_included = BooleanField("Chargers included")
+    quantity = IntegerField(
+        _("How many"),
+        validators=[Optional(), NumberRange(1, 500, _("Enter a number from 1 to 500."))],
+    )
+    make_model = StringField(_("Make and model"), validators=[Length(max=200)])
+    approx_age = SelectField(
+        _("Roughly how old"), choices=_labelled(ITEM_AGES, PUBLIC_AGES), default="unknown"
+    )
+    condition = SelectField(
+        _("Condition"), choices=_labelled(ITEM_CONDITIONS, PUBLIC_CONDITIONS), default="unknown"
+    )
+    chargers_included = BooleanField(_("Chargers included"))
 
     def is_empty(self) -> bool:
         return not (
@@ -93,10 +128,10 @@ class ItemForm(Form):
         if self.is_empty():
             return ok
         if not self.kind.data:
-            self.kind.errors = [*self.kind.errors, "Choose what kind of device."]
+            self.kind.errors = [*self.kind.errors, _("Choose what kind of device.")]
             ok = False
         if self.quantity.data is None and not self.quantity.errors:
-            self.quantity.errors = [*self.quantity.errors, "Enter how many."]
+            self.quantity.errors = [*self.quantity.errors, _("Enter how many.")]
             ok = False
         return ok
 
@@ -104,49 +139,50 @@ class ItemForm(Form):
 class PledgeForm(FlaskForm):
     # Only on the shared form of a deployment with several organisations; no default.
     organisation = SelectField(
-        "Which scheme are you donating to?",
+        _("Which scheme are you donating to?"),
         coerce=organisation_choice,
         validators=[DataRequired("Choose the scheme you are donating to.")],
     )
     business_name = StringField(
-        "Business name", validators=[DataRequired("Enter the business name."), Length(max=200)]
+        _("Business name"),
+        validators=[DataRequired(_("Enter the business name.")), Length(max=200)],
     )
     contact_name = StringField(
-        "Contact name", validators=[DataRequired("Enter a contact name."), Length(max=200)]
+        _("Contact name"), validators=[DataRequired(_("Enter a contact name.")), Length(max=200)]
     )
     email = EmailField(
-        "Email address",
+        _("Email address"),
         validators=[
-            DataRequired("Enter an email address."),
-            Email("Enter an email address like name@example.com."),
+            DataRequired(_("Enter an email address.")),
+            Email(_("Enter an email address like name@example.com.")),
             Length(max=254),
         ],
     )
-    phone = StringField("Phone number (optional)", validators=[Optional(), PhoneNumber()])
+    phone = StringField(_("Phone number (optional)"), validators=[Optional(), PhoneNumber()])
     items = FieldList(FormField(ItemForm), min_entries=MAX_ITEMS, max_entries=MAX_ITEMS)
-    donor_wiped = BooleanField("We have already wiped the devices")
+    donor_wiped = BooleanField(_("We have already wiped the devices"))
     wipe_certificate = StringField(
-        "How they were wiped, or the certificate number",
-        description="We wipe every device again before lending it.",
+        _("How they were wiped, or the certificate number"),
+        description=_("We wipe every device again before lending it."),
         validators=[Length(max=200)],
     )
     handover = RadioField(
-        "Drop-off or collection",
-        choices=list(HANDOVER.items()),
+        _("Drop-off or collection"),
+        choices=_labelled(HANDOVER, PUBLIC_HANDOVER),
         default="drop_off",
-        validators=[InputRequired("Choose drop-off or collection.")],
+        validators=[InputRequired(_("Choose drop-off or collection."))],
     )
-    preferred_from = DateField("Earliest date that suits you", validators=[Optional()])
-    preferred_to = DateField("Latest date that suits you", validators=[Optional()])
+    preferred_from = DateField(_("Earliest date that suits you"), validators=[Optional()])
+    preferred_to = DateField(_("Latest date that suits you"), validators=[Optional()])
     collection_address = TextAreaField(
-        "Address to collect from",
+        _("Address to collect from"),
         validators=[Length(max=500)],
-        description="Only needed for a collection.",
+        description=_("Only needed for a collection."),
     )
-    notes = TextAreaField("Anything else we should know", validators=[Length(max=2000)])
+    notes = TextAreaField(_("Anything else we should know"), validators=[Length(max=2000)])
     wants_account = BooleanField(
-        "I'd like an account to follow this donation",
-        description="A coordinator will send you a link to set a password.",
+        _("I'd like an account to follow this donation"),
+        description=_("A coordinator will send you a link to set a password."),
     )
 
     def validate_items(self, field):
@@ -154,25 +190,27 @@ class PledgeForm(FlaskForm):
             first = field.entries[0].form.kind
             first.errors = [
                 *first.errors,
-                "Add at least one line: the kind of device and how many.",
+                _("Add at least one line: the kind of device and how many."),
             ]
-            raise ValidationError("Add at least one line: the kind of device and how many.")
+            raise ValidationError(_("Add at least one line: the kind of device and how many."))
 
     def validate_wipe_certificate(self, field):
         if self.donor_wiped.data and not (field.data or "").strip():
-            raise ValidationError("Say how the devices were wiped, or give the certificate number.")
+            raise ValidationError(
+                _("Say how the devices were wiped, or give the certificate number.")
+            )
 
     def validate_collection_address(self, field):
         if self.handover.data == "collection" and not (field.data or "").strip():
-            raise ValidationError("Enter the address to collect from.")
+            raise ValidationError(_("Enter the address to collect from."))
 
     def validate_preferred_from(self, field):
         if field.data and field.data < today():
-            raise ValidationError("Choose a date from today on.")
+            raise ValidationError(_("Choose a date from today on."))
 
     def validate_preferred_to(self, field):
         if field.data and self.preferred_from.data and field.data < self.preferred_from.data:
-            raise ValidationError("The latest date must be on or after the earliest.")
+            raise ValidationError(_("The latest date must be on or after the earliest."))
 
     def item_dicts(self) -> list[dict]:
         return [{k: f.data for k, f in entry.form._fields.items()} for entry in self.items.entries]

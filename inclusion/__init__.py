@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import lazy_gettext as _
 from flask_login import current_user
 
 from .config import load_config
@@ -32,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message = _("Please sign in to see that page.")
     login_manager.login_message_category = "info"
     from .security import init_session_security
 
@@ -61,8 +62,11 @@ def create_app(config: dict | None = None) -> Flask:
         else:
             scope_session(db.session, None)
 
+    from . import i18n
     from .errors import init_error_pages
     from .templating import init_templating
+
+    i18n.init_app(app)
 
     init_templating(app)
     init_error_pages(app)
@@ -100,7 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     reg.add_navigation("residents.view", "residents.index", "Residents")
     reg.add_navigation("users.manage", "accounts.users", "Users", admin=True)
     reg.add_navigation("settings.manage", "accounts.settings", "Settings", admin=True)
-    reg.add_public_form("residents.refer", "Refer yourself or someone else")
+    reg.add_public_form("residents.refer", _("Refer yourself or someone else"))
     # The core declares its personal data first, then each feature its own.
     from . import accounts, messages, residents
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from flask import g, render_template
+from flask_babel import lazy_gettext as _
 from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,18 +30,23 @@ class RuleBroken(Exception):
 
 
 SAVE_FAILED = "We could not save this, please try again. What you typed is still here."
+# The same message in the visitor's language, as the form shows it.
+_SAVE_FAILED_SHOWN = _("We could not save this, please try again. What you typed is still here.")
 
 MESSAGES = {
-    400: ("Something was wrong with that request", "Go back and try again."),
-    403: ("You do not have access to this page", "Ask a coordinator or admin if you need it."),
-    404: ("Page not found", "Check the address, or use the menu."),
-    405: ("That action is not allowed here", "Use the buttons on the page."),
-    413: ("That is too large to send", ""),
-    429: (
-        "Too many attempts",
-        "For your security, please wait a minute before trying again.",
+    400: (_("Something was wrong with that request"), _("Go back and try again.")),
+    403: (
+        _("You do not have access to this page"),
+        _("Ask a coordinator or admin if you need it."),
     ),
-    500: ("Something went wrong", "Nothing was saved. Please try again."),
+    404: (_("Page not found"), _("Check the address, or use the menu.")),
+    405: (_("That action is not allowed here"), _("Use the buttons on the page.")),
+    413: (_("That is too large to send"), ""),
+    429: (
+        _("Too many attempts"),
+        _("For your security, please wait a minute before trying again."),
+    ),
+    500: (_("Something went wrong"), _("Nothing was saved. Please try again.")),
 }
 
 
@@ -81,7 +87,7 @@ def _show_form_again(original: BaseException | None):
         return None
     form, template, context = kept
     try:
-        form.form_errors.append(SAVE_FAILED)
+        form.form_errors.append(_SAVE_FAILED_SHOWN)
         return render_template(template, form=form, **context), 503
     except Exception:
         log.exception("showing %s again after a failed save failed", template)

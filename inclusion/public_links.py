@@ -15,6 +15,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, request, url_for
+from flask_babel import lazy_gettext as _
 from sqlalchemy import func, select
 
 from .accounts.models import Organisation
@@ -71,7 +72,7 @@ def organisation_for_form(form, code: str | None) -> Organisation | None:
     if len(orgs) == 1:
         del form.organisation
         return orgs[0]
-    form.organisation.choices = [("", "Choose…"), *[(o.id, o.name) for o in orgs]]
+    form.organisation.choices = [("", _("Choose…")), *[(o.id, o.name) for o in orgs]]
     return None
 
 
@@ -90,10 +91,11 @@ def hint_by_postcode(form) -> None:
         if district in (o.areas or [])
     ]
     if names:
-        form.organisation.description = f"{postcode} is in the area served by " + " and ".join(
-            names
+        form.organisation.description = _(
+            "%(postcode)s is in the area served by %(organisations)s.",
+            postcode=postcode,
+            organisations=" / ".join(names),
         )
-        form.organisation.description += "."
 
 
 def chosen_organisation(form, known: Organisation | None) -> Organisation:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+from flask_babel import lazy_gettext as _
 from wtforms.validators import ValidationError
 
 # The UK postcode shapes (A9 9AA, A99 9AA, AA9 9AA, AA99 9AA, A9A 9AA, AA9A 9AA) plus GIR 0AA.
@@ -61,7 +62,7 @@ class UKPostcode:
     """WTForms validator that also normalises the field's data."""
 
     def __init__(self, message: str | None = None):
-        self.message = message or "Enter a UK postcode, like WV3 0AA."
+        self.message = message or _("Enter a UK postcode, like WV3 0AA.")
 
     def __call__(self, form, field):
         if not field.data:
@@ -74,7 +75,7 @@ class UKPostcode:
 
 class PhoneNumber:
     def __init__(self, message: str | None = None):
-        self.message = message or "Enter a phone number, like 01902 555123 or 07911 123456."
+        self.message = message or _("Enter a phone number, like 01902 555123 or 07911 123456.")
 
     def __call__(self, form, field):
         if not field.data:

@@ -53,11 +53,13 @@ def _outcome(response) -> str:
     return f"HTTP {code}"
 
 
+@pytest.mark.parametrize("language", ["en", "ur"])  # and once right to left, in Urdu
 @pytest.mark.parametrize("role", ROLES)
 def test_role_matrix(
     app,
     db,
     role,
+    language,
     org,
     other_org,
     admin_user,
@@ -80,6 +82,7 @@ def test_role_matrix(
         module.arrange(world)
     db.session.flush()
     client = app.test_client() if role == "anon" else sign_in(app, users[role])
+    client.set_cookie("lang", language)
     failures = []
     for route in all_routes():
         url = world.url(route)
@@ -89,4 +92,5 @@ def test_role_matrix(
             failures.append(f"{route.method} {url}: expected {want}, got {got}")
         if route.endpoint == "accounts.logout" and got == OK and role != "anon":
             client = sign_in(app, users[role])  # signed out by the route itself
+            client.set_cookie("lang", language)
     assert not failures, f"as {role}:\n" + "\n".join(failures)

@@ -1,69 +1,185 @@
-"""The printable loan agreement (reportlab): what was lent, until when, how to return it."""
+"""The printable loan agreement: what was lent, until when, how to return it — in the
+resident's language (``inclusion.i18n.paper_language``) and script, shaped by HarfBuzz and
+ordered right to left for Urdu and Arabic (``inclusion.typesetting``)."""
 
 from __future__ import annotations
 
-from inclusion.pdf import Document
+import io
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+
+from inclusion.i18n import in_language, paper_language
+from inclusion.typesetting import (
+    SCRIPT_OF_LANGUAGE,
+    ShapedParagraph,
+    TextStyle,
+    isolate,
+    register_fonts,
+)
+
+NORMAL = {"body": 13, "heading": 22, "sub": 15, "label": 40 * mm}
+# Large print: 18 pt body at least (RNIB's clear print guidance recommends 16 to 18 pt).
+LARGE = {"body": 18, "heading": 28, "sub": 21, "label": 52 * mm}
 
 
-def loan_agreement(loan) -> bytes:
-    """A4 agreement in large, plain type (many readers have sight needs)."""
+def agreement_language(loan):
+    """The language the agreement of ``loan`` is printed in."""
+    return paper_language(loan.resident, loan.organisation)
+
+
+def loan_agreement(loan, *, large_print: bool | None = None) -> bytes:
+    """A4 agreement in plain type, in the resident's language; large print when asked or
+    when the resident has a sight need."""
+    language = agreement_language(loan)
+    if large_print is None:
+        large_print = bool(loan.resident.access_sight)
+    with in_language(language.code):
+        return _build(loan, language, LARGE if large_print else NORMAL)
+
+
+def _build(loan, language, sizes) -> bytes:
+    register_fonts()
     org = loan.organisation
     device = loan.device
     resident = loan.resident
-    doc = Document(f"Loan agreement {loan.reference}", org, large_print=True)
+    script = SCRIPT_OF_LANGUAGE[language.code]
+    rtl = language.rtl
+    size = sizes["body"]
+
+    def para(text, points=size, bold=False, after=4):
+        style = TextStyle(size=points, leading=points * 1.4, bold=bold, space_after=after)
+        return ShapedParagraph(text, script, style, rtl=rtl)
+
+    def day(value, fmt="long"):
+        return format_date(value, fmt)
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=_("Loan agreement %(reference)s", reference=loan.reference),
+        author=org.name,
+        lang=language.code,
+    )
     bundles = ", ".join(
-        f"{b.network} {b.allowance_label} ({b.kind_label} {b.reference}), until {b.expires_on:%d %B %Y}"
+        _(
+            "%(network)s %(allowance)s (%(reference)s), until %(date)s",
+            network=isolate(b.network),
+            allowance=isolate(b.allowance_label),
+            reference=isolate(b.reference),
+            date=day(b.expires_on),
+        )
         for b in loan.bundles
         if b.expires_on
     )
     rows = [
-        ["Loan", loan.reference],
-        ["Lent to", f"{resident.full_name} ({resident.reference})"],
-        ["Device", f"{device.name} ({device.kind_label}), tag {device.asset_tag}"],
-        ["Accessories", loan.accessories or "None"],
-        ["Data", bundles or "None"],
-        ["Lent on", f"{loan.lent_at:%d %B %Y}"],
-        ["Due back", f"{loan.due_on:%A %d %B %Y}"],
-        ["Agreement", loan.agreement_label],
+        (_("Loan"), isolate(loan.reference)),
+        (_("Lent to"), isolate(f"{resident.full_name} ({resident.reference})")),
+        (
+            _("Device"),
+            _(
+                "%(device)s, tag %(tag)s",
+                device=isolate(device.name),
+                tag=isolate(device.asset_tag),
+            ),
+        ),
+        (_("Accessories"), isolate(loan.accessories) if loan.accessories else _("None")),
+        (_("Data"), bundles or _("None")),
+        (_("Lent on"), day(loan.lent_at)),
+        (_("Due back"), day(loan.due_on, "full")),
     ]
-    contact = " or ".join(x for x in (org.contact_phone, org.contact_email) if x) or "the scheme"
-    p, sub = doc.p, "heading"
+    label_width = sizes["label"]
+    widths = [label_width, 170 * mm - label_width]
+    cells = [[para(a, bold=True, after=0), para(b, after=0)] for a, b in rows]
+    if rtl:
+        # Right to left, the label column is on the right.
+        cells = [list(reversed(r)) for r in cells]
+        widths = list(reversed(widths))
+    label_col = -1 if rtl else 0
+    table = Table(cells, colWidths=widths)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                ("BACKGROUND", (label_col, 0), (label_col, -1), colors.HexColor("#f0f0f0")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    contact = " / ".join(
+        isolate(x, unbreakable=True) for x in (org.contact_phone, org.contact_email) if x
+    )
+    contact = contact or isolate(org.name)
+    give_back = _(
+        "Please bring the device and its accessories back by %(date)s.", date=day(loan.due_on)
+    )
+    if org.return_address:
+        give_back += " " + _(
+            "Where: %(address)s.", address=isolate(" ".join(org.return_address.split()))
+        )
+    give_back += " " + _("If you need it for longer, call us: we can usually extend the loan.")
     story = [
-        p(org.name, sub),
-        doc.title("Device loan agreement"),
-        doc.space(4),
-        doc.pairs(rows),
-        doc.space(6),
-        p("What we agree", sub),
-        p(
-            f"{org.name} lends this device to you free of charge so you can get online. "
-            "It stays the property of the scheme. Please look after it, keep it charged and do "
-            "not sell or give it away. Your own photos and messages are yours: before you give it "
-            "back we can help you save them, and we wipe the device before anyone else uses it.",
+        para(isolate(org.name), sizes["sub"], bold=True),
+        para(_("Device loan agreement"), sizes["heading"], bold=True, after=8),
+        table,
+        Spacer(1, 6 * mm),
+        para(_("What we agree"), sizes["sub"], bold=True),
+        para(
+            _(
+                "%(organisation)s lends this device to you free of charge so you can get "
+                "online. It stays the property of the scheme. Please look after it, keep it "
+                "charged and do not sell or give it away. Your own photos and messages are "
+                "yours: before you give it back we can help you save them, and we wipe the "
+                "device before anyone else uses it.",
+                organisation=isolate(org.name),
+            )
         ),
-        doc.space(3),
-        p("Giving it back", sub),
-        p(
-            f"Please bring the device and its accessories back by {loan.due_on:%d %B %Y}"
-            + (f" to: {org.return_address}." if org.return_address else ".")
-            + " If you need it for longer, call us: we can usually extend the loan.",
+        Spacer(1, 3 * mm),
+        para(_("Giving it back"), sizes["sub"], bold=True),
+        para(give_back),
+        Spacer(1, 3 * mm),
+        para(_("Who to call"), sizes["sub"], bold=True),
+        para(
+            _(
+                "If it stops working, is lost or damaged, or you have a question: "
+                "%(contact)s. Quote loan %(reference)s and tag %(tag)s.",
+                contact=contact,
+                reference=isolate(loan.reference),
+                tag=isolate(device.asset_tag),
+            )
         ),
-        doc.space(3),
-        p("Who to call", sub),
-        p(
-            f"If it stops working, is lost or damaged, or you have a question: {contact}. "
-            f"Quote loan {loan.reference} and tag {device.asset_tag}.",
-        ),
-        doc.space(10),
+        Spacer(1, 8 * mm),
     ]
     if loan.agreement_method == "paper":
         story += [
-            p("Signed (resident): ______________________________   Date: ______________"),
-            doc.space(8),
-            p("Signed (for the scheme): _________________________   Date: ______________"),
+            para(_("Signed (resident):") + " ____________________   " + _("Date:") + " ________"),
+            Spacer(1, 6 * mm),
+            para(_("Signed (for the scheme):") + " ______________   " + _("Date:") + " ________"),
         ]
     else:
-        by = loan.lent_by.name if loan.lent_by else "a coordinator"
-        story.append(p(f"{loan.agreement_label} on {loan.lent_at:%d %B %Y}, recorded by {by}."))
-    doc.add(*story)
-    return doc.build()
+        method = {
+            "phone": _("Read aloud and agreed by phone"),
+            "screen": _("Signed on screen"),
+        }.get(loan.agreement_method, loan.agreement_label)
+        by = loan.lent_by.name if loan.lent_by else org.name
+        story.append(
+            para(
+                _(
+                    "%(method)s on %(date)s, recorded by %(name)s.",
+                    method=method,
+                    date=day(loan.lent_at),
+                    name=isolate(by),
+                )
+            )
+        )
+    doc.build(story)
+    return buffer.getvalue()

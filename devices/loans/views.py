@@ -44,7 +44,7 @@ from .forms import (
     WaitingListForm,
 )
 from .models import DataBundle, Loan, WaitingListEntry
-from .pdf import loan_agreement
+from .pdf import agreement_language, loan_agreement
 
 bp = Blueprint("loans", __name__)
 
@@ -256,15 +256,21 @@ def loans():
 @requires("devices.manage")
 def loan(reference):
     loan = get_or_404(queries.loan_by_reference(reference))
-    return render_template("loans/loan.html", loan=loan, just_lent=bool(request.args.get("lent")))
+    return render_template(
+        "loans/loan.html",
+        loan=loan,
+        just_lent=bool(request.args.get("lent")),
+        agreement_language=agreement_language(loan),
+    )
 
 
 @bp.route("/loans/<reference>/agreement.pdf")
 @requires("devices.manage")
 def agreement(reference):
     loan = get_or_404(queries.loan_by_reference(reference))
+    large = {"1": True, "0": False}.get(request.args.get("large", ""))
     return Response(
-        loan_agreement(loan),
+        loan_agreement(loan, large_print=large),
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="loan-agreement-{loan.reference}.pdf"'},
     )

@@ -1,7 +1,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -11,7 +19,9 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..i18n import LANGUAGES
 from ..validators import District, PhoneNumber
 from .models import COMMISSIONER, ROLE_LABELS
 
@@ -78,6 +88,19 @@ class SetPasswordForm(FlaskForm):
     )
 
 
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes (the type name the field macro draws as checkboxes) of the languages an organisation offers, stored as "cy,pa,ur"."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def process_data(self, value):
+        super().process_data([c for c in (value or "").split(",") if c])
+
+    def populate_obj(self, obj, name):
+        setattr(obj, name, ",".join(self.data or []))
+
+
 class DistrictsField(StringField):
     """Postcode districts typed as "WV1, WV3", kept as a list."""
 
@@ -125,4 +148,13 @@ class OrganisationForm(FlaskForm):
             DataRequired("Enter a number of months."),
             NumberRange(1, 240, "Between 1 and 240 months."),
         ],
+    )
+    languages = MultiCheckboxField(
+        "Languages we offer residents besides English",
+        description="Public pages, loan agreements, letters and texts. A language whose "
+        "translation is incomplete is not offered even when chosen.",
+        choices=[
+            (c, f"{lang.native} ({lang.english})") for c, lang in LANGUAGES.items() if c != "en"
+        ],
+        validators=[Optional()],
     )

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now
 from ..extensions import db
+from ..i18n import ALL_CODES as ALL_LANGUAGE_CODES
 from ..schema import sql_list
 from ..tenancy import OrgScoped
 
@@ -37,6 +38,11 @@ class Organisation(db.Model):
     return_address: Mapped[str] = mapped_column(Text, default="")
     default_loan_days: Mapped[int] = mapped_column(Integer, default=56)
     retention_months: Mapped[int] = mapped_column(Integer, default=24)
+    # Codes of the languages it offers its residents besides English ("cy,pa,ur"): public
+    # pages, agreements, letters and texts (inclusion.i18n).
+    languages: Mapped[str] = mapped_column(
+        String(100), default=ALL_LANGUAGE_CODES, server_default=ALL_LANGUAGE_CODES
+    )
     # Postcode districts it serves (["WV1", "WV3"]): the shared public forms use them to
     # suggest an organisation from a postcode, never to choose one.
     areas: Mapped[list] = mapped_column(JSON, default=list)

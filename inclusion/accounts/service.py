@@ -18,6 +18,8 @@ from .. import audit
 from ..clock import now
 from ..errors import RuleBroken
 from ..extensions import db
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
+from ..i18n import LANGUAGES
 from ..passwords import hash_password, password_problem, verify_password
 from ..signals import organisation_created
 from ..tenancy import unscoped
@@ -102,8 +104,16 @@ def create_organisation(name: str, code: str, *, by=None, **details) -> Organisa
 
 
 def update_organisation(org: Organisation, data: dict, *, by=None) -> list[str]:
+    """Change an organisation's settings; the languages it offers are codes inclusion ships."""
     if isinstance(data.get("areas"), str):  # "WV1, WV3" → ["WV1", "WV3"]
         data = dict(data, areas=[a.strip() for a in data["areas"].split(",") if a.strip()])
+    if "languages" in data:
+        codes = data["languages"]
+        codes = [c for c in (codes.split(",") if isinstance(codes, str) else codes or []) if c]
+        unknown = [c for c in codes if c not in LANGUAGES or c == DEFAULT_LANGUAGE]
+        if unknown:
+            raise RuleBroken("Choose languages from the list.", "languages")
+        data = dict(data, languages=",".join(c for c in LANGUAGES if c in codes))
     for field, value in data.items():
         setattr(org, field, value)
     changed = audit.changed_fields(org, list(data))

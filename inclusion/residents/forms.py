@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -53,6 +54,35 @@ LANGUAGES = [
     "Welsh",
 ]
 
+# How the public forms name each language, in the page's language (the stored value stays
+# the English name above).
+LANGUAGE_NAMES = {
+    "English": _("English"),
+    "Arabic": _("Arabic"),
+    "Bengali": _("Bengali"),
+    "British Sign Language": _("British Sign Language"),
+    "Cantonese": _("Cantonese"),
+    "Farsi": _("Farsi"),
+    "French": _("French"),
+    "Gujarati": _("Gujarati"),
+    "Hindi": _("Hindi"),
+    "Kurdish": _("Kurdish"),
+    "Mandarin": _("Mandarin"),
+    "Pashto": _("Pashto"),
+    "Polish": _("Polish"),
+    "Portuguese": _("Portuguese"),
+    "Punjabi": _("Punjabi"),
+    "Romanian": _("Romanian"),
+    "Somali": _("Somali"),
+    "Spanish": _("Spanish"),
+    "Tamil": _("Tamil"),
+    "Tigrinya": _("Tigrinya"),
+    "Turkish": _("Turkish"),
+    "Ukrainian": _("Ukrainian"),
+    "Urdu": _("Urdu"),
+    "Welsh": _("Welsh"),
+}
+
 
 def _not_future(form, field):
     if field.data and field.data > today():
@@ -61,55 +91,67 @@ def _not_future(form, field):
 
 class _PersonFields(FlaskForm):
     first_name = StringField(
-        "First name", validators=[DataRequired("Enter their first name."), Length(max=100)]
+        _("First name"), validators=[DataRequired(_("Enter their first name.")), Length(max=100)]
     )
     last_name = StringField(
-        "Last name", validators=[DataRequired("Enter their last name."), Length(max=100)]
+        _("Last name"), validators=[DataRequired(_("Enter their last name.")), Length(max=100)]
     )
     phone = StringField(
-        "Phone number",
-        description="Most people we help have no email, so we phone them.",
-        validators=[DataRequired("Enter a phone number we can call."), PhoneNumber()],
+        _("Phone number"),
+        description=_("Most people we help have no email, so we phone them."),
+        validators=[DataRequired(_("Enter a phone number we can call.")), PhoneNumber()],
     )
     email = EmailField(
-        "Email address (optional)",
+        _("Email address (optional)"),
         validators=[
             Optional(),
-            Email("Enter an email address like name@example.org."),
+            Email(_("Enter an email address like name@example.org.")),
             Length(max=254),
         ],
     )
     postcode = StringField(
-        "Postcode", validators=[DataRequired("Enter their postcode."), UKPostcode()]
+        _("Postcode"), validators=[DataRequired(_("Enter their postcode.")), UKPostcode()]
     )
     preferred_language = SelectField(
-        "Preferred language", choices=[(x, x) for x in LANGUAGES], default="English"
+        _("Preferred language"),
+        choices=[(x, LANGUAGE_NAMES[x]) for x in LANGUAGES],
+        default="English",
     )
-    interpreter_needed = BooleanField("Needs an interpreter")
-    access_sight = BooleanField("Sight")
-    access_hearing = BooleanField("Hearing")
-    access_dexterity = BooleanField("Dexterity")
-    access_memory = BooleanField("Memory or cognition")
-    access_learning = BooleanField("Learning disability")
-    access_other = BooleanField("Other")
+    interpreter_needed = BooleanField(_("Needs an interpreter"))
+    access_sight = BooleanField(_("Sight"))
+    access_hearing = BooleanField(_("Hearing"))
+    access_dexterity = BooleanField(_("Dexterity"))
+    access_memory = BooleanField(_("Memory or cognition"))
+    access_learning = BooleanField(_("Learning disability"))
+    access_other = BooleanField(_("Other"))
     access_notes = TextAreaField(
-        "Anything that would help us support them",
+        _("Anything that would help us support them"),
         validators=[Optional(), Length(max=2000)],
     )
-    needs_device = BooleanField("A device (tablet, laptop or phone)")
-    needs_data = BooleanField("Data or internet access")
-    needs_skills = BooleanField("Help to learn skills and build confidence")
+    needs_device = BooleanField(_("A device (tablet, laptop or phone)"))
+    needs_data = BooleanField(_("Data or internet access"))
+    needs_skills = BooleanField(_("Help to learn skills and build confidence"))
     referral_reason = TextAreaField(
-        "What would they like to be able to do?",
+        _("What would they like to be able to do?"),
         validators=[
-            DataRequired("Tell us briefly what they would like help with."),
+            DataRequired(_("Tell us briefly what they would like help with.")),
             Length(max=4000),
         ],
     )
 
     def validate_needs_skills(self, field):
         if not (self.needs_device.data or self.needs_data.data or field.data):
-            raise ValidationError("Choose at least one kind of help.")
+            raise ValidationError(_("Choose at least one kind of help."))
+
+
+# The sources as the public form names them, in the visitor's language.
+REFERRER_SOURCE_LABELS = {
+    "gp": _("GP practice"),
+    "social_care": _("Social care"),
+    "housing": _("Housing"),
+    "family": _("Family or friend"),
+    "other": _("Other"),
+}
 
 
 class PublicReferralForm(_PersonFields):
@@ -117,44 +159,46 @@ class PublicReferralForm(_PersonFields):
 
     # Only on the shared form of a deployment with several organisations; no default.
     organisation = SelectField(
-        "Which scheme covers where they live?",
+        _("Which scheme covers where they live?"),
         coerce=organisation_choice,
-        validators=[DataRequired("Choose the scheme that covers where they live.")],
+        validators=[DataRequired(_("Choose the scheme that covers where they live."))],
     )
     on_behalf = RadioField(
-        "Who is filling in this form?",
-        choices=[("self", "I am referring myself"), ("other", "I am referring someone else")],
+        _("Who is filling in this form?"),
+        choices=[("self", _("I am referring myself")), ("other", _("I am referring someone else"))],
         default="self",
-        validators=[InputRequired("Tell us who is filling in the form.")],
+        validators=[InputRequired(_("Tell us who is filling in the form."))],
     )
     referral_source = RadioField(
-        "Where are you referring them from?",
-        choices=list(REFERRER_SOURCES.items()),
+        _("Where are you referring them from?"),
+        choices=[(key, REFERRER_SOURCE_LABELS[key]) for key in REFERRER_SOURCES],
         validate_choice=False,  # only asked when referring someone else: checked below
     )
     # No Optional(): it would stop the chain before the "someone else" checks below.
-    referrer_name = StringField("Your name", validators=[Length(max=200)])
+    referrer_name = StringField(_("Your name"), validators=[Length(max=200)])
     referrer_organisation = StringField(
-        "Your organisation (if any)", validators=[Optional(), Length(max=200)]
+        _("Your organisation (if any)"), validators=[Optional(), Length(max=200)]
     )
-    referrer_contact = StringField("Your phone or email", validators=[Length(max=254)])
+    referrer_contact = StringField(_("Your phone or email"), validators=[Length(max=254)])
     consent = BooleanField(
-        "The person being referred agrees that we keep these details to contact them about "
-        "borrowing a device, getting data and learning with a volunteer.",
-        validators=[DataRequired("We can only take the referral with the person's agreement.")],
+        _(
+            "The person being referred agrees that we keep these details to contact them "
+            "about borrowing a device, getting data and learning with a volunteer."
+        ),
+        validators=[DataRequired(_("We can only take the referral with the person's agreement."))],
     )
 
     def validate_referral_source(self, field):
         if self.on_behalf.data == "other" and field.data not in REFERRER_SOURCES:
-            raise ValidationError("Choose where you are referring them from.")
+            raise ValidationError(_("Choose where you are referring them from."))
 
     def validate_referrer_name(self, field):
         if self.on_behalf.data == "other" and not (field.data or "").strip():
-            raise ValidationError("Enter your name, as you are referring someone else.")
+            raise ValidationError(_("Enter your name, as you are referring someone else."))
 
     def validate_referrer_contact(self, field):
         if self.on_behalf.data == "other" and not (field.data or "").strip():
-            raise ValidationError("Enter a phone number or email so we can reach you.")
+            raise ValidationError(_("Enter a phone number or email so we can reach you."))
 
 
 class IntakeForm(_PersonFields):

@@ -1,0 +1,274 @@
+"""The resident's own language: which languages there are, which one a page or a paper uses.
+
+Public pages pick their language from ``?lang=`` (remembered in a cookie), then the cookie,
+then the browser's ``Accept-Language``; a language is offered only when some organisation
+offers it and its catalogue translates every resident-facing message. Papers for a
+resident (the loan agreement, letters, texts) use the resident's recorded preferred
+language when their organisation offers it, else English. Staff pages ship in English.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from flask import current_app, g, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    native: str  # how the language names itself, as the switcher shows it
+    english: str  # as recorded in a resident's preferred language
+    rtl: bool = False
+
+    @property
+    def dir(self) -> str:
+        return "rtl" if self.rtl else "ltr"
+
+
+LANGUAGES = {
+    lang.code: lang
+    for lang in (
+        Language("en", "English", "English"),
+        Language("cy", "Cymraeg", "Welsh"),
+        Language("pl", "Polski", "Polish"),
+        Language("ro", "Română", "Romanian"),
+        Language("pa", "ਪੰਜਾਬੀ", "Punjabi"),
+        Language("bn", "বাংলা", "Bengali"),
+        Language("ur", "اردو", "Urdu", rtl=True),
+        Language("ar", "العربية", "Arabic", rtl=True),
+    )
+}
+DEFAULT = "en"
+# Babel's locale for English is British English (dates as "1 December 2026", not US style).
+BABEL_ENGLISH = "en_GB"
+# What a new organisation offers: every language inclusion ships.
+ALL_CODES = ",".join(code for code in LANGUAGES if code != DEFAULT)
+
+# The sources whose messages a resident or a member of the public reads: every message
+# that occurs in one of them must be translated for its language to be offered.
+RESIDENT_FACING = (
+    "templates/base.html",
+    "templates/error.html",
+    "templates/errors/minimal.html",
+    "inclusion/errors.py",
+    "templates/residents/refer.html",
+    "templates/residents/referral_received.html",
+    "templates/residents/_person_fields.html",
+    "templates/devices/pledge.html",
+    "templates/devices/pledge_received.html",
+    "templates/devices/public_device.html",
+    "templates/devices/_public_nav.html",
+    "templates/buddies/apply.html",
+    "templates/buddies/applied.html",
+    "templates/buddies/_profile_fields.html",
+    "templates/buddies/_checks.html",
+    "templates/buddies/_public_nav.html",
+    "templates/main/home.html",
+    "inclusion/residents/forms.py",
+    "inclusion/validators.py",
+    "inclusion/__init__.py",
+    "inclusion/public_links.py",
+    "devices/__init__.py",
+    "buddies/__init__.py",
+    "devices/forms.py",
+    "devices/loans/pdf.py",
+    "buddies/forms.py",
+)
+
+
+def is_sms(locations) -> bool:
+    """A text message's wording (templates and messages whose path names SMS)."""
+    return any("sms" in path.lower() for path, _line in locations)
+
+
+def is_resident_facing(locations) -> bool:
+    return any(path.startswith(RESIDENT_FACING) for path, _line in locations)
+
+
+@cache
+def catalogue(code: str):
+    with open(TRANSLATIONS / code / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f, locale=code)
+
+
+def untranslated(code_or_catalogue) -> list[str]:
+    """The resident-facing messages that a catalogue (or the catalogue of a language code)
+    leaves untranslated or marks fuzzy."""
+    cat = catalogue(code_or_catalogue) if isinstance(code_or_catalogue, str) else code_or_catalogue
+    missing = []
+    for message in cat:
+        if not message.id or not is_resident_facing(message.locations):
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy or not all(strings):
+            missing.append(message.id if isinstance(message.id, str) else message.id[0])
+    return missing
+
+
+@cache
+def complete_languages() -> frozenset[str]:
+    """Codes whose catalogue translates every resident-facing message (English always)."""
+    done = {DEFAULT}
+    for code in LANGUAGES:
+        if code != DEFAULT and (TRANSLATIONS / code).is_dir() and not untranslated(code):
+            done.add(code)
+    return frozenset(done)
+
+
+def offered_codes(organisation) -> list[str]:
+    """What ``organisation`` offers, in the order inclusion lists them: its chosen
+    languages whose catalogue is complete, and English."""
+    chosen = set((organisation.languages or "").split(",")) if organisation else set()
+    done = complete_languages()
+    return [c for c in LANGUAGES if c == DEFAULT or (c in chosen and c in done)]
+
+
+def _public_codes() -> list[str]:
+    """Languages a signed-out page may use: what any organisation offers. Public pages are
+    shared by the organisations of a deployment and never guess which one a visitor is from."""
+    if "public_languages" not in g:
+        from sqlalchemy import select
+
+        from .accounts.models import Organisation
+        from .extensions import db
+
+        try:
+            rows = db.session.scalars(
+                select(Organisation.languages).execution_options(all_organisations=True)
+            ).all()
+        except SQLAlchemyError:
+            # An error page drawn while the database is down still needs a language.
+            db.session.rollback()
+            rows = []
+        chosen = {c for row in rows for c in (row or "").split(",")}
+        done = complete_languages()
+        g.public_languages = [c for c in LANGUAGES if c == DEFAULT or (c in chosen and c in done)]
+    return g.public_languages
+
+
+def _is_public_page() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    # Error pages have no endpoint of their own: they speak the visitor's language.
+    return view is None or getattr(view, "permission", "") is None
+
+
+def select_locale() -> str:
+    try:
+        code = _select_language()
+    except SQLAlchemyError:
+        # The database is down or refusing (an error page is being drawn): English.
+        from .extensions import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # a dead connection may refuse even the rollback
+            pass
+        code = DEFAULT
+    return BABEL_ENGLISH if code == DEFAULT else code
+
+
+def _select_language() -> str:
+    if not has_request_context() or (request.blueprint or "").startswith("api"):
+        return DEFAULT  # commands, papers (in_language), and the API speak English
+    if current_user.is_authenticated and not _is_public_page():
+        return DEFAULT
+    offered = _public_codes()
+    asked = request.args.get("lang", "")
+    if asked in offered:
+        return asked
+    remembered = request.cookies.get(COOKIE, "")
+    if remembered in offered:
+        return remembered
+    return request.accept_languages.best_match(offered) or DEFAULT
+
+
+def current_language() -> Language:
+    locale = get_locale()
+    return LANGUAGES.get(locale.language if locale else DEFAULT, LANGUAGES[DEFAULT])
+
+
+def language_for_preference(preferred: str | None) -> str | None:
+    """The code of a resident's recorded preferred language ("Punjabi" → "pa"), or None."""
+    for lang in LANGUAGES.values():
+        if (preferred or "").strip().lower() in (lang.english.lower(), lang.code):
+            return lang.code
+    return None
+
+
+def paper_language(resident, organisation) -> Language:
+    """The language of papers for ``resident``: their preferred language when their
+    organisation offers it (and its catalogue is complete), else English."""
+    code = language_for_preference(resident.preferred_language)
+    if code and code in offered_codes(organisation):
+        return LANGUAGES[code]
+    return LANGUAGES[DEFAULT]
+
+
+def in_language(code: str):
+    """``with in_language("ur"):`` — gettext, dates and numbers in that language."""
+    return force_locale(BABEL_ENGLISH if code == DEFAULT else code)
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", BABEL_ENGLISH)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    Babel(app, locale_selector=select_locale)
+
+    @app.after_request
+    def _remember_choice(response):
+        asked = request.args.get("lang", "")
+        if asked and asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
+            response.set_cookie(
+                COOKIE,
+                asked,
+                max_age=COOKIE_MAX_AGE,
+                samesite="Lax",
+                secure=bool(app.config.get("SESSION_COOKIE_SECURE")),
+                httponly=True,
+            )
+        return response
+
+    @app.context_processor
+    def _language():
+        if not request:
+            return {}
+        lang = current_language()
+        switcher = []
+        if _is_public_page():
+            switcher = [LANGUAGES[c] for c in _public_codes()]
+        return {"language": lang, "language_switcher": switcher}
+
+
+# ---- text messages: what fits in two SMS segments -------------------------------------
+
+GSM_7BIT = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS segments ``text`` takes: GSM 7-bit (160, or 153 a segment when
+    concatenated; extended characters count twice) unless a character needs UCS-2
+    (70, or 67 a segment when concatenated) — every Gurmukhi, Bengali, Arabic and Urdu text."""
+    if all(ch in GSM_7BIT or ch in GSM_EXTENDED for ch in text):
+        units = sum(2 if ch in GSM_EXTENDED else 1 for ch in text)
+        single, part = 160, 153
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, part = 70, 67
+    if units <= single:
+        return 1
+    return -(-units // part)
