@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -93,7 +93,12 @@ def _sqlite_pragmas(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A request that may write (POST...) takes SQLite's write lock up front: a deferred
+        # transaction that read first cannot upgrade once another desk has written (WAL
+        # answers "database is locked" at once, busy_timeout or not), so two desks lending
+        # at the same moment would see a 500 instead of waiting their turn.
+        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _register_models() -> None:
