@@ -175,12 +175,44 @@ def update_device(device: Device, data: dict, *, by=None) -> list[str]:
     return changed
 
 
-def change_device_status(device: Device, new_status: str, *, note: str = "", by=None) -> str:
+def lock_device(device: Device) -> Device:
+    """Lock the device's row until the transaction ends and re-read it.
+
+    Every change of a device's status starts here, so two desks acting on one device at
+    once queue (on PostgreSQL; SQLite writes one at a time anyway) and the second decides
+    on the status the first left, never on the one its page showed. Pending changes are
+    flushed first so the re-read keeps them.
+    """
+    db.session.flush()
+    locked = db.session.scalar(
+        select(Device)
+        .where(Device.id == device.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:  # pragma: no cover - a device is never deleted
+        raise RuleBroken("That device is no longer recorded.", "status")
+    return locked
+
+
+def change_device_status(
+    device: Device, new_status: str, *, note: str = "", by=None, loan=None
+) -> str:
     """Move a device along DEVICE_TRANSITIONS and write its history row.
 
-    Ready needs a wipe recorded since the device last entered awaiting wipe; entering
-    awaiting wipe (after every return) forgets the previous wipe. Returns the old status.
+    The device row is locked and re-read first (``lock_device``), so the move is checked
+    against the status as it is now. A device goes on loan and leaves *on loan* only with
+    its loan (``loan=``: lending, returning or ending it), never by hand. Ready needs a wipe
+    recorded since the device last entered awaiting wipe; entering awaiting wipe (after
+    every return) forgets the previous wipe. Returns the old status.
     """
+    device = lock_device(device)
+    if loan is None and device.status == "on_loan":
+        raise RuleBroken(
+            f"{device.asset_tag} is on loan: return it or end its loan first.", "status"
+        )
+    if loan is None and new_status == "on_loan":
+        raise RuleBroken(f"Lend {device.asset_tag} from its lend page.", "status")
     if new_status == "ready" and not device.wiped:
         raise RuleBroken("Record a wipe before marking the device ready.", "status")
     extra = ["status_changed_at"]
@@ -234,6 +266,7 @@ def record_wipe(
     wiped_at = wiped_at or now()
     if wiped_at > now():
         raise RuleBroken("The wipe cannot be in the future.", "wiped_at")
+    device = lock_device(device)
     if device.status in ("received", "returned", "in_repair"):
         change_device_status(device, "awaiting_wipe", note="Wipe recorded", by=by)
     if device.status != "awaiting_wipe":
@@ -415,12 +448,26 @@ def pledge_donation(
     return donation
 
 
+def lock_donation(donation: Donation) -> Donation:
+    """Lock the donation's row until the transaction ends and re-read it, so two desks
+    receiving, processing or declining one donation at once queue and the second sees what
+    the first did (a donation is processed into devices once, never twice)."""
+    db.session.flush()
+    return db.session.scalar(
+        select(Donation)
+        .where(Donation.id == donation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def schedule_donation(donation: Donation, when, *, by=None, note: str = "") -> None:
     """Agree a drop-off or collection date; a scheduled donation can be moved to another day."""
     if when is None:
         raise RuleBroken("Choose the date.", "scheduled_for")
     if when < today():
         raise RuleBroken("Choose a date from today on.", "scheduled_for")
+    donation = lock_donation(donation)
     donation.scheduled_for = when
     if donation.status == "scheduled":
         audit.record("donation.rescheduled", donation, changed=["scheduled_for"], actor=by)
@@ -440,6 +487,7 @@ def schedule_donation(donation: Donation, when, *, by=None, note: str = "") -> N
 
 def receive_donation(donation: Donation, counts: dict[int, int], *, by=None) -> None:
     """Record what actually arrived, per line (0 when nothing came); something must have come."""
+    donation = lock_donation(donation)
     if donation.status not in ("pledged", "scheduled"):
         raise RuleBroken(f"A {donation.status} donation cannot be received.", "items")
     for item in donation.items:
@@ -470,7 +518,12 @@ def process_donation(donation: Donation, grades: dict[int, dict], *, by=None) ->
     """Turn every received unit into a device record linked to the donation, in one step.
 
     ``grades`` gives per line the condition grade and storage location of its devices.
+    The donation row is locked first, so two desks processing it at once make one set of
+    devices: the second is told it has been processed already.
     """
+    donation = lock_donation(donation)
+    if donation.status == "processed":
+        raise RuleBroken(f"{donation.reference} has already been processed into devices.", "items")
     if donation.status != "received":
         raise RuleBroken("Only a received donation can be processed into devices.", "items")
     devices = []
@@ -516,6 +569,7 @@ def decline_donation(donation: Donation, reason: str, *, by=None) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise RuleBroken("Say why the donation is declined.", "reason")
+    donation = lock_donation(donation)
     donation.decline_reason = reason
     transition(
         donation,

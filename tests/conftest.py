@@ -9,13 +9,15 @@ The schema is built by the migrations (``flask db upgrade``), never by
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import flask_migrate
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
 from inclusion import create_app
@@ -34,6 +36,28 @@ if IN_CI and not PG_URL:
 
 
 # ---- databases ---------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)  # before the fixture's own params are applied
+def pytest_generate_tests(metafunc):
+    """A test that races two connections (it uses ``pg_two_sessions``) runs on PostgreSQL
+    only: it is generated for PostgreSQL, never collected for SQLite."""
+    if "pg_two_sessions" in metafunc.fixturenames and PG_URL:
+        # As a mark, so it takes the place of the ``app`` fixture's own list of databases.
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize("app", ["postgresql"], indirect=True, scope="session")
+        )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without PostgreSQL there is nothing to race on: the two-connection tests are left out
+    (deselected, not skipped); CI always has PostgreSQL (see ``IN_CI`` above)."""
+    if PG_URL:
+        return
+    left_out = [item for item in items if "pg_two_sessions" in getattr(item, "fixturenames", ())]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 def _create_pg_database(base_url: str) -> tuple[str, callable]:
@@ -248,3 +272,111 @@ def row_counts(*models) -> dict[str, int]:
     return {
         m.__tablename__: _db.session.scalar(select(func.count()).select_from(m)) for m in models
     }
+
+
+# ---- two desks at once (PostgreSQL) -------------------------------------------------
+
+
+@dataclass
+class TwoSessions:
+    """Races between two real database connections, for ``pg_two_sessions``.
+
+    The test's usual rolled-back transaction cannot be shared by two connections, so rows
+    are arranged and committed in ``committed()``; every organisation created there is
+    deleted with all its rows after the test.
+    """
+
+    app: object
+    organisation_ids: list[int] = field(default_factory=list)
+
+    @contextmanager
+    def committed(self):
+        """Arrange rows both desks must see: runs in an app context, commits at the end."""
+        from inclusion.accounts.models import Organisation
+
+        with self.app.app_context():
+            before = set(_db.session.scalars(select(Organisation.id)))
+            try:
+                yield _db.session
+                _db.session.flush()
+                self.organisation_ids += [
+                    i for i in _db.session.scalars(select(Organisation.id)) if i not in before
+                ]
+                _db.session.commit()
+            finally:
+                _db.session.remove()
+
+    @contextmanager
+    def reading(self):
+        """A fresh session to look at what the race left behind."""
+        with self.app.app_context():
+            try:
+                yield _db.session
+            finally:
+                _db.session.remove()
+
+    def race(self, *desks, timeout: float = 30) -> list[str]:
+        """Run each desk at once, each in its own thread, app context and connection.
+
+        A desk is called with ``ready``: it reads what its page would have read, calls
+        ``ready()`` (so every desk acts at the same moment, on what it read), then acts. Its
+        work is committed, or rolled back when refused. Returns, desk by desk, ``"done"``,
+        the refusal's message, or ``"error: ..."`` for anything else.
+        """
+        from inclusion.errors import RuleBroken
+
+        barrier = threading.Barrier(len(desks), timeout=timeout)
+        outcomes = ["not run"] * len(desks)
+
+        def run(index, desk):
+            with self.app.app_context():
+                try:
+                    desk(barrier.wait)
+                    _db.session.commit()
+                    outcomes[index] = "done"
+                except RuleBroken as err:
+                    _db.session.rollback()
+                    outcomes[index] = err.message
+                except Exception as err:  # noqa: BLE001 - reported in the outcome
+                    _db.session.rollback()
+                    barrier.abort()
+                    outcomes[index] = f"error: {err!r}"
+                finally:
+                    _db.session.remove()
+
+        threads = [
+            threading.Thread(target=run, args=(i, desk), daemon=True)
+            for i, desk in enumerate(desks)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=timeout * 2)
+        return outcomes
+
+    def remove_organisations(self) -> None:
+        """Delete every row of the organisations made in ``committed()`` (audit events too:
+        the append-only triggers are set aside for this connection's transaction)."""
+        if not self.organisation_ids:
+            return
+        with self.app.app_context(), _db.engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            ids = {"ids": self.organisation_ids}
+            for table in reversed(_db.metadata.sorted_tables):
+                if "organisation_id" in table.c:
+                    conn.execute(table.delete().where(table.c.organisation_id.in_(ids["ids"])))
+            organisation = _db.metadata.tables["organisation"]
+            conn.execute(organisation.delete().where(organisation.c.id.in_(ids["ids"])))
+
+
+@pytest.fixture
+def pg_two_sessions(app):
+    """Two desks at once on PostgreSQL (tests using it are generated for PostgreSQL only):
+    ``with pg_two_sessions.committed(): ...factories...`` then
+    ``pg_two_sessions.race(desk_a, desk_b)``; see ``TwoSessions``."""
+    assert app.backend == "postgresql"
+    sessions = TwoSessions(app)
+    try:
+        yield sessions
+    finally:
+        sessions.remove_organisations()

@@ -10,13 +10,19 @@ from devices.models import DEVICE_KINDS, DEVICE_TRANSITIONS, Device, DeviceStatu
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.tenancy import scope_session
-from tests.factories import DeviceFactory
+from tests.factories import DeviceFactory, LoanFactory
 
 
 def test_lend_return_cycle_writes_history(org, coordinator_user):
+    """A device goes on loan and comes back only with its loan (``loan=``)."""
     device = DeviceFactory(organisation=org, status="ready")
-    service.change_device_status(device, "on_loan", note="Lent", by=coordinator_user)
-    service.change_device_status(device, "returned", by=coordinator_user)
+    loan = LoanFactory(organisation=org, device=device)
+    with pytest.raises(RuleBroken, match="lend page"):
+        service.change_device_status(device, "on_loan", note="Lent", by=coordinator_user)
+    service.change_device_status(device, "on_loan", note="Lent", by=coordinator_user, loan=loan)
+    with pytest.raises(RuleBroken, match="end its loan first"):
+        service.change_device_status(device, "returned", by=coordinator_user)
+    service.change_device_status(device, "returned", by=coordinator_user, loan=loan)
     service.change_device_status(device, "awaiting_wipe", by=coordinator_user)
     assert device.status == "awaiting_wipe" and not device.wiped
     steps = db.session.scalars(

@@ -280,3 +280,39 @@ def test_more_lines_open_when_used(client, db, org):
     assert '<details class="more-items">' in closed
     page = client.post("/donate", data=_pledge(org, **{"items-1-kind": ""})).get_data(as_text=True)
     assert '<details class="more-items" open>' in page
+
+
+def test_two_desks_processing_one_donation_at_once_make_one_set_of_devices(pg_two_sessions):
+    """PostgreSQL only: both desks read a received donation, then both press Process."""
+    from devices.models import DeviceStatusChange
+    from inclusion.extensions import db
+    from tests.factories import OrganisationFactory
+
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        donation = DonationFactory(organisation=org, items=3)
+        service.receive_donation(donation, {donation.items[0].id: 3})
+        donation_id, reference = donation.id, donation.reference
+
+    def process(ready):
+        donation = db.session.get(Donation, donation_id)
+        assert donation.status == "received" and donation.items
+        ready()
+        service.process_donation(donation, {})
+
+    outcomes = pg_two_sessions.race(process, process)
+
+    assert sorted(outcomes) == [
+        f"{reference} has already been processed into devices.",
+        "done",
+    ], outcomes
+    with pg_two_sessions.reading() as session:
+        devices = session.scalars(select(Device).where(Device.donation_id == donation_id)).all()
+        assert len(devices) == 3
+        assert session.get(Donation, donation_id).status == "processed"
+        history = session.scalars(
+            select(DeviceStatusChange).where(
+                DeviceStatusChange.device_id.in_([d.id for d in devices])
+            )
+        ).all()
+        assert len(history) == 3

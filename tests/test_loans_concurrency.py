@@ -1,117 +1,346 @@
-"""Two desks lend the same device at the same moment: exactly one loan results (PostgreSQL).
+"""Two desks at the same moment, on two real PostgreSQL connections (``pg_two_sessions``;
+these tests are generated for PostgreSQL only).
 
-This test cannot live inside the rolled-back test transaction: each thread needs its own
-connection and must see the other's committed work. It commits its own records and removes
-them afterwards (audit events too, which needs the append-only triggers set aside).
+Each desk reads what its page showed, waits until the other desk has read too, then acts:
+without locks both would decide on the same stale rows. Exactly one may win; the other
+gets a clear message and leaves nothing half-done.
 """
 
 from __future__ import annotations
 
-import threading
+import time
 from datetime import timedelta
+from types import SimpleNamespace
 
-import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from devices.loans import service
-from devices.loans.models import Loan
-from devices.models import Device
+from devices.loans.models import DataBundle, Loan
+from devices.models import Device, DeviceStatusChange
+from devices.service import change_device_status
+from inclusion.accounts.models import User
+from inclusion.audit import AuditEvent
 from inclusion.clock import today
-from inclusion.errors import RuleBroken
 from inclusion.extensions import db
+from inclusion.residents import service as residents
 from inclusion.residents.models import Resident
-from tests.factories import DeviceFactory, OrganisationFactory, ResidentFactory, UserFactory
-
-# Children before parents.
-_CLEANUP = [
-    "DELETE FROM audit_event WHERE organisation_id = :org",
-    "DELETE FROM waiting_list_entry WHERE organisation_id = :org",
-    "DELETE FROM data_bundle WHERE organisation_id = :org",
-    "DELETE FROM loan_extension WHERE organisation_id = :org",
-    "DELETE FROM loan WHERE organisation_id = :org",
-    "DELETE FROM device_status_change WHERE organisation_id = :org",
-    "DELETE FROM wipe WHERE organisation_id = :org",
-    "DELETE FROM device WHERE organisation_id = :org",
-    "DELETE FROM resident_status_change WHERE organisation_id = :org",
-    "DELETE FROM resident WHERE organisation_id = :org",
-    "DELETE FROM reference_counter WHERE organisation_id = :org",
-    'DELETE FROM "user" WHERE organisation_id = :org',
-    "DELETE FROM organisation WHERE id = :org",
-]
+from tests.factories import (
+    DataBundleFactory,
+    DeviceFactory,
+    LoanFactory,
+    OrganisationFactory,
+    ResidentFactory,
+    UserFactory,
+)
 
 
-def _cleanup(app, org_id: int) -> None:
-    with app.app_context():
-        with db.engine.begin() as conn:
-            # Audit events are append-only by trigger; a test's own events may go.
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for statement in _CLEANUP:
-                conn.execute(text(statement), {"org": org_id})
+def _lend(device_id: int, resident_id: int, bundle_id: int | None = None):
+    """A desk lending a device (with a bundle) as the lend form would, from what it read."""
+
+    def desk(ready):
+        device = db.session.get(Device, device_id)
+        resident = db.session.get(Resident, resident_id)
+        bundle = db.session.get(DataBundle, bundle_id) if bundle_id else None
+        assert device.status == "ready" and (bundle is None or bundle.status == "in_stock")
+        ready()
+        service.lend_device(
+            device,
+            resident,
+            due_on=today() + timedelta(days=28),
+            agreement_method="paper",
+            bundle=bundle,
+        )
+
+    return desk
 
 
-def test_two_concurrent_lends_make_exactly_one_loan(app):
-    if app.backend != "postgresql":
-        pytest.skip("needs two real connections to PostgreSQL")
-    with app.app_context():
-        org = OrganisationFactory(code="CONC1", name="Concurrency Test Org")
-        user = UserFactory(organisation=org, role="coordinator")
+def _second(ready) -> None:
+    """Wait with the other desk, then let it start first: without a lock this desk would
+    overwrite what the other just did (with one, it waits and sees it)."""
+    ready()
+    time.sleep(0.3)
+
+
+def _history_is_a_chain(session, device_id: int) -> bool:
+    """Each status change starts where the previous one ended: no move decided on a stale row."""
+    steps = session.scalars(
+        select(DeviceStatusChange)
+        .where(DeviceStatusChange.device_id == device_id)
+        .order_by(DeviceStatusChange.at, DeviceStatusChange.id)
+    ).all()
+    return all(b.from_status == a.to_status for a, b in zip(steps, steps[1:], strict=False))
+
+
+def _one_winner(outcomes: list[str], refusal: str) -> int:
+    assert sorted(outcomes, key=lambda o: o != "done") == ["done", refusal], outcomes
+    return outcomes.index("done")
+
+
+def test_two_concurrent_lends_make_exactly_one_loan(pg_two_sessions):
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
         device = DeviceFactory(organisation=org)
         residents = [ResidentFactory(organisation=org) for _ in range(2)]
-        ids = dict(
-            org=org.id,
-            user=user.id,
-            device=device.id,
-            tag=device.asset_tag,
-            residents=[r.id for r in residents],
+        ids = SimpleNamespace(
+            device=device.id, tag=device.asset_tag, residents=[r.id for r in residents]
         )
-        db.session.commit()
-        db.session.remove()
-    try:
-        barrier = threading.Barrier(2, timeout=20)
-        outcomes: list[str] = []
 
-        def desk(resident_id: int) -> None:
-            with app.app_context():
-                try:
-                    device = db.session.get(Device, ids["device"])
-                    resident = db.session.get(Resident, resident_id)
-                    assert device.status == "ready"
-                    barrier.wait()
-                    service.lend_device(
-                        device,
-                        resident,
-                        due_on=today() + timedelta(days=28),
-                        agreement_method="paper",
-                    )
-                    db.session.commit()
-                    outcomes.append("lent")
-                except RuleBroken as err:
-                    db.session.rollback()
-                    outcomes.append(err.message)
-                except Exception as err:  # noqa: BLE001 - reported by the assertion below
-                    db.session.rollback()
-                    outcomes.append(f"error: {err!r}")
-                finally:
-                    db.session.remove()
+    outcomes = pg_two_sessions.race(*(_lend(ids.device, r) for r in ids.residents))
 
-        threads = [threading.Thread(target=desk, args=(rid,)) for rid in ids["residents"]]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert sorted(outcomes, key=lambda o: o != "lent") == [
-            "lent",
-            f"{ids['tag']} is already on loan. Return it first.",
-        ], outcomes
-        with app.app_context():
-            loans = db.session.scalar(
-                select(func.count()).select_from(Loan).where(Loan.device_id == ids["device"])
+    _one_winner(outcomes, f"{ids.tag} is already on loan. Return it first.")
+    with pg_two_sessions.reading() as session:
+        loans = session.scalar(
+            select(func.count()).select_from(Loan).where(Loan.device_id == ids.device)
+        )
+        assert loans == 1
+        assert session.get(Device, ids.device).status == "on_loan"
+
+
+def test_two_lends_of_different_devices_with_the_same_bundle_issue_it_once(pg_two_sessions):
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        devices = [DeviceFactory(organisation=org) for _ in range(2)]
+        residents = [ResidentFactory(organisation=org) for _ in range(2)]
+        bundle = DataBundleFactory(organisation=org)
+        ids = SimpleNamespace(
+            devices=[d.id for d in devices],
+            residents=[r.id for r in residents],
+            bundle=bundle.id,
+            reference=bundle.reference,
+        )
+
+    outcomes = pg_two_sessions.race(
+        *(_lend(d, r, ids.bundle) for d, r in zip(ids.devices, ids.residents, strict=True))
+    )
+
+    winner = _one_winner(
+        outcomes,
+        f"Bundle {ids.reference} is not in stock any more: it has just been issued or "
+        "withdrawn. Choose another bundle.",
+    )
+    loser = 1 - winner
+    with pg_two_sessions.reading() as session:
+        loan = session.scalars(select(Loan).where(Loan.device_id.in_(ids.devices))).one()
+        assert loan.device_id == ids.devices[winner]
+        bundle = session.get(DataBundle, ids.bundle)
+        assert bundle.status == "issued" and bundle.loan_id == loan.id
+        assert bundle.resident_id == ids.residents[winner]
+        # nothing partial at the losing desk: its device is still ready, with no new history
+        assert session.get(Device, ids.devices[loser]).status == "ready"
+        moves = session.scalar(
+            select(func.count())
+            .select_from(DeviceStatusChange)
+            .where(DeviceStatusChange.device_id == ids.devices[loser])
+        )
+        assert moves == 1  # only its first status
+        issued = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "data_bundle.issued", AuditEvent.entity_id == ids.bundle)
+        )
+        assert issued == 1
+
+
+def test_data_issued_on_its_own_while_a_desk_lends_it_goes_out_once(pg_two_sessions):
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        device = DeviceFactory(organisation=org)
+        borrower, other = ResidentFactory(organisation=org), ResidentFactory(organisation=org)
+        bundle = DataBundleFactory(organisation=org)
+        ids = SimpleNamespace(
+            device=device.id, borrower=borrower.id, other=other.id, bundle=bundle.id
+        )
+        reference = bundle.reference
+
+    def issue_alone(ready):
+        bundle = db.session.get(DataBundle, ids.bundle)
+        resident = db.session.get(Resident, ids.other)
+        assert bundle.status == "in_stock"
+        _second(ready)
+        service.issue_bundle(bundle, resident)
+
+    outcomes = pg_two_sessions.race(_lend(ids.device, ids.borrower, ids.bundle), issue_alone)
+
+    winner = _one_winner(
+        outcomes,
+        f"Bundle {reference} is not in stock any more: it has just been issued or "
+        "withdrawn. Choose another bundle.",
+    )
+    with pg_two_sessions.reading() as session:
+        bundle = session.get(DataBundle, ids.bundle)
+        loans = session.scalars(select(Loan).where(Loan.device_id == ids.device)).all()
+        if winner == 0:  # the lend won: the loan has the bundle
+            assert len(loans) == 1 and bundle.loan_id == loans[0].id
+            assert bundle.resident_id == ids.borrower
+        else:  # the data went out on its own; the lend left nothing behind
+            assert loans == [] and session.get(Device, ids.device).status == "ready"
+            assert bundle.resident_id == ids.other and bundle.loan_id is None
+
+
+def test_a_lend_and_a_move_to_repair_at_once_never_leave_a_loan_on_a_device_in_repair(
+    pg_two_sessions,
+):
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        device = DeviceFactory(organisation=org)
+        resident = ResidentFactory(organisation=org)
+        ids = SimpleNamespace(device=device.id, resident=resident.id, tag=device.asset_tag)
+
+    def to_repair(ready):
+        device = db.session.get(Device, ids.device)
+        assert device.status == "ready"  # what the status form offered from
+        _second(ready)
+        change_device_status(device, "in_repair", note="Screen flickers")
+
+    outcomes = pg_two_sessions.race(_lend(ids.device, ids.resident), to_repair)
+
+    with pg_two_sessions.reading() as session:
+        device = session.get(Device, ids.device)
+        open_loans = session.scalars(
+            select(Loan).where(Loan.device_id == ids.device, Loan.ended_at.is_(None))
+        ).all()
+        if outcomes[0] == "done":
+            assert outcomes[1] == f"{ids.tag} is on loan: return it or end its loan first."
+            assert device.status == "on_loan" and len(open_loans) == 1
+        else:
+            assert outcomes == [
+                f"{ids.tag} is in repair, not ready to lend. When it is repaired, record a wipe.",
+                "done",
+            ]
+            assert device.status == "in_repair" and open_loans == []
+        assert _history_is_a_chain(session, ids.device)
+
+
+def test_a_lend_and_a_hand_move_to_gifted_at_once_keep_loan_and_status_together(
+    pg_two_sessions,
+):
+    """The status form offered "gifted" for a ready device; a lend got there first."""
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        device = DeviceFactory(organisation=org)
+        resident = ResidentFactory(organisation=org)
+        ids = SimpleNamespace(device=device.id, resident=resident.id)
+
+    def to_gifted(ready):
+        device = db.session.get(Device, ids.device)
+        assert device.status == "ready"
+        _second(ready)
+        change_device_status(device, "gifted", note="Given to the church")
+
+    outcomes = pg_two_sessions.race(_lend(ids.device, ids.resident), to_gifted)
+
+    assert outcomes.count("done") == 1, outcomes
+    with pg_two_sessions.reading() as session:
+        device = session.get(Device, ids.device)
+        open_loans = session.scalars(
+            select(Loan).where(Loan.device_id == ids.device, Loan.ended_at.is_(None))
+        ).all()
+        assert (device.status == "on_loan") == (len(open_loans) == 1)
+        assert _history_is_a_chain(session, ids.device)
+
+
+def test_a_return_and_a_gift_of_one_loan_at_once_end_it_once(pg_two_sessions):
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        user = UserFactory(organisation=org)
+        loan = LoanFactory(organisation=org)
+        ids = SimpleNamespace(loan=loan.id, device=loan.device_id, user=user.id)
+
+    def give_back(ready):
+        loan = db.session.get(Loan, ids.loan)
+        assert loan.is_open
+        ready()
+        service.return_device(loan, condition="B", received_by="Cleo")
+
+    def gift(ready):
+        loan = db.session.get(Loan, ids.loan)
+        assert loan.is_open
+        _second(ready)
+        service.end_loan(loan, "gifted", note="Kept it for good")
+
+    outcomes = pg_two_sessions.race(give_back, gift)
+
+    assert sorted(outcomes) == sorted(["done", "This loan has already ended."]), outcomes
+    with pg_two_sessions.reading() as session:
+        loan = session.get(Loan, ids.loan)
+        device = session.get(Device, ids.device)
+        if outcomes[0] == "done":
+            assert loan.end_kind == "returned" and device.status == "awaiting_wipe"
+        else:
+            assert loan.end_kind == "gifted" and device.status == "gifted"
+        ends = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.entity_type == "Loan",
+                AuditEvent.entity_id == ids.loan,
+                AuditEvent.action.in_(("loan.returned", "loan.ended")),
             )
-            assert loans == 1
-            assert db.session.get(Device, ids["device"]).status == "on_loan"
-            db.session.remove()
-    finally:
-        _cleanup(app, ids["org"])
-        with app.app_context():
-            assert db.session.get(Device, ids["device"]) is None
-            db.session.remove()
+        )
+        assert ends == 1
+        assert _history_is_a_chain(session, ids.device)
+
+
+def test_a_return_and_a_loss_of_one_loan_at_once_end_it_once(pg_two_sessions):
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        loan = LoanFactory(organisation=org)
+        ids = SimpleNamespace(loan=loan.id, device=loan.device_id)
+
+    def give_back(ready):
+        loan = db.session.get(Loan, ids.loan)
+        ready()
+        service.return_device(loan, condition="C", received_by="Cleo")
+
+    def lose(ready):
+        loan = db.session.get(Loan, ids.loan)
+        _second(ready)
+        service.end_loan(loan, "lost", note="Left on the bus")
+
+    outcomes = pg_two_sessions.race(give_back, lose)
+
+    assert sorted(outcomes) == sorted(["done", "This loan has already ended."]), outcomes
+    with pg_two_sessions.reading() as session:
+        device = session.get(Device, ids.device)
+        assert device.status == ("awaiting_wipe" if outcomes[0] == "done" else "lost")
+        assert _history_is_a_chain(session, ids.device)
+
+
+def test_a_case_closed_while_a_desk_lends_to_it_gets_no_device(pg_two_sessions):
+    """The case is closed at one desk while another desk, whose page still showed it open,
+    lends it a device: the lend waits for the close and is refused."""
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        user = UserFactory(organisation=org)
+        device = DeviceFactory(organisation=org)
+        resident = ResidentFactory(organisation=org)
+        ids = SimpleNamespace(
+            device=device.id, resident=resident.id, user=user.id, ref=resident.reference
+        )
+        name = resident.full_name
+
+    def close(ready):
+        resident = db.session.get(Resident, ids.resident)
+        by = db.session.get(User, ids.user)
+        ready()
+        residents.change_status(resident, "closed", by=by, outcome="goals_met")
+        time.sleep(0.5)  # still closing when the lend arrives
+
+    def lend(ready):
+        device = db.session.get(Device, ids.device)
+        resident = db.session.get(Resident, ids.resident)
+        assert resident.status != "closed"  # what the lend page showed
+        _second(ready)
+        service.lend_device(
+            device, resident, due_on=today() + timedelta(days=28), agreement_method="paper"
+        )
+
+    outcomes = pg_two_sessions.race(close, lend)
+
+    assert outcomes == [
+        "done",
+        f"{name}'s case ({ids.ref}) is closed: re-open it as a new referral first.",
+    ], outcomes
+    with pg_two_sessions.reading() as session:
+        assert session.scalars(select(Loan).where(Loan.device_id == ids.device)).all() == []
+        assert session.get(Device, ids.device).status == "ready"

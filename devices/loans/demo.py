@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from inclusion.clock import now, today
 from inclusion.extensions import db
 from inclusion.residents.models import Resident
+from inclusion.residents.service import open_case
 from inclusion.tenancy import scope_session
 
 from . import service
@@ -76,8 +77,14 @@ def _ready_devices(org, coordinator, wanted: int):
 def _load_org(org, coordinator, rng, scale: int = 1) -> None:
     scope_session(db.session, org.id)
     try:
+        # Closed cases are offered nothing: the demo lends and gives data to open ones only.
         residents = db.session.scalars(
-            select(Resident).where(Resident.organisation_id == org.id).order_by(Resident.id)
+            select(Resident)
+            .where(
+                Resident.organisation_id == org.id,
+                open_case(),
+            )
+            .order_by(Resident.id)
         ).all()
         if len(residents) < 4:
             return
@@ -126,7 +133,11 @@ def _load_org(org, coordinator, rng, scale: int = 1) -> None:
                     resident,
                     due_on=today() + timedelta(days=56),
                     agreement_method=["paper", "phone", "screen"][step % 3],
-                    bundle=next(stock, None) if step % 2 == 0 else None,
+                    bundle=(
+                        next(stock, None)
+                        if step % 2 == 0 and service.bundle_fits("sim", device.kind)
+                        else None
+                    ),
                     by=coordinator,
                 )
                 if kind in ("returned", "overdue"):
@@ -146,6 +157,7 @@ def _load_org(org, coordinator, rng, scale: int = 1) -> None:
                         condition="B",
                         accessories_back=loan.accessories,
                         received_by=coordinator.name,
+                        bundle_outcome="kept" if loan.bundles else None,
                         by=coordinator,
                     )
                 db.session.flush()

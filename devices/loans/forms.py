@@ -23,6 +23,7 @@ from inclusion.clock import today
 from .models import (
     AGREEMENT_METHODS,
     BUNDLE_KINDS,
+    BUNDLE_OUTCOMES,
     BUNDLE_SOURCES,
     BUNDLE_STATUS_LABELS,
     CALL_OUTCOMES,
@@ -120,9 +121,11 @@ class LendForm(FlaskForm):
     def __init__(self, *args, device=None, bundles=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.device = device
+        # Only bundles that fit the device are offered, and none is chosen for the
+        # coordinator: data is given by a decision, never by default.
         self.bundle.choices = [("", "No data bundle")] + [(str(b.id), b.label) for b in bundles]
-        if not self.bundle.data and not self.is_submitted() and bundles:
-            self.bundle.data = str(bundles[0].id)
+        if not self.is_submitted():
+            self.bundle.data = ""
 
 
 class ExtendForm(FlaskForm):
@@ -135,7 +138,24 @@ class ExtendForm(FlaskForm):
             self.new_due_on.data = max(loan.due_on, today()) + timedelta(days=28)
 
 
-class ReturnForm(FlaskForm):
+def _bundle_outcome_field():
+    return RadioField(
+        "What happens to the data bundle issued with this loan",
+        choices=list(BUNDLE_OUTCOMES.items()),
+        validators=[InputRequired("Say what happens to the data bundle.")],
+    )
+
+
+class _AsksAboutBundles:
+    """A loan's end asks what became of its issued data bundle, only when it has one."""
+
+    def _drop_bundle_question_unless(self, issued_bundles) -> None:
+        self.issued_bundles = list(issued_bundles)
+        if not self.issued_bundles:
+            del self.bundle_outcome
+
+
+class ReturnForm(_AsksAboutBundles, FlaskForm):
     condition = SelectField(
         "Condition it came back in",
         choices=[("", "Choose…"), *CONDITION_GRADES.items()],
@@ -147,16 +167,26 @@ class ReturnForm(FlaskForm):
     received_by = StringField(
         "Received by", validators=[DataRequired("Say who received the device."), Length(max=200)]
     )
+    bundle_outcome = _bundle_outcome_field()
     note = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
+    def __init__(self, *args, issued_bundles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._drop_bundle_question_unless(issued_bundles)
 
-class EndLoanForm(FlaskForm):
+
+class EndLoanForm(_AsksAboutBundles, FlaskForm):
     end_kind = RadioField(
         "How the loan ended",
         choices=[(k, v) for k, v in END_KINDS.items() if k != "returned"],
         validators=[InputRequired("Choose how the loan ended.")],
     )
+    bundle_outcome = _bundle_outcome_field()
     note = TextAreaField("What happened", validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args, issued_bundles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._drop_bundle_question_unless(issued_bundles)
 
 
 class CallForm(FlaskForm):

@@ -41,22 +41,38 @@ BUNDLE_SOURCES = {
     "purchase": "Purchase",
     "national_scheme": "National data scheme",
 }
-BUNDLE_STATUSES = ("in_stock", "issued", "expired")
+BUNDLE_STATUSES = ("in_stock", "issued", "expired", "cancelled")
+# An issued bundle goes back to stock only when it comes back unused at the end of its loan.
 BUNDLE_TRANSITIONS: dict[str, frozenset[str]] = {
     "in_stock": frozenset({"issued", "expired"}),
-    "issued": frozenset({"expired"}),
+    "issued": frozenset({"expired", "in_stock", "cancelled"}),
     "expired": frozenset(),
+    "cancelled": frozenset(),
 }
-BUNDLE_STATUS_LABELS = {"in_stock": "In stock", "issued": "Issued", "expired": "Expired"}
-# Which bundles suit which device: SIM slots in tablets and phones, top-ups for hotspots,
-# voucher codes (Wi-Fi or hotspot data) for anything without a SIM slot.
-BUNDLES_FOR_DEVICE = {
+BUNDLE_STATUS_LABELS = {
+    "in_stock": "In stock",
+    "issued": "Issued",
+    "expired": "Expired",
+    "cancelled": "Lost or cancelled",
+}
+# Which bundles fit which device, the one rule the lend form offers and lend_device enforces:
+# a SIM or eSIM goes into a phone or a tablet with a SIM slot, a hotspot takes a top-up or a
+# SIM, and a laptop or Chromebook (no SIM slot) takes only a voucher code for Wi-Fi data.
+BUNDLES_FOR_DEVICE: dict[str, tuple[str, ...]] = {
     "tablet": ("sim", "esim", "voucher"),
     "smartphone": ("sim", "esim", "voucher"),
     "hotspot": ("hotspot_topup", "sim"),
-    "laptop": ("voucher", "hotspot_topup"),
-    "chromebook": ("voucher", "hotspot_topup"),
+    "laptop": ("voucher",),
+    "chromebook": ("voucher",),
 }
+# What became of the data bundles issued with a loan when the loan ended: the decision the
+# return (or end) form asks for, and the status each decision gives the bundle.
+BUNDLE_OUTCOMES = {
+    "kept": "The resident keeps it until it expires",
+    "returned_unused": "Returned unused: back into stock",
+    "cancelled": "Lost or cancelled",
+}
+BUNDLE_OUTCOME_STATUS = {"kept": "issued", "returned_unused": "in_stock", "cancelled": "cancelled"}
 
 AGREEMENT_METHODS = {
     "paper": "Signed on paper",
@@ -198,6 +214,8 @@ class Loan(OrgScoped, db.Model):
     accessories_back: Mapped[str] = mapped_column(Text, default="")
     end_note: Mapped[str] = mapped_column(Text, default="")
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # What became of the loan's issued data bundles when it ended (BUNDLE_OUTCOMES).
+    bundle_outcome: Mapped[str | None] = mapped_column(String(16))
 
     device = relationship("Device")
     resident = relationship("Resident")
@@ -230,6 +248,11 @@ class Loan(OrgScoped, db.Model):
             "(ended_at IS NULL AND end_kind IS NULL) OR (ended_at IS NOT NULL AND end_kind IS NOT NULL)",
             name="ended_has_kind",
         ),
+        CheckConstraint(
+            f"bundle_outcome IS NULL OR (ended_at IS NOT NULL "
+            f"AND bundle_outcome IN ({sql_list(BUNDLE_OUTCOMES)}))",
+            name="bundle_outcome_known",
+        ),
     )
 
     @property
@@ -247,6 +270,10 @@ class Loan(OrgScoped, db.Model):
     @property
     def end_label(self) -> str:
         return END_KINDS.get(self.end_kind or "", "")
+
+    @property
+    def bundle_outcome_label(self) -> str:
+        return BUNDLE_OUTCOMES.get(self.bundle_outcome or "", "")
 
     def __repr__(self) -> str:
         return f"<Loan {self.reference}>"

@@ -16,18 +16,21 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from devices.models import CONDITION_GRADES, Device
-from devices.service import change_device_status
+from devices.service import change_device_status, lock_device
 from inclusion import audit
 from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.references import next_reference
 from inclusion.residents.models import Resident
+from inclusion.residents.service import is_open_case, lock_resident, open_case, refuse_if_closed
 from inclusion.workflow import transition
 
 from .models import (
     AGREEMENT_METHODS,
     BUNDLE_KINDS,
+    BUNDLE_OUTCOME_STATUS,
+    BUNDLE_OUTCOMES,
     BUNDLE_SOURCES,
     BUNDLE_TRANSITIONS,
     BUNDLES_FOR_DEVICE,
@@ -244,9 +247,16 @@ def bulk_add_bundles(
     return bundles
 
 
+def bundle_fits(bundle_kind: str, device_kind: str) -> bool:
+    """Whether a kind of bundle works in a kind of device (``BUNDLES_FOR_DEVICE``)."""
+    return bundle_kind in BUNDLES_FOR_DEVICE.get(device_kind, ())
+
+
 def bundles_for_device(device: Device, limit: int = 50):
-    """In-stock bundles that suit the device's kind, oldest first (used first)."""
-    kinds = BUNDLES_FOR_DEVICE.get(device.kind, tuple(BUNDLE_KINDS))
+    """In-stock bundles that fit the device's kind, oldest first (used first)."""
+    kinds = BUNDLES_FOR_DEVICE.get(device.kind, ())
+    if not kinds:
+        return []
     return db.session.scalars(
         select(DataBundle)
         .where(
@@ -264,14 +274,38 @@ def bundles_for_device(device: Device, limit: int = 50):
     ).all()
 
 
+def lock_bundle(bundle: DataBundle) -> DataBundle:
+    """Lock the bundle's row until the transaction ends and re-read it: two desks issuing
+    one SIM at once queue here, and the second sees that the first issued it."""
+    db.session.flush()
+    return db.session.scalar(
+        select(DataBundle)
+        .where(DataBundle.id == bundle.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _gone_message(bundle: DataBundle) -> str:
+    return (
+        f"Bundle {bundle.reference} is not in stock any more: it has just been issued "
+        "or withdrawn. Choose another bundle."
+    )
+
+
 def issue_bundle(
     bundle: DataBundle, resident: Resident, *, loan: Loan | None = None, by=None
 ) -> DataBundle:
-    """Give an in-stock bundle to a resident; it expires validity days after today."""
+    """Give an in-stock bundle to a resident with an open case; it expires validity days
+    after today. The bundle row is locked and re-read first, so a bundle is issued once
+    however many desks try at the same moment (the database refuses a second issue too)."""
     if bundle.organisation_id != resident.organisation_id:
         raise RuleBroken("That bundle belongs to another organisation.", "bundle")
+    lock_resident(resident)
+    refuse_if_closed(resident)
+    bundle = lock_bundle(bundle)
     if bundle.status != "in_stock":
-        raise RuleBroken(f"Bundle {bundle.reference} is not in stock any more.", "bundle")
+        raise RuleBroken(_gone_message(bundle), "bundle")
     transition(
         bundle,
         "issued",
@@ -287,7 +321,11 @@ def issue_bundle(
     bundle.issued_by_id = by.id if by else None
     bundle.expires_on = bundle.issued_at.date() + timedelta(days=bundle.validity_days)
     bundle.status_changed_at = now()
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # the data_bundle_issued_once trigger: issued meanwhile
+        raise RuleBroken(_gone_message(bundle), "bundle") from None
     return bundle
 
 
@@ -363,6 +401,36 @@ def resolve_resident(text_value: str, field_name: str = "resident") -> Resident:
     return found[0]
 
 
+def chosen_resident(text_value: str) -> Resident | None:
+    """The one resident a resident field names, to show who is chosen (and their case
+    status) beside it; None while it names nobody or several."""
+    if not (text_value or "").strip():
+        return None
+    found = search_residents(text_value, limit=2)
+    return found[0] if len(found) == 1 else None
+
+
+def case_status_label(resident: Resident) -> str:
+    label = "Case " + resident.status.replace("_", " ")
+    return label if is_open_case(resident) else f"{label}: nothing can be lent"
+
+
+def data_suggestion(resident: Resident | None, device: Device, stock) -> str:
+    """The hint beside "No data bundle" when the chosen resident's needs include data:
+    which bundle from stock fits the device (never chosen for the coordinator)."""
+    if resident is None or not resident.needs_data:
+        return ""
+    if not stock:
+        return (
+            f"{resident.full_name}'s needs include data, but no bundle that fits a "
+            f"{device.kind_label.lower()} is in stock."
+        )
+    return (
+        f"{resident.full_name}'s needs include data: {stock[0].label} fits this "
+        f"{device.kind_label.lower()}. Choose it below if they need it."
+    )
+
+
 # ---- loans ------------------------------------------------------------------------------
 
 
@@ -386,36 +454,45 @@ def lend_device(
     notes: str = "",
     by=None,
 ) -> Loan:
-    """Lend a ready device to a resident, with an optional data bundle, in one transaction.
+    """Lend a ready device to a resident with an open case, with an optional data bundle
+    that fits the device, in one transaction.
 
     A device has at most one open loan: the device row is locked, its status must be
     *ready*, and the partial unique index ``uq_loan_open_device`` refuses a second open
-    loan even if two lends race. A waiting list entry of the resident is marked *lent*.
+    loan even if two lends race. The bundle row is locked too (device first, then bundle,
+    everywhere), so one bundle never goes out with two loans. A waiting list entry of the
+    resident is marked *lent*.
     """
     if resident.organisation_id != device.organisation_id:
         raise RuleBroken("That resident belongs to another organisation.", "resident")
-    if resident.anonymised_at is not None:
-        raise RuleBroken("That resident's record is closed.", "resident")
+    refuse_if_closed(resident)
     if agreement_method not in AGREEMENT_METHODS:
         raise RuleBroken("Choose how the loan agreement was accepted.", "agreement_method")
     if due_on is None or due_on <= today():
         raise RuleBroken("The due date must be after today.", "due_on")
     if due_on > today() + timedelta(days=MAX_LOAN_DAYS):
         raise RuleBroken("A loan can last at most a year; extend it later if needed.", "due_on")
+    if bundle is not None:
+        if bundle.organisation_id != device.organisation_id:
+            raise RuleBroken("That bundle belongs to another organisation.", "bundle")
+        if not bundle_fits(bundle.kind, device.kind):
+            raise RuleBroken(
+                f"A {bundle.kind_label.lower()} does not fit a {device.kind_label.lower()}: "
+                "choose a bundle from the list or no data bundle.",
+                "bundle",
+            )
     # Lock the device so two desks lending it at once queue here (PostgreSQL); re-read it
     # so the second sees the first's change.
-    device = db.session.scalar(
-        select(Device)
-        .where(Device.id == device.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if open_loan_of(device) is not None or device.status == "on_loan":
-        raise RuleBroken(f"{device.asset_tag} is already on loan. Return it first.", "resident")
-    if device.status != "ready":
-        raise RuleBroken(
-            f"{device.asset_tag} is {device.status_label.lower()}, not ready to lend.", "resident"
-        )
+    device = lock_device(device)
+    blocked = why_not_lendable(device)
+    if blocked is not None:
+        raise RuleBroken(blocked.reason, "resident")
+    lock_resident(resident)
+    refuse_if_closed(resident)
+    if bundle is not None:
+        bundle = lock_bundle(bundle)
+        if bundle.status != "in_stock":
+            raise RuleBroken(_gone_message(bundle), "bundle")
     loan = Loan(
         organisation_id=device.organisation_id,
         reference=next_reference(device.organisation_id, "loan", LOAN_REFERENCE),
@@ -442,13 +519,13 @@ def lend_device(
         changed=["device_id", "resident_id", "due_on", "agreement_method"],
         actor=by,
     )
-    change_device_status(device, "on_loan", note=f"Lent as {loan.reference}", by=by)
+    change_device_status(device, "on_loan", note=f"Lent as {loan.reference}", by=by, loan=loan)
     if bundle is not None:
         issue_bundle(bundle, resident, loan=loan, by=by)
     entry = db.session.scalar(
-        select(WaitingListEntry).where(
-            WaitingListEntry.resident_id == resident.id, WaitingListEntry.status == "waiting"
-        )
+        select(WaitingListEntry)
+        .where(WaitingListEntry.resident_id == resident.id, WaitingListEntry.status == "waiting")
+        .with_for_update()
     )
     if entry is not None:
         transition(
@@ -463,6 +540,51 @@ def lend_device(
         entry.status_changed_at = now()
     db.session.flush()
     return loan
+
+
+@dataclass
+class LendBlock:
+    """Why a device cannot be lent now, and what to do next (``next_step``: ``wipe``,
+    ``end_loan``, ``repair``, ``found`` or ``none``)."""
+
+    reason: str
+    next_step: str
+    loan: Loan | None = None
+
+
+def why_not_lendable(device: Device) -> LendBlock | None:
+    """None when the device can be lent; otherwise the reason and the next step."""
+    tag = device.asset_tag
+    loan = open_loan_of(device)
+    if loan is not None or device.status == "on_loan":
+        return LendBlock(
+            f"{tag} is already on loan. Return it first.",
+            "end_loan",
+            loan,
+        )
+    if device.status == "ready":
+        return None
+    if device.status in ("received", "awaiting_wipe", "returned"):
+        return LendBlock(
+            f"{tag} is {device.status_label.lower()}, not ready to lend: "
+            "it needs a wipe recorded first.",
+            "wipe",
+        )
+    if device.status == "in_repair":
+        return LendBlock(
+            f"{tag} is in repair, not ready to lend. When it is repaired, record a wipe.",
+            "repair",
+        )
+    if device.status == "lost":
+        return LendBlock(
+            f"{tag} is lost, not ready to lend. If it has been found, mark it returned "
+            "on its page, then record a wipe.",
+            "found",
+        )
+    return LendBlock(
+        f"{tag} is {device.status_label.lower()}, not ready to lend: it has left the stock.",
+        "none",
+    )
 
 
 def extend_loan(loan: Loan, new_due_on: date, *, reason: str = "", by=None) -> LoanExtension:
@@ -492,6 +614,74 @@ def extend_loan(loan: Loan, new_due_on: date, *, reason: str = "", by=None) -> L
     return extension
 
 
+def _lock_open_loan(loan: Loan) -> tuple[Loan, Device]:
+    """Lock the loan's device and re-read the loan: two desks ending one loan at once (a
+    return and a gift, say) queue on the device, and the second sees the loan has ended."""
+    device = lock_device(loan.device)
+    loan = db.session.scalar(
+        select(Loan).where(Loan.id == loan.id).execution_options(populate_existing=True)
+    )
+    return loan, device
+
+
+def issued_bundles_of(loan: Loan) -> list[DataBundle]:
+    """The loan's data bundles still issued to the resident."""
+    return list(
+        db.session.scalars(
+            select(DataBundle)
+            .where(DataBundle.loan_id == loan.id, DataBundle.status == "issued")
+            .order_by(DataBundle.id)
+        )
+    )
+
+
+def _check_bundle_outcome(loan: Loan, outcome: str | None) -> list[DataBundle]:
+    """The loan's issued bundles, locked; refuses when there are some and no decision."""
+    bundles = [lock_bundle(b) for b in issued_bundles_of(loan)]
+    bundles = [b for b in bundles if b.status == "issued" and b.loan_id == loan.id]
+    if bundles and outcome not in BUNDLE_OUTCOMES:
+        names = ", ".join(b.reference for b in bundles)
+        raise RuleBroken(
+            f"Say what happens to the data bundle issued with this loan ({names}).",
+            "bundle_outcome",
+        )
+    return bundles
+
+
+def _settle_bundles(loan: Loan, bundles: list[DataBundle], outcome: str | None, by) -> None:
+    """Record the decision on the loan and move each issued bundle as it says: kept (stays
+    issued until it expires), returned unused (back in stock, free to issue again) or lost
+    or cancelled."""
+    if not bundles:
+        return
+    loan.bundle_outcome = outcome
+    new_status = BUNDLE_OUTCOME_STATUS[outcome]
+    for bundle in bundles:
+        if new_status == "issued":
+            audit.record("data_bundle.kept", bundle, actor=by)
+            continue
+        transition(
+            bundle,
+            new_status,
+            BUNDLE_TRANSITIONS,
+            action=f"data_bundle.{outcome}",
+            extra_changed=(
+                ["resident_id", "loan_id", "issued_at", "issued_by_id", "expires_on"]
+                if new_status == "in_stock"
+                else []
+            ),
+            label="bundle_outcome",
+            actor=by,
+        )
+        bundle.status_changed_at = now()
+        if new_status == "in_stock":
+            bundle.resident_id = None
+            bundle.loan_id = None
+            bundle.issued_at = None
+            bundle.issued_by_id = None
+            bundle.expires_on = None
+
+
 def return_device(
     loan: Loan,
     *,
@@ -499,18 +689,21 @@ def return_device(
     accessories_back: str = "",
     received_by: str,
     note: str = "",
+    bundle_outcome: str | None = None,
     by=None,
 ) -> Loan:
     """Take a device back: the loan ends, the device goes returned → awaiting wipe, its
-    condition grade is updated. Bundles stay with the resident until they expire."""
-    if not loan.is_open:
-        raise RuleBroken("This loan has already ended.", "condition")
+    condition grade is updated. When data was issued with the loan, the coordinator says
+    what became of it (``BUNDLE_OUTCOMES``) and each bundle's status follows."""
     if condition not in CONDITION_GRADES:
         raise RuleBroken("Choose the condition it came back in.", "condition")
     received_by = (received_by or "").strip()
     if not received_by:
         raise RuleBroken("Say who received the device.", "received_by")
-    device = loan.device
+    loan, device = _lock_open_loan(loan)
+    if not loan.is_open:
+        raise RuleBroken("This loan has already ended.", "condition")
+    bundles = _check_bundle_outcome(loan, bundle_outcome)
     loan.ended_at = now()
     loan.end_kind = "returned"
     loan.return_condition = condition
@@ -518,13 +711,22 @@ def return_device(
     loan.received_by = received_by
     loan.end_note = (note or "").strip()
     loan.ended_by_id = by.id if by else None
+    _settle_bundles(loan, bundles, bundle_outcome, by)
     audit.record(
         "loan.returned",
         loan,
-        changed=["ended_at", "end_kind", "return_condition", "accessories_back", "received_by"],
+        changed=[
+            "ended_at",
+            "end_kind",
+            "return_condition",
+            "accessories_back",
+            "received_by",
+            *(["bundle_outcome"] if bundles else []),
+        ],
         actor=by,
     )
-    change_device_status(device, "returned", note=f"Returned from {loan.reference}", by=by)
+    note_text = f"Returned from {loan.reference}"
+    change_device_status(device, "returned", note=note_text, by=by, loan=loan)
     change_device_status(device, "awaiting_wipe", note="Wipe before the next loan", by=by)
     if device.condition_grade != condition:
         device.condition_grade = condition
@@ -533,25 +735,37 @@ def return_device(
     return loan
 
 
-def end_loan(loan: Loan, end_kind: str, *, note: str = "", by=None) -> Loan:
-    """End a loan without a return: the device was gifted, lost or not returned."""
-    if not loan.is_open:
-        raise RuleBroken("This loan has already ended.", "end_kind")
+def end_loan(
+    loan: Loan, end_kind: str, *, note: str = "", bundle_outcome: str | None = None, by=None
+) -> Loan:
+    """End a loan without a return: the device was gifted, lost or not returned. Data
+    issued with it needs the same decision as on a return."""
     if end_kind not in END_KINDS or end_kind == "returned":
         raise RuleBroken("Choose how the loan ended.", "end_kind")
     note = (note or "").strip()
     if end_kind in ("lost", "not_returned") and not note:
         raise RuleBroken("Say what happened (for the record and the funder).", "note")
+    loan, device = _lock_open_loan(loan)
+    if not loan.is_open:
+        raise RuleBroken("This loan has already ended.", "end_kind")
+    bundles = _check_bundle_outcome(loan, bundle_outcome)
     loan.ended_at = now()
     loan.end_kind = end_kind
     loan.end_note = note
     loan.ended_by_id = by.id if by else None
-    audit.record("loan.ended", loan, changed=["ended_at", "end_kind", "end_note"], actor=by)
+    _settle_bundles(loan, bundles, bundle_outcome, by)
+    audit.record(
+        "loan.ended",
+        loan,
+        changed=["ended_at", "end_kind", "end_note", *(["bundle_outcome"] if bundles else [])],
+        actor=by,
+    )
     change_device_status(
-        loan.device,
+        device,
         END_DEVICE_STATUS[end_kind],
         note=f"{END_KINDS[end_kind]} ({loan.reference})",
         by=by,
+        loan=loan,
     )
     db.session.flush()
     return loan
@@ -651,7 +865,10 @@ def join_waiting_list(
     joined_on: date | None = None,
     by=None,
 ) -> WaitingListEntry:
-    """Put a resident who needs a device on the waiting list (once at a time)."""
+    """Put a resident with an open case who needs a device on the waiting list (once at a
+    time; the partial unique index ``uq_waiting_list_resident`` settles two desks at once)."""
+    lock_resident(resident)
+    refuse_if_closed(resident)
     if not resident.needs_device:
         raise RuleBroken(
             "Only residents whose needs include a device can wait for one. Edit their needs first.",
@@ -681,8 +898,14 @@ def join_waiting_list(
         status="waiting",
         added_by_id=by.id if by else None,
     )
-    db.session.add(entry)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+            db.session.flush()
+    except IntegrityError:
+        raise RuleBroken(
+            f"{resident.full_name} is already on the waiting list.", "resident"
+        ) from None
     audit.record(
         "waiting_list.joined", entry, changed=["resident_id", "priority", "reason"], actor=by
     )
@@ -707,13 +930,18 @@ def device_fits(kind: str, resident: Resident) -> bool:
 
 
 def waiting_list(limit: int | None = None):
-    """Waiting entries in the order devices are offered: highest priority, then longest wait."""
-    from sqlalchemy.orm import joinedload
+    """Waiting entries of open cases in the order devices are offered: highest priority,
+    then longest wait (a closed case waits for nothing)."""
+    from sqlalchemy.orm import contains_eager
 
     stmt = (
         select(WaitingListEntry)
-        .where(WaitingListEntry.status == "waiting")
-        .options(joinedload(WaitingListEntry.resident))
+        .join(WaitingListEntry.resident)
+        .where(
+            WaitingListEntry.status == "waiting",
+            open_case(),
+        )
+        .options(contains_eager(WaitingListEntry.resident))
         .order_by(WaitingListEntry.priority, WaitingListEntry.joined_on, WaitingListEntry.id)
     )
     if limit:

@@ -26,6 +26,7 @@ from inclusion.csvfile import SafeCsvWriter, phone
 from inclusion.extensions import db
 from inclusion.permissions import requires
 from inclusion.residents.models import Resident
+from inclusion.residents.service import is_open_case
 from inclusion.uploads import import_file_limit, megabytes, takes_import_file
 from inclusion.web import attempt, get_or_404, invalid, refuse_unit_of_work
 
@@ -152,20 +153,27 @@ def issue_bundle(bundle_id):
     """Give data on its own (no device) to a resident who has a device but no data."""
     bundle = get_or_404(select(DataBundle).where(DataBundle.id == bundle_id))
     form = IssueBundleForm()
+    if request.method == "GET" and request.args.get("resident"):
+        form.resident.data = request.args["resident"]
+
+    def page():
+        chosen = service.chosen_resident(form.resident.data)
+        return dict(form=form, bundle=bundle, chosen=chosen)
+
     if form.validate_on_submit():
         with attempt(form) as outcome:
             resident = service.resolve_resident(form.resident.data)
             service.issue_bundle(bundle, resident, by=current_user)
         if outcome.refused:
-            return invalid("loans/bundle_issue.html", form=form, bundle=bundle)
+            return invalid("loans/bundle_issue.html", **page())
         flash(
             f"{bundle.reference} issued to {resident.full_name} until {bundle.expires_on:%d %b %Y}.",
             "success",
         )
         return redirect(url_for("residents.detail", reference=resident.reference))
     if form.is_submitted():
-        return invalid("loans/bundle_issue.html", form=form, bundle=bundle)
-    return render_template("loans/bundle_issue.html", form=form, bundle=bundle)
+        return invalid("loans/bundle_issue.html", **page())
+    return render_template("loans/bundle_issue.html", **page())
 
 
 # ---- lending ------------------------------------------------------------------------------
@@ -175,12 +183,15 @@ def _device(tag):
     return get_or_404(device_by_tag(tag))
 
 
-def _lend_context(device, form, candidates=()):
+def _lend_context(device, form, stock, candidates=()):
+    chosen = service.chosen_resident(form.choice.data or form.resident.data)
     return dict(
         device=device,
         form=form,
         candidates=candidates,
         suggestion=service.suggest_resident(device),
+        chosen=chosen,
+        data_hint=service.data_suggestion(chosen, device, stock),
     )
 
 
@@ -188,10 +199,11 @@ def _lend_context(device, form, candidates=()):
 @requires("devices.manage")
 def lend(tag):
     device = _device(tag)
-    open_loan = service.open_loan_of(device)
-    if request.method == "GET" and open_loan is not None:
-        flash(f"{device.asset_tag} is on loan as {open_loan.reference}.", "info")
-        return redirect(url_for("loans.loan", reference=open_loan.reference))
+    blocked = service.why_not_lendable(device)
+    if blocked is not None:
+        # No form for a device that cannot be lent: why not, and what to do next.
+        page = render_template("loans/not_lendable.html", device=device, blocked=blocked)
+        return page, (200 if request.method == "GET" else 409)
     stock = service.bundles_for_device(device)
     form = LendForm(device=device, bundles=stock)
     if request.method == "GET":
@@ -202,8 +214,7 @@ def lend(tag):
             form.resident.data = f"{suggestion.resident.reference} {suggestion.resident.full_name}"
         if request.args.get("resident"):
             form.resident.data = request.args["resident"]
-        return render_template("loans/lend.html", **_lend_context(device, form))
-    candidates = []
+        return render_template("loans/lend.html", **_lend_context(device, form, stock))
     if form.validate_on_submit():
         with attempt(form) as outcome:
             resident = service.resolve_resident(form.choice.data or form.resident.data)
@@ -219,16 +230,15 @@ def lend(tag):
                 notes=form.notes.data,
                 by=current_user,
             )
-        if outcome.refused:
-            candidates = service.search_residents(form.resident.data, limit=10)
-            return invalid("loans/lend.html", **_lend_context(device, form, candidates))
-        flash(
-            f"{device.asset_tag} lent to {resident.full_name} until {loan.due_on:%d %b %Y}.",
-            "success",
-        )
-        return redirect(url_for("loans.loan", reference=loan.reference, lent=1))
+        if not outcome.refused:
+            flash(
+                f"{device.asset_tag} lent to {resident.full_name} until {loan.due_on:%d %b %Y}.",
+                "success",
+            )
+            return redirect(url_for("loans.loan", reference=loan.reference, lent=1))
+        stock = service.bundles_for_device(device)
     candidates = service.search_residents(form.resident.data, limit=10)
-    return invalid("loans/lend.html", **_lend_context(device, form, candidates))
+    return invalid("loans/lend.html", **_lend_context(device, form, stock, candidates))
 
 
 @bp.route("/loans")
@@ -279,6 +289,10 @@ def extend(reference):
     return render_template("loans/extend.html", form=form, loan=loan)
 
 
+def _bundle_outcome(form):
+    return form.bundle_outcome.data if "bundle_outcome" in form else None
+
+
 @bp.route("/devices/<tag>/return", methods=["GET", "POST"])
 @requires("devices.manage")
 def return_device(tag):
@@ -287,7 +301,7 @@ def return_device(tag):
     if loan is None:
         flash(f"{device.asset_tag} is not on loan.", "info")
         return redirect(url_for("devices.detail", tag=device.asset_tag))
-    form = ReturnForm()
+    form = ReturnForm(issued_bundles=service.issued_bundles_of(loan))
     if request.method == "GET":
         form.condition.data = device.condition_grade
         form.accessories_back.data = loan.accessories
@@ -300,12 +314,15 @@ def return_device(tag):
                 accessories_back=form.accessories_back.data,
                 received_by=form.received_by.data,
                 note=form.note.data,
+                bundle_outcome=_bundle_outcome(form),
                 by=current_user,
             )
-        if outcome.refused:
-            return invalid("loans/return.html", form=form, loan=loan, device=device)
-        flash(f"{device.asset_tag} returned. It now needs a wipe before the next loan.", "success")
-        return redirect(url_for("devices.detail", tag=device.asset_tag))
+        if not outcome.refused:
+            flash(
+                f"{device.asset_tag} returned. It now needs a wipe before the next loan.",
+                "success",
+            )
+            return redirect(url_for("devices.detail", tag=device.asset_tag))
     if form.is_submitted():
         return invalid("loans/return.html", form=form, loan=loan, device=device)
     return render_template("loans/return.html", form=form, loan=loan, device=device)
@@ -315,14 +332,19 @@ def return_device(tag):
 @requires("devices.manage")
 def end(reference):
     loan = get_or_404(queries.loan_by_reference(reference))
-    form = EndLoanForm()
+    form = EndLoanForm(issued_bundles=service.issued_bundles_of(loan) if loan.is_open else ())
     if form.validate_on_submit():
         with attempt(form) as outcome:
-            service.end_loan(loan, form.end_kind.data, note=form.note.data, by=current_user)
-        if outcome.refused:
-            return invalid("loans/end.html", form=form, loan=loan)
-        flash(f"Loan {loan.reference} ended: {loan.end_label.lower()}.", "success")
-        return redirect(url_for("loans.loan", reference=loan.reference))
+            service.end_loan(
+                loan,
+                form.end_kind.data,
+                note=form.note.data,
+                bundle_outcome=_bundle_outcome(form),
+                by=current_user,
+            )
+        if not outcome.refused:
+            flash(f"Loan {loan.reference} ended: {loan.end_label.lower()}.", "success")
+            return redirect(url_for("loans.loan", reference=loan.reference))
     if form.is_submitted():
         return invalid("loans/end.html", form=form, loan=loan)
     return render_template("loans/end.html", form=form, loan=loan)
@@ -337,7 +359,9 @@ def resident_search():
         [
             {
                 "reference": r.reference,
-                "label": f"{r.reference} {r.full_name}, {r.postcode}".strip(", "),
+                "label": f"{r.reference} {r.full_name}, {r.postcode}".strip(", ")
+                + f" ({service.case_status_label(r)})",
+                "case_open": is_open_case(r),
             }
             for r in found
         ]
@@ -458,13 +482,13 @@ def join_waiting_list():
                 joined_on=form.joined_on.data,
                 by=current_user,
             )
-        if outcome.refused:
-            return invalid("loans/waiting_form.html", form=form)
-        flash(f"{entry.resident.full_name} is on the device waiting list.", "success")
-        return redirect(url_for("loans.waiting_list"))
+        if not outcome.refused:
+            flash(f"{entry.resident.full_name} is on the device waiting list.", "success")
+            return redirect(url_for("loans.waiting_list"))
+    chosen = service.chosen_resident(form.resident.data)
     if form.is_submitted():
-        return invalid("loans/waiting_form.html", form=form)
-    return render_template("loans/waiting_form.html", form=form)
+        return invalid("loans/waiting_form.html", form=form, chosen=chosen)
+    return render_template("loans/waiting_form.html", form=form, chosen=chosen)
 
 
 @bp.route("/waiting-list/<int:entry_id>/remove", methods=["POST"])
@@ -518,7 +542,7 @@ def dashboard_summary():
             )
         ),
         "in_stock": count(select(DataBundle.id).where(DataBundle.status == "in_stock")),
-        "waiting": count(select(WaitingListEntry.id).where(WaitingListEntry.status == "waiting")),
+        "waiting": count(service.waiting_list()),
     }
 
 

@@ -1,0 +1,116 @@
+"""Two desks changing one device's status at the same moment, on two real PostgreSQL
+connections (``pg_two_sessions``; generated for PostgreSQL only). Every status change locks
+the device row and decides on the status as it is, so one desk wins and the other is told
+why; the device's history stays one unbroken chain."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from devices import service
+from devices.models import Device, DeviceStatusChange, Wipe
+from inclusion.extensions import db
+from tests.factories import DeviceFactory, OrganisationFactory
+
+
+def _second(ready) -> None:
+    """Wait with the other desk, then let it start first (see test_loans_concurrency)."""
+    ready()
+    time.sleep(0.3)
+
+
+def _chain(session, device_id: int) -> list[tuple[str | None, str]]:
+    steps = session.scalars(
+        select(DeviceStatusChange)
+        .where(DeviceStatusChange.device_id == device_id)
+        .order_by(DeviceStatusChange.at, DeviceStatusChange.id)
+    ).all()
+    moves = [(s.from_status, s.to_status) for s in steps]
+    assert all(b[0] == a[1] for a, b in zip(moves, moves[1:], strict=False)), moves
+    return moves
+
+
+def _device_at(status: str):
+    org = OrganisationFactory()
+    return DeviceFactory(organisation=org, status=status)
+
+
+@pytest.mark.parametrize("hand_move", ["in_repair", "retired"])
+def test_a_wipe_and_a_status_change_at_once_leave_one_consistent_device(pg_two_sessions, hand_move):
+    with pg_two_sessions.committed():
+        device = _device_at("awaiting_wipe")
+        device_id, tag = device.id, device.asset_tag
+
+    def wipe(ready):
+        device = db.session.get(Device, device_id)
+        assert device.status == "awaiting_wipe"
+        ready()
+        service.record_wipe(device, method="nist_clear", wiped_by="Wendy")
+
+    def move(ready):
+        device = db.session.get(Device, device_id)
+        assert device.status == "awaiting_wipe"  # what the status form offered from
+        _second(ready)
+        service.change_device_status(device, hand_move, note="Cracked screen")
+
+    outcomes = pg_two_sessions.race(wipe, move)
+
+    assert outcomes[0] == "done", outcomes
+    # the wipe made it ready first: a ready device may still go to repair or retire, but
+    # the move is decided on "ready", not on the stale "awaiting wipe"
+    assert outcomes[1] == "done", outcomes
+    with pg_two_sessions.reading() as session:
+        moves = _chain(session, device_id)
+        assert moves[-2:] == [("awaiting_wipe", "ready"), ("ready", hand_move)]
+        device = session.get(Device, device_id)
+        assert device.status == hand_move and tag
+
+
+def test_a_retirement_and_a_wipe_at_once_never_make_a_retired_device_ready(pg_two_sessions):
+    with pg_two_sessions.committed():
+        device = _device_at("awaiting_wipe")
+        device_id = device.id
+
+    def retire(ready):
+        device = db.session.get(Device, device_id)
+        ready()
+        service.change_device_status(device, "retired", note="Beyond repair")
+
+    def wipe(ready):
+        device = db.session.get(Device, device_id)
+        assert device.status == "awaiting_wipe"
+        _second(ready)
+        service.record_wipe(device, method="nist_clear", wiped_by="Wendy")
+
+    outcomes = pg_two_sessions.race(retire, wipe)
+
+    assert outcomes == ["done", "A retired device cannot be wiped now."], outcomes
+    with pg_two_sessions.reading() as session:
+        assert session.get(Device, device_id).status == "retired"
+        assert session.scalars(select(Wipe).where(Wipe.device_id == device_id)).all() == []
+        assert _chain(session, device_id)[-1] == ("awaiting_wipe", "retired")
+
+
+def test_two_hand_moves_at_once_are_decided_one_after_the_other(pg_two_sessions):
+    with pg_two_sessions.committed():
+        device = _device_at("ready")
+        device_id = device.id
+
+    def move(status, then):
+        def desk(ready):
+            device = db.session.get(Device, device_id)
+            assert device.status == "ready"
+            then(ready)
+            service.change_device_status(device, status)
+
+        return desk
+
+    outcomes = pg_two_sessions.race(move("retired", lambda r: r()), move("lost", _second))
+
+    assert outcomes == ["done", "Cannot move from retired to lost."], outcomes
+    with pg_two_sessions.reading() as session:
+        assert session.get(Device, device_id).status == "retired"
+        assert _chain(session, device_id)[-1] == ("ready", "retired")
