@@ -80,7 +80,7 @@ class Client:
         self.cookies = dict(cookies or {})
 
     def request(self, method: str, path: str, form: dict | None = None):
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=120)
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
         headers = {"Host": f"{HOST}:{self.port}"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -634,8 +634,12 @@ def main(argv=None) -> int:
                 continue
             client = Client(app_port, signed_in[role])
             # one warm-up request per worker process (templates compiled, caches filled)
+            print(f"  ... {name}", file=sys.stderr, flush=True)
             for _ in range(workers * 2):
-                client.request("GET", path)
+                try:
+                    client.request("GET", path)
+                except OSError:
+                    break  # counted when measured
 
             def step(i, n, client=client, path=path):
                 return [timed(Client(app_port, client.cookies), "GET", path)]
