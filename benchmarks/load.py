@@ -166,6 +166,20 @@ def drive(name, kind, concurrency, duration, step) -> Result:
     return result
 
 
+def drain(port: int, quiet_ms: float = 100, seconds: float = 120) -> None:
+    """Wait until the server has finished what earlier clients left queued (requests a
+    client gave up on are still served): three quick answers in a row, or ``seconds``."""
+    quick, deadline = 0, time.time() + seconds
+    while quick < 3 and time.time() < deadline:
+        began = time.perf_counter()
+        try:
+            Client(port).request("GET", "/login")
+        except OSError:
+            quick = 0
+            continue
+        quick = quick + 1 if (time.perf_counter() - began) * 1000 < quiet_ms else 0
+
+
 def timed(client: Client, method: str, path: str, form=None, expect=(200,)):
     began = time.perf_counter()
     status, location, body = client.request(method, path, form)
@@ -645,6 +659,7 @@ def main(argv=None) -> int:
                 return [timed(Client(app_port, client.cookies), "GET", path)]
 
             results.append(drive(name, kind, args.concurrency, args.duration, step))
+            drain(app_port)
         results.append(drive("floor again", "floor", args.concurrency, args.duration, floor_step))
 
         step, lends, write_clients = write_flow(
