@@ -14,7 +14,7 @@ export FLASK_APP := inclusion
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test lock browser lint format check bench clean
+.PHONY: run test install install-test lock browser lint format check bench clean vendor
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -25,11 +25,13 @@ $(BIN)/python:
 $(STAMP_RUN): $(BIN)/python setup.cfg pyproject.toml $(LOCK_RUN)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_RUN)
 	$(BIN)/pip install --quiet --no-deps -e .
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "A dependency in setup.cfg is not in $(LOCK_RUN): run 'make lock'"; exit 1; }
 	@touch $@
 
 $(STAMP_TEST): $(BIN)/python setup.cfg pyproject.toml $(LOCK_TEST)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_TEST)
 	$(BIN)/pip install --quiet --no-deps -e .
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "A dependency in setup.cfg is not in $(LOCK_TEST): run 'make lock'"; exit 1; }
 	@touch $@ $(STAMP_RUN)
 
 install: $(STAMP_RUN)
@@ -69,6 +71,10 @@ test: install-test browser
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make vendor: re-fetch GOV.UK Frontend, accessible-autocomplete and axe-core from the npm registry (committed)
+vendor:
+	sh scripts/vendor.sh
 
 lint:
 	$(BIN)/ruff check .

@@ -8,7 +8,7 @@ def init_app(app) -> None:
     from inclusion.registry import registry
     from inclusion.signals import case_closed
 
-    from . import demo, models, service  # noqa: F401  (models: complete metadata for Alembic)
+    from . import bench, demo, models, service  # noqa: F401  (models: complete metadata for Alembic)
     from .views import bp
 
     app.register_blueprint(bp)
@@ -24,6 +24,7 @@ def init_app(app) -> None:
     reg.add_template_helper("buddies_dashboard", service.dashboard_summary)
     reg.add_template_helper("buddy_offer_refusal", service.waiting_refusal)
     reg.add_demo_loader("buddies", demo.load)
+    bench.register(reg)
     reg.add_public_form("buddies.apply", "Volunteer as an IT buddy")
     reg.add_receiver(case_closed, service.take_closed_case_off_buddies)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from inclusion.clock import now, today
 from inclusion.extensions import db
 from inclusion.residents.models import Resident
-from inclusion.tenancy import scope_session
+from inclusion.tenancy import scoped_to
 
 from . import service
 from .models import BuddyProfile, Match
@@ -323,15 +323,12 @@ def load(context) -> None:
     }
     for code, specs in BUDDIES.items():
         org = context.organisations[code]
-        scope_session(db.session, org.id)
-        try:
+        with scoped_to(org.id):
             _needs(org, context.rng)
             for spec in specs:
                 user = context.users.get(spec[1])
                 _buddy(org, spec, coordinators[code], user, context.rng)
             _one_proposal(org, coordinators[code])
-        finally:
-            scope_session(db.session, None)
     db.session.flush()
 
     from .practice import demo as practice_demo

@@ -258,8 +258,8 @@ class Match(OrgScoped, db.Model):
             "uq_buddy_match_open_resident",
             "resident_id",
             unique=True,
-            sqlite_where=text("status IN ('proposed', 'active')"),
-            postgresql_where=text("status IN ('proposed', 'active')"),
+            sqlite_where=text(f"status IN ({sql_list(OPEN_MATCH_STATUSES)})"),
+            postgresql_where=text(f"status IN ({sql_list(OPEN_MATCH_STATUSES)})"),
         ),
         Index("ix_buddy_match_buddy_status", "buddy_id", "status"),
     )

@@ -48,6 +48,7 @@ from .models import (
     BUDDY_TRANSITIONS,
     DAYS,
     DBS_LEVELS,
+    OPEN_MATCH_STATUSES,
     PARTS,
     SKILL_AREAS,
     TRAINING_KINDS,
@@ -142,7 +143,7 @@ def _detail(
     context = dict(
         buddy=profile,
         matches=matches,
-        open_count=sum(1 for m in matches if m.status in ("proposed", "active")),
+        open_count=sum(1 for m in matches if m.status in OPEN_MATCH_STATUSES),
         dbs_form=dbs_form or DbsForm(formdata=None),
         training_form=training_form or TrainingForm(formdata=None),
         status_form=status_form

@@ -7,8 +7,8 @@ def init_app(app) -> None:
     """Register the blueprint and what this package adds to the core (inclusion/registry.py)."""
     from inclusion.registry import registry
 
-    from . import demo, models  # noqa: F401  (models: complete metadata for Alembic)
-    from .queries import dashboard_summary
+    from . import bench, demo, models  # noqa: F401  (models: complete metadata for Alembic)
+    from .queries import devices_dashboard
     from .views import bp
 
     app.register_blueprint(bp)
@@ -22,9 +22,10 @@ def init_app(app) -> None:
     reg.add_header_tool("devices/_scan_box.html")
     reg.add_public_navigation("devices/_public_nav.html")
     reg.add_home_card("devices/_home_card.html")
-    reg.add_template_helper("devices_dashboard", dashboard_summary)
+    reg.add_template_helper("devices_dashboard", devices_dashboard)
     reg.add_template_helper("donor_impact_headline", _donor_impact_headline)
     reg.add_demo_loader("devices", demo.load)
+    bench.register(reg)
     reg.add_public_form("devices.pledge", "Offer a donation of devices")
 
     _declare_personal_data(app)

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import io
-from xml.sax.saxutils import escape
-
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from inclusion.pdf import Document
 
 from .models import HANDOVER, ITEM_AGES, ITEM_CONDITIONS
 
@@ -26,29 +21,8 @@ def receipt_pdf(donation, organisation, donate_link: str = "") -> bytes:
     """The receipt of one donation. Holds business details only, never anything about residents.
 
     ``donate_link`` is the organisation's own public donation link, for the donor to pass on."""
-    styles = getSampleStyleSheet()
-    body = styles["BodyText"]
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=f"Donation receipt {donation.reference}",
-        author=organisation.name,
-    )
-
-    def p(text, style=body):
-        return Paragraph(escape(str(text)), style)
-
+    doc = Document(f"Donation receipt {donation.reference}", organisation)
     donor = donation.donor
-    story = [
-        p(organisation.name, styles["Title"]),
-        p(f"Donation receipt {donation.reference}", styles["Heading2"]),
-        Spacer(1, 4 * mm),
-    ]
     details = [
         ["Reference", donation.reference],
         ["Business", donor.business_name],
@@ -65,12 +39,8 @@ def receipt_pdf(donation, organisation, donate_link: str = "") -> bytes:
         details.append(["Wiped by donor", donation.wipe_certificate or "yes"])
     if donation.status == "declined":
         details.append(["Reason", donation.decline_reason])
-    table = Table([[p(a), p(b)] for a, b in details], colWidths=[40 * mm, 130 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story += [table, Spacer(1, 6 * mm), p("Items", styles["Heading3"])]
-
     head = ["Kind", "Make and model", "Pledged", "Received", "Age", "Condition", "Chargers"]
-    rows = [head] + [
+    items = [
         [
             item.kind_label,
             item.make_model or "",
@@ -82,36 +52,28 @@ def receipt_pdf(donation, organisation, donate_link: str = "") -> bytes:
         ]
         for item in donation.items
     ]
-    items = Table(
-        [[p(c) for c in r] for r in rows],
-        repeatRows=1,
-        colWidths=[24 * mm, 42 * mm, 17 * mm, 18 * mm, 22 * mm, 28 * mm, 19 * mm],
-    )
-    items.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    story += [items, Spacer(1, 8 * mm)]
-    story.append(
-        p(
+    doc.add(
+        doc.title(organisation.name),
+        doc.p(f"Donation receipt {donation.reference}", "heading"),
+        doc.space(4),
+        doc.pairs(details),
+        doc.space(6),
+        doc.p("Items", "subheading"),
+        doc.grid(head, items, [24 * mm, 46 * mm, 17 * mm, 18 * mm, 22 * mm, 28 * mm, 19 * mm]),
+        doc.space(8),
+        doc.p(
             "Every device is wiped to a recognised standard before it is lent to a resident. "
             "This receipt records a gift in kind; it is not a valuation."
-        )
+        ),
+        doc.contact_line(),
     )
-    contact = ", ".join(x for x in (organisation.contact_phone, organisation.contact_email) if x)
-    if contact:
-        story.append(p(f"Questions: {contact}"))
     if donate_link:
-        story.append(
-            p(f"Know another business with devices to give? They can offer them at {donate_link}")
+        doc.add(
+            doc.p(
+                f"Know another business with devices to give? They can offer them at {donate_link}"
+            )
         )
-    doc.build(story)
-    return buffer.getvalue()
+    return doc.build()
 
 
 def impact_pdf(donor, figures, organisation) -> bytes:
@@ -121,63 +83,33 @@ def impact_pdf(donor, figures, organisation) -> bytes:
 
     from .impact import FIGURES, HOW_WE_COUNT
 
-    styles = getSampleStyleSheet()
-    body = styles["BodyText"]
-    buffer = io.BytesIO()
     business = donor.business_name if donor else "Your donations"
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=f"What your gift achieved: {business}",
-        author=organisation.name,
-    )
-
-    def p(text, style=body):
-        return Paragraph(escape(str(text)), style)
-
-    grid = TableStyle(
-        [
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ]
-    )
-    story = [
-        p(organisation.name, styles["Title"]),
-        p(f"What your gift achieved: {business}", styles["Heading2"]),
-        p(f"As of {today():%d %B %Y}."),
-        Spacer(1, 4 * mm),
-    ]
+    doc = Document(f"What your gift achieved: {business}", organisation)
     total = figures.shown_total
-    rows = [["In total", ""]] + [[label, str(total[name])] for name, label in FIGURES]
-    table = Table([[p(a), p(b)] for a, b in rows], colWidths=[90 * mm, 50 * mm])
-    table.setStyle(grid)
-    story += [table, Spacer(1, 6 * mm)]
+    doc.add(
+        doc.title(organisation.name),
+        doc.p(f"What your gift achieved: {business}", "heading"),
+        doc.p(f"As of {today():%d %B %Y}."),
+        doc.space(4),
+        doc.grid(
+            ["In total", ""],
+            [[label, str(total[name])] for name, label in FIGURES],
+            [90 * mm, 50 * mm],
+        ),
+        doc.space(6),
+    )
     for donation in figures.donations:
         shown = figures.shown_by_donation[donation.id]
-        story.append(
-            p(
+        doc.add(
+            doc.p(
                 f"Donation {donation.reference}, pledged {donation.pledged_at:%d %B %Y}: "
                 f"{STATUS_WORDS.get(donation.status, donation.status)}",
-                styles["Heading3"],
-            )
+                "subheading",
+            ),
+            doc.pairs([[label, str(shown[name])] for name, label in FIGURES], 90 * mm),
+            doc.space(4),
         )
-        rows = [[label, str(shown[name])] for name, label in FIGURES]
-        table = Table([[p(a), p(b)] for a, b in rows], colWidths=[90 * mm, 50 * mm])
-        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))
-        story += [table, Spacer(1, 4 * mm)]
     if not figures.donations:
-        story.append(p("No donations are linked to your account yet."))
-    story += [
-        Spacer(1, 4 * mm),
-        p(HOW_WE_COUNT),
-    ]
-    contact = ", ".join(x for x in (organisation.contact_phone, organisation.contact_email) if x)
-    if contact:
-        story.append(p(f"Questions: {contact}"))
-    doc.build(story)
-    return buffer.getvalue()
+        doc.add(doc.p("No donations are linked to your account yet."))
+    doc.add(doc.space(4), doc.p(HOW_WE_COUNT), doc.contact_line())
+    return doc.build()

@@ -10,6 +10,11 @@ from inclusion.extensions import db
 from .models import Device, DeviceStatusChange, Donation, DonorAccount, Wipe
 
 
+def donation_by_receipt_token(token: str) -> Donation | None:
+    """The donation a receipt link names (its random token is the key)."""
+    return db.session.scalar(select(Donation).where(Donation.receipt_token == token))
+
+
 def device_list(q: str = "", status: str = "", kind: str = "", donation_id: int | None = None):
     """Devices matching a search (tag, make, model, serial) and filters, newest first."""
     stmt = select(Device).options(joinedload(Device.donation))
@@ -86,7 +91,7 @@ def donations_of_user(user):
     )
 
 
-def dashboard_summary() -> dict:
+def devices_dashboard() -> dict:
     """Counts for the coordinator's home page: devices by status, donations needing action."""
     from .models import DEVICE_STATUSES
 

@@ -18,6 +18,7 @@ from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.references import next_reference
+from inclusion.tenancy import unscoped
 from inclusion.validators import normalise_phone
 from inclusion.workflow import transition
 
@@ -70,11 +71,8 @@ def new_asset_tag() -> str:
         if attempt and attempt % 10 == 0:
             length += 1  # the space is getting crowded: use a longer tag
         tag = f"{prefix}-" + "".join(secrets.choice(TAG_ALPHABET) for _ in range(length))
-        taken = db.session.scalar(
-            select(Device.id)
-            .where(Device.asset_tag == tag)
-            .execution_options(all_organisations=True)
-        )
+        with unscoped():  # asset tags are unique across organisations
+            taken = db.session.scalar(select(Device.id).where(Device.asset_tag == tag))
         if taken is None:
             return tag
     raise RuntimeError("could not find a free asset tag")  # pragma: no cover
@@ -126,7 +124,9 @@ def _check_serial(organisation_id: int, serial: str | None, device_id: int | Non
     )
     if device_id:
         stmt = stmt.where(Device.id != device_id)
-    if db.session.scalar(stmt.execution_options(all_organisations=True)) is not None:
+    with unscoped():  # the organisation is named in the statement (also for the CLI)
+        taken = db.session.scalar(stmt)
+    if taken is not None:
         raise RuleBroken("Another device already has this serial number or IMEI.", "serial")
 
 
@@ -345,15 +345,14 @@ def _find_or_create_donor(organisation_id: int, data: dict) -> Donor:
         if phone is None:
             raise RuleBroken("Enter a phone number, like 01902 555123.", "phone")
     # The same business (name and email) pledging again is one donor.
-    donor = db.session.scalar(
-        select(Donor)
-        .where(
-            Donor.organisation_id == organisation_id,
-            Donor.email == email,
-            func.lower(Donor.business_name) == business.lower(),
+    with unscoped():  # a public form: the organisation is the one the link named
+        donor = db.session.scalar(
+            select(Donor).where(
+                Donor.organisation_id == organisation_id,
+                Donor.email == email,
+                func.lower(Donor.business_name) == business.lower(),
+            )
         )
-        .execution_options(all_organisations=True)
-    )
     if donor is None:
         donor = Donor(
             organisation_id=organisation_id,
@@ -590,11 +589,8 @@ def link_donor_account(donor: Donor, user, *, by=None) -> DonorAccount:
         raise RuleBroken("Only a donor account can follow donations.", "email")
     if user.organisation_id != donor.organisation_id:
         raise RuleBroken("That account belongs to another organisation.", "email")
-    link = db.session.scalar(
-        select(DonorAccount)
-        .where(DonorAccount.user_id == user.id)
-        .execution_options(all_organisations=True)
-    )
+    with unscoped():  # an account follows one business, in any organisation
+        link = db.session.scalar(select(DonorAccount).where(DonorAccount.user_id == user.id))
     if link is not None:
         if link.donor_id != donor.id:
             raise RuleBroken("That account already follows another business.", "email")

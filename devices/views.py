@@ -22,7 +22,7 @@ from inclusion.accounts.models import Organisation
 from inclusion.errors import keep_typed
 from inclusion.extensions import db, limiter
 from inclusion.permissions import authorize, has_permission, public, requires
-from inclusion.tenancy import scope_session
+from inclusion.tenancy import unscoped
 from inclusion.web import attempt, get_or_404, invalid
 from inclusion.workflow import allowed_next
 
@@ -120,17 +120,14 @@ def pledge_received():
     done = session.get("pledge_done")
     if not done:
         return redirect(url_for("devices.pledge"))
-    donation = db.session.scalar(
-        select(Donation)
-        .where(Donation.receipt_token == done["token"])
-        .execution_options(all_organisations=True)
-    )
-    if donation is None:
-        return redirect(url_for("devices.pledge"))
-    organisation = db.session.get(Organisation, donation.organisation_id)
-    return render_template(
-        "devices/pledge_received.html", donation=donation, organisation=organisation
-    )
+    with unscoped():  # the token kept in this visitor's session is the key
+        donation = queries.donation_by_receipt_token(done["token"])
+        if donation is None:
+            return redirect(url_for("devices.pledge"))
+        organisation = db.session.get(Organisation, donation.organisation_id)
+        return render_template(
+            "devices/pledge_received.html", donation=donation, organisation=organisation
+        )
 
 
 @bp.route("/donate/receipts/<token>.pdf")
@@ -141,19 +138,13 @@ def public_receipt(token):
         abort(404)
     # The random token is the key: read the donation as a signed-out visitor would, whoever
     # is signed in (the receipt names only the business and its gift).
-    scope_session(db.session, None)
-    donation = db.session.scalar(
-        select(Donation)
-        .where(Donation.receipt_token == token)
-        .execution_options(all_organisations=True)
-    )
-    if donation is None:
-        abort(404)
-    organisation = db.session.get(Organisation, donation.organisation_id)
-    return _pdf(
-        receipt_pdf(donation, organisation, _donate_link(organisation)),
-        f"receipt-{donation.reference}.pdf",
-    )
+    with unscoped():
+        donation = queries.donation_by_receipt_token(token)
+        if donation is None:
+            abort(404)
+        organisation = db.session.get(Organisation, donation.organisation_id)
+        pdf = receipt_pdf(donation, organisation, _donate_link(organisation))
+    return _pdf(pdf, f"receipt-{donation.reference}.pdf")
 
 
 @bp.route("/d/<tag>")
@@ -162,9 +153,8 @@ def public_device(tag):
     """What a QR label opens: for staff of the device's organisation, its page; otherwise only
     whose it is and how to return it, never who holds it."""
     normal = service.normalise_tag(tag)
-    device = normal and db.session.scalar(
-        select(Device).where(Device.asset_tag == normal).execution_options(all_organisations=True)
-    )
+    with unscoped():  # a label is read by anyone, signed in to any organisation or not
+        device = normal and db.session.scalar(select(Device).where(Device.asset_tag == normal))
     if not device:
         abort(404)
     if (

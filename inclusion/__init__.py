@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, has_request_context, request
+from flask import Flask
 from flask_login import current_user
-from sqlalchemy import event
 
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -39,8 +38,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_session_security(app)
 
+    from .transactions import configure_sqlite
+
     with app.app_context():
-        _sqlite_pragmas(db.engine)
+        configure_sqlite(db.engine, busy_timeout=app.config["SQLITE_BUSY_TIMEOUT"])
 
     _register_models()
     _register_blueprints(app)
@@ -77,31 +78,6 @@ def create_app(config: dict | None = None) -> Flask:
             cli.add_command(command)
     app.cli.add_command(cli)
     return app
-
-
-def _sqlite_pragmas(engine) -> None:
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, record):
-        # Let SQLAlchemy, not pysqlite, decide where transactions begin (needed for
-        # savepoints), and enforce foreign keys as PostgreSQL does.
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        # A request that may write (POST...) takes SQLite's write lock up front: a deferred
-        # transaction that read first cannot upgrade once another desk has written (WAL
-        # answers "database is locked" at once, busy_timeout or not), so two desks lending
-        # at the same moment would see a 500 instead of waiting their turn.
-        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _register_models() -> None:
@@ -152,7 +128,10 @@ def _load_user(session_id: str):
     user_id, _, generation = session_id.partition(":")
     if not (user_id.isdigit() and generation.isdigit()):
         return None
-    user = db.session.get(User, int(user_id), execution_options={"all_organisations": True})
+    from .tenancy import unscoped
+
+    with unscoped():
+        user = db.session.get(User, int(user_id))
     if user is None or user.session_generation != int(generation):
         return None
     return user

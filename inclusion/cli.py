@@ -14,11 +14,16 @@ from flask.cli import with_appcontext
 from .acting import acting_for, by_option
 from .errors import RuleBroken
 from .extensions import db
+from .transactions import writing
 
 
 @click.group("inclusion")
 def cli():
     """inclusion administration."""
+    # Commands are short units of work that mostly write: on SQLite they take the write
+    # lock when their transaction begins, so they wait for the web app's writers rather
+    # than fail halfway with "database is locked".
+    click.get_current_context().with_resource(writing())
 
 
 @cli.command("create-admin")

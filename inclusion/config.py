@@ -106,6 +106,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": env.get("INCLUSION_DATABASE_URL", default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # SQLite: how long a writer waits for another's write lock (seconds), and how many
+        # times a request that still found the database busy is run before the
+        # "busy, please try again" page.
+        "SQLITE_BUSY_TIMEOUT": float(env.get("INCLUSION_SQLITE_BUSY_TIMEOUT", "5")),
+        "BUSY_ATTEMPTS": max(1, int(env.get("INCLUSION_BUSY_ATTEMPTS", "3"))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("INCLUSION_SECURE_COOKIES"), production),

@@ -22,9 +22,11 @@ from .extensions import db
 from .registry import registry
 from .residents import service as residents
 from .residents.models import Resident
-from .tenancy import scope_session
+from .residents.sample_names import FIRST, LAST, POSTCODES
+from .tenancy import scoped_to
 
 DEMO_PASSWORD = "demo-password-2026"
+LANGUAGES = ["English"] * 6 + ["Punjabi", "Urdu", "Polish", "Somali", "Bengali", "Arabic"]
 
 ORGANISATIONS = [
     dict(
@@ -51,83 +53,6 @@ USERS = [
     ("WDI", DONOR, "donor@acme.example.com", "Dana Donor (Acme Builders)"),
     ("DLW", COORDINATOR, "coordinator@dlw.example.org", "Dev Coordinator"),
 ]
-FIRST = [
-    "Margaret",
-    "Harjit",
-    "Olu",
-    "Irene",
-    "Kamal",
-    "Beryl",
-    "Stanislav",
-    "Fatima",
-    "Derek",
-    "Aisha",
-    "Gwen",
-    "Tomasz",
-    "Parveen",
-    "Winston",
-    "Maureen",
-    "Jaswinder",
-    "Edna",
-    "Yusuf",
-    "Sheila",
-    "Abdi",
-    "Joyce",
-    "Rajesh",
-    "Brenda",
-    "Kofi",
-    "Dorothy",
-    "Mohammed",
-    "Pauline",
-    "Hamid",
-    "Vera",
-    "Ciaran",
-]
-LAST = [
-    "Bennett",
-    "Kaur",
-    "Adeyemi",
-    "Walsh",
-    "Hussain",
-    "Price",
-    "Nowak",
-    "Begum",
-    "Lloyd",
-    "Khan",
-    "Evans",
-    "Kowalski",
-    "Akhtar",
-    "Campbell",
-    "Turner",
-    "Singh",
-    "Hughes",
-    "Ali",
-    "Morris",
-    "Farah",
-    "Jones",
-    "Patel",
-    "Cooper",
-    "Mensah",
-    "Wright",
-    "Rahman",
-    "Baker",
-    "Ahmadi",
-    "Ellis",
-    "Murphy",
-]
-LANGUAGES = ["English"] * 6 + ["Punjabi", "Urdu", "Polish", "Somali", "Bengali", "Arabic"]
-POSTCODES = [
-    "WV1 1AA",
-    "WV2 4NJ",
-    "WV3 0AA",
-    "WV3 9DU",
-    "WV4 6HG",
-    "WV6 0QJ",
-    "WV10 9RU",
-    "WV11 1AB",
-    "WV14 0LE",
-    "WV13 2HS",
-]
 
 
 @dataclass
@@ -150,63 +75,64 @@ def _user(org, role, email, name) -> User:
 
 
 def _residents(org: Organisation, coordinator: User, rng: random.Random, count: int) -> None:
-    scope_session(db.session, org.id)
-    existing = {
-        (r.first_name, r.last_name)
-        for r in db.session.scalars(select(Resident).where(Resident.organisation_id == org.id))
-    }
-    walk = ["referred", "contacted", "assessed", "supported", "closed"]
-    for i in range(count):
-        first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
-        if (first, last) in existing:
-            continue
-        lang = rng.choice(LANGUAGES)
-        resident = residents.create_referral(
-            org,
-            dict(
-                first_name=first,
-                last_name=last,
-                phone=f"07911 {123400 + i}",
-                postcode=POSTCODES[i % len(POSTCODES)],
-                preferred_language=lang,
-                interpreter_needed=lang != "English" and rng.random() < 0.5,
-                access_sight=rng.random() < 0.25,
-                access_hearing=rng.random() < 0.2,
-                access_dexterity=rng.random() < 0.15,
-                access_memory=rng.random() < 0.1,
-                access_learning=rng.random() < 0.08,
-                needs_device=rng.random() < 0.8,
-                needs_data=rng.random() < 0.6,
-                needs_skills=True,
-                referral_source=rng.choice(
-                    ["gp", "gp", "social_care", "housing", "self", "family", "other"]
+    with scoped_to(org.id):
+        existing = {
+            (r.first_name, r.last_name)
+            for r in db.session.scalars(select(Resident).where(Resident.organisation_id == org.id))
+        }
+        walk = ["referred", "contacted", "assessed", "supported", "closed"]
+        for i in range(count):
+            first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
+            if (first, last) in existing:
+                continue
+            lang = rng.choice(LANGUAGES)
+            resident = residents.create_referral(
+                org,
+                dict(
+                    first_name=first,
+                    last_name=last,
+                    phone=f"07911 {123400 + i}",
+                    postcode=POSTCODES[i % len(POSTCODES)],
+                    preferred_language=lang,
+                    interpreter_needed=lang != "English" and rng.random() < 0.5,
+                    access_sight=rng.random() < 0.25,
+                    access_hearing=rng.random() < 0.2,
+                    access_dexterity=rng.random() < 0.15,
+                    access_memory=rng.random() < 0.1,
+                    access_learning=rng.random() < 0.08,
+                    needs_device=rng.random() < 0.8,
+                    needs_data=rng.random() < 0.6,
+                    needs_skills=True,
+                    referral_source=rng.choice(
+                        ["gp", "gp", "social_care", "housing", "self", "family", "other"]
+                    ),
+                    referrer_name=rng.choice(
+                        ["Dr Shah", "Link worker Sam", "Housing officer Lee", ""]
+                    ),
+                    referral_date=today() - timedelta(days=rng.randint(3, 200)),
+                    referral_reason=rng.choice(
+                        [
+                            "Wants to video call grandchildren abroad.",
+                            "Needs to order repeat prescriptions and book GP appointments online.",
+                            "Isolated since bereavement; would like to join online groups.",
+                            "Has to manage Universal Credit journal online.",
+                            "Wants to shop online and pay bills safely.",
+                        ]
+                    ),
+                    date_of_birth=today().replace(year=today().year - rng.randint(25, 92), day=1),
                 ),
-                referrer_name=rng.choice(["Dr Shah", "Link worker Sam", "Housing officer Lee", ""]),
-                referral_date=today() - timedelta(days=rng.randint(3, 200)),
-                referral_reason=rng.choice(
-                    [
-                        "Wants to video call grandchildren abroad.",
-                        "Needs to order repeat prescriptions and book GP appointments online.",
-                        "Isolated since bereavement; would like to join online groups.",
-                        "Has to manage Universal Credit journal online.",
-                        "Wants to shop online and pay bills safely.",
-                    ]
-                ),
-                date_of_birth=today().replace(year=today().year - rng.randint(25, 92), day=1),
-            ),
-            consent_given=True,
-            consent_method=rng.choice(["written", "verbal"]),
-            recorded_by=coordinator,
-        )
-        steps = rng.choice([0, 1, 2, 3, 3, 3, 4])
-        for status in walk[1 : steps + 1]:
-            residents.change_status(
-                resident,
-                status,
-                by=coordinator,
-                outcome="goals_met" if status == "closed" else None,
+                consent_given=True,
+                consent_method=rng.choice(["written", "verbal"]),
+                recorded_by=coordinator,
             )
-    scope_session(db.session, None)
+            steps = rng.choice([0, 1, 2, 3, 3, 3, 4])
+            for status in walk[1 : steps + 1]:
+                residents.change_status(
+                    resident,
+                    status,
+                    by=coordinator,
+                    outcome="goals_met" if status == "closed" else None,
+                )
 
 
 def load_demo(progress: bool = False) -> list[User]:

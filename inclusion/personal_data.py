@@ -10,7 +10,7 @@ resident and which of its columns are free text::
         free_text=("notes", "end_note"),
         not_free_text=("received_by",),
         export="loans",
-        blocks_erasure=[(lambda: Loan.ended_at.is_(None), "A device is still on loan: ...")],
+        blocks_erasure=[(lambda: Loan.is_open, "A device is still on loan: ...")],
     )
 
 Data protection (subject access export, erasure, retention, the sweep for mentions)

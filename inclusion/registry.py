@@ -3,8 +3,9 @@
 Each feature package (``devices``, ``buddies``, …) is named in ``INCLUSION_FEATURES`` and has an
 ``init_app(app)`` that registers, here, what it adds: navigation entries with the permission that
 shows them, dashboard panels, resident-page sections, header tools (the scan box), public
-navigation and home-page cards, template helpers, who may see a resident, CLI commands, and its
-demo loader. The core iterates what was registered; it never imports a feature to ask.
+navigation and home-page cards, template helpers, who may see a resident, CLI commands, its
+report sections, and its demo and benchmark loaders. The core iterates what was registered; it
+never imports a feature to ask.
 """
 
 from __future__ import annotations
@@ -41,6 +42,50 @@ class DemoLoader:
     load: Callable
 
 
+@dataclass(frozen=True)
+class BenchLoader:
+    """One step of ``flask inclusion bench-data``: ``load(bench)`` plans or writes a
+    package's part of the benchmark organisation (``inclusion.benchdata.Bench``). Steps run
+    in ``order`` (the core plans residents at 10 and writes them at 50), all drawing from one
+    seeded random sequence; ``rows_at_scale_1`` are the package's target counts."""
+
+    label: str
+    load: Callable
+    order: int = 100
+    rows_at_scale_1: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+def _nothing(*args) -> list:
+    return []
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A package's part of the reports page, the CSV zip and the PDF.
+
+    - ``figures(organisation_id, start, end) -> dict``: its figure groups (``{"devices": {...}}``),
+      by SQL aggregation, a fixed number of statements whatever the data size; merged into
+      ``report_figures``;
+    - ``tables(figures, shown) -> [ReportTable]``: its tables (each is also one CSV file of the
+      zip and one table of the PDF); ``shown`` applies the small-number rule for publication;
+    - ``charts(figures, shown) -> [BarChart]``: its charts, each drawn next to its table;
+    - ``headlines(figures) -> [(number, words)]``: key-figure cards on the page (exact figures);
+    - ``key_figures(tables) -> [[label, value]]``: key figures on the first page of the PDF,
+      read from its tables by slug (so they are suppressed as the tables are).
+
+    Sections are composed in ``order`` (the core's referrals come first, at 10).
+    """
+
+    key: str
+    title: str
+    figures: Callable
+    tables: Callable = _nothing
+    charts: Callable = _nothing
+    headlines: Callable = _nothing
+    key_figures: Callable = _nothing
+    order: int = 100
+
+
 @dataclass
 class Registry:
     navigation: list[NavigationEntry] = field(default_factory=list)
@@ -54,6 +99,8 @@ class Registry:
     template_helpers: dict[str, Callable] = field(default_factory=dict)
     resident_access: list[Callable] = field(default_factory=list)
     demo_loaders: list[DemoLoader] = field(default_factory=list)
+    report_sections: list[ReportSection] = field(default_factory=list)
+    bench_loaders: list[BenchLoader] = field(default_factory=list)
     commands: list = field(default_factory=list)
     receivers: list[tuple[str, Callable]] = field(default_factory=list)
     interfaces: dict[str, Callable] = field(default_factory=dict)
@@ -105,6 +152,24 @@ class Registry:
     def add_demo_loader(self, label: str, load: Callable) -> None:
         if all(loader.label != label for loader in self.demo_loaders):
             self.demo_loaders.append(DemoLoader(label, load))
+
+    def add_bench_loader(
+        self, label: str, load: Callable, *, order: int, rows_at_scale_1: dict | None = None
+    ) -> None:
+        """One step of the benchmark data (see ``BenchLoader``), kept in ``order``."""
+        if any(loader.label == label for loader in self.bench_loaders):
+            return
+        self.bench_loaders.append(BenchLoader(label, load, order, dict(rows_at_scale_1 or {})))
+        self.bench_loaders.sort(key=lambda loader: loader.order)
+
+    def add_report_section(self, section: ReportSection) -> None:
+        """One more section of the reports (see ``ReportSection``), kept in ``order``."""
+        if section in self.report_sections:
+            return
+        if any(s.key == section.key for s in self.report_sections):
+            raise ValueError(f"report section {section.key!r} is registered twice")
+        self.report_sections.append(section)
+        self.report_sections.sort(key=lambda s: s.order)
 
     def provide(self, name: str, function: Callable) -> None:
         """Offer a declared interface other features may call without importing this one

@@ -6,11 +6,18 @@ organisation on the session, and the ``do_orm_execute`` hook below adds
 ``organisation_id = :org`` to every ORM select that touches an org-scoped model,
 including relationship loads. Views never filter by organisation by hand.
 
-Code that must see across organisations (sign-in, public pages, the CLI) simply
-runs without a scope, or passes ``execution_options(all_organisations=True)``.
+Code that must see across organisations (sign-in, a public page read by its random
+token, a uniqueness check over every organisation, the reports that filter on their
+organisation themselves) says so in one way: ``with unscoped(): ...``. The CLI and signed-out
+requests simply have no scope; ``with scoped_to(org_id):`` gives a block (a demo loader) one.
+(The older per-statement option ``all_organisations=True`` is still honoured while other
+branches move to ``unscoped()``.)
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import ForeignKey, event
 from sqlalchemy.orm import (
@@ -49,6 +56,30 @@ def scope_session(session, organisation_id: int | None) -> None:
 
 def current_scope(session) -> int | None:
     return session.info.get(SCOPE_KEY)
+
+
+@contextmanager
+def unscoped(session=None) -> Iterator[None]:
+    """Queries (and relationship loads) inside the block see every organisation; the scope
+    in force before comes back after it, whatever happens inside."""
+    with scoped_to(None, session):
+        yield
+
+
+@contextmanager
+def scoped_to(organisation_id: int | None, session=None) -> Iterator[None]:
+    """Queries inside the block are scoped to ``organisation_id`` (``None``: unscoped); the
+    scope in force before comes back after it."""
+    if session is None:
+        from .extensions import db
+
+        session = db.session
+    before = current_scope(session)
+    scope_session(session, organisation_id)
+    try:
+        yield
+    finally:
+        scope_session(session, before)
 
 
 @event.listens_for(Session, "do_orm_execute")

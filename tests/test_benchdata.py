@@ -204,3 +204,48 @@ def test_reports_benchmark_runs_at_a_tiny_scale(app):
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "report_figures" in done.stdout and "generate" in done.stdout
+
+
+def test_each_package_plans_its_own_part_of_the_bench_data(make_database):
+    """The benchmark loaders come from the installed packages: without the buddies, the
+    organisation has residents, devices and loans but no buddies or sessions."""
+    import flask_migrate
+
+    from inclusion import create_app
+    from inclusion.extensions import db as database
+    from inclusion.registry import registry
+
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": make_database("sqlite"),
+            "FEATURES": ("devices",),
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade(revision="heads")
+        assert [loader.label for loader in registry(app).bench_loaders] == [
+            "devices: donations and devices",
+            "loans: the lending desk",
+            "devices: write",
+            "loans: write",
+        ]
+        assert set(counts_for(SCALE)) == {
+            "residents",
+            "devices",
+            "donations",
+            "donors",
+            "bundles_in_stock",
+        }
+        result = app.test_cli_runner().invoke(
+            args=["inclusion", "bench-data", "--scale", str(SCALE)]
+        )
+        assert result.exit_code == 0, result.output
+        org_id = database.session.scalar(
+            select(Organisation.id).where(Organisation.code == BENCH_CODE)
+        )
+        assert _count(database, Resident, org_id) == counts_for(SCALE)["residents"]
+        assert _count(database, Loan, org_id) > 0
+        assert _count(database, BuddyProfile, org_id) == 0
+        assert _count(database, PracticeSession, org_id) == 0
+        database.engine.dispose()

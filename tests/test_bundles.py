@@ -146,7 +146,8 @@ def test_one_bad_row_adds_nothing_and_every_bad_row_is_reported(coordinator, org
     assert "Already recorded." in page  # line 2
     assert "4 to 40 letters" in page  # line 3
     assert "Repeats line 1." in page  # line 4
-    assert page.count("<tr><td>") == 3
+    errors_table = page.split('id="row-errors"')[1].split("</table>")[0]
+    assert errors_table.split("<tbody")[1].count("<tr") == 3
     assert row_counts(DataBundle, AuditEvent) == before
 
 
@@ -206,8 +207,7 @@ def test_bundle_list_filters_and_takes_a_constant_number_of_queries(
     page = coordinator.get("/bundles?status=issued&q=EE").get_data(as_text=True)
     assert resident.full_name in page
     assert (
-        "Vodafone"
-        not in coordinator.get("/bundles?q=EE").get_data(as_text=True).split("<tbody>")[1]
+        "Vodafone" not in coordinator.get("/bundles?q=EE").get_data(as_text=True).split("<tbody")[1]
     )
 
 

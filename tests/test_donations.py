@@ -277,9 +277,9 @@ def test_other_organisation_cannot_find_donation(other_coordinator, db, org):
 
 def test_more_lines_open_when_used(client, db, org):
     closed = client.get("/donate").get_data(as_text=True)
-    assert '<details class="more-items">' in closed
+    assert '<details class="govuk-details more-items">' in closed
     page = client.post("/donate", data=_pledge(org, **{"items-1-kind": ""})).get_data(as_text=True)
-    assert '<details class="more-items" open>' in page
+    assert '<details class="govuk-details more-items" open>' in page
 
 
 def test_two_desks_processing_one_donation_at_once_make_one_set_of_devices(pg_two_sessions):

@@ -70,7 +70,10 @@ def test_intake_matching_an_open_case_by_name_and_phone_asks_the_coordinator(coo
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     box = page.split('id="possible-duplicate"')[1].split("</div>")[0]
-    assert f'This may be <a href="/residents/{existing.reference}">{existing.reference}</a>' in box
+    assert (
+        f'This may be <a class="govuk-link" href="/residents/{existing.reference}">{existing.reference}</a>'
+        in box
+    )
     assert "same name and phone number" in box
     assert f'href="/residents/{existing.reference}">Open {existing.reference}</a>' in box
     assert f'name="create_anyway" value="{existing.reference}"' in box
@@ -85,7 +88,9 @@ def test_intake_matching_by_name_date_of_birth_and_postcode_asks_too(coordinator
         "/residents/new", data=_intake(date_of_birth="1948-05-02", postcode="wv30aa")
     )
     assert response.status_code == 422
-    assert f'This may be <a href="/residents/{existing.reference}"' in response.text
+    assert (
+        f'This may be <a class="govuk-link" href="/residents/{existing.reference}"' in response.text
+    )
     assert "same name, date of birth and postcode" in response.text
     assert _counts() == before
 
@@ -136,7 +141,9 @@ def test_create_anyway_for_another_case_asks_again(coordinator, org):
     before = _counts()
     response = coordinator.post("/residents/new", data=_intake(create_anyway="R-999999"))
     assert response.status_code == 422
-    assert f'This may be <a href="/residents/{existing.reference}"' in response.text
+    assert (
+        f'This may be <a class="govuk-link" href="/residents/{existing.reference}"' in response.text
+    )
     assert _counts() == before
 
 
@@ -200,7 +207,10 @@ def test_the_resident_page_shows_the_flag_with_a_link(coordinator, db, org):
     existing, flagged = _flagged(db, org)
     page = coordinator.get(f"/residents/{flagged.reference}").get_data(as_text=True)
     box = page.split('id="possible-duplicate"')[1].split("</section>")[0]
-    assert f'Possible duplicate of <a href="/residents/{existing.reference}">' in box
+    assert (
+        f'Possible duplicate of <a class="govuk-link" href="/residents/{existing.reference}">'
+        in box
+    )
     assert 'value="kept"' in box and 'value="closed"' in box
     listing = coordinator.get("/residents").get_data(as_text=True)
     assert "possible duplicate" in listing

@@ -147,7 +147,10 @@ def test_referrals_by_source_counts_the_gp_referrals_from_the_public_form(client
             ),
         )
     page = coordinator.get("/reports/").get_data(as_text=True)
-    assert '<th scope="row">GP practice</th><td class="num">2</td>' in page
+    assert (
+        '<th class="govuk-table__header" scope="row">GP practice</th><td class="govuk-table__cell govuk-table__cell--numeric">2</td>'
+        in page
+    )
 
 
 # ---- donations and volunteers --------------------------------------------------------------

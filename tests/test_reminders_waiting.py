@@ -239,10 +239,10 @@ def test_a_call_logged_without_an_outcome_keeps_the_note_and_marks_its_row(coord
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "<h1>Call list</h1>" in page  # still on the call list
+    assert '<h1 class="govuk-heading-l">Call list</h1>' in page  # still on the call list
     ref = overdue.resident.reference
     row = page.split(f'id="call-{ref}"')[1].split("</tr>")[0]
-    assert row.startswith(' class="overdue needs-outcome"')
+    assert row.startswith(' class="govuk-table__row overdue needs-outcome"')
     assert f'id="outcome-{ref}-error"' in row and "Choose what happened on the call." in row
     assert 'aria-invalid="true"' in row
     assert 'value="Said call back 3pm"' in row

@@ -378,7 +378,10 @@ def test_the_page_shows_exact_figures_charts_and_tables(coordinator, org):
     assert 'role="img"' in page and '<title id="chart-referrals-source-title">' in page
     assert 'id="table-referrals_by_source"' in page
     # Staff see exact small numbers on screen.
-    assert '<th scope="row">GP practice</th><td class="num">3</td>' in page
+    assert (
+        '<th class="govuk-table__header" scope="row">GP practice</th><td class="govuk-table__cell govuk-table__cell--numeric">3</td>'
+        in page
+    )
     assert SUPPRESSED not in page.split('id="downloads-heading"')[1].split("</section>")[1]
 
 
@@ -386,7 +389,10 @@ def test_custom_period_is_validated_next_to_the_fields(coordinator, org):
     response = coordinator.get("/reports/?period=custom&start=2026-05-01&end=2026-04-01")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert 'id="end-error">The last day must be on or after the first day.' in page
+    assert (
+        'id="end-error"><span class="govuk-visually-hidden">Error:</span> The last day must be on or after the first day.'
+        in page
+    )
     response = coordinator.get("/reports/?period=custom&start=&end=")
     page = response.get_data(as_text=True)
     assert "Enter the first day of the report." in page
@@ -394,7 +400,10 @@ def test_custom_period_is_validated_next_to_the_fields(coordinator, org):
     page = coordinator.get("/reports/?period=custom&start=31/02/2026&end=2026-04-01").get_data(
         as_text=True
     )
-    assert 'id="start-error">Enter a real date, for example 2026-04-01.' in page
+    assert (
+        'id="start-error"><span class="govuk-visually-hidden">Error:</span> Enter a real date, for example 2026-04-01.'
+        in page
+    )
 
 
 def test_custom_period_shows_those_dates(coordinator, org):
@@ -403,7 +412,10 @@ def test_custom_period_shows_those_dates(coordinator, org):
         as_text=True
     )
     assert "1 May 2025 to 31 May 2025" in page
-    assert '<th scope="row">All sources</th><td class="num">2</td>' in page
+    assert (
+        '<th class="govuk-table__header" scope="row">All sources</th><td class="govuk-table__cell govuk-table__cell--numeric">2</td>'
+        in page
+    )
 
 
 def test_navigation_has_reports_for_staff_only(coordinator, buddy):
@@ -482,7 +494,7 @@ def test_bad_targets_change_nothing(coordinator, org, data, field, message):
     response = coordinator.post("/reports/targets", data=form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert f'id="{field}-error">{message}' in page
+    assert f'id="{field}-error"><span class="govuk-visually-hidden">Error:</span> {message}' in page
     assert row_counts(ReportTarget, AuditEvent) == before
     assert service.targets_for(org.id, 2025) == {"referrals": 100}
 

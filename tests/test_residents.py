@@ -435,3 +435,63 @@ def test_closing_a_case_runs_only_the_receivers_of_the_apps_own_features(make_da
         assert _events("buddies.waiting_left_case_closed", "Resident", entry.resident.id)
         db.session.rollback()
         db.engine.dispose()
+
+
+INTAKE = {
+    "referral_source": "gp",
+    "referral_date": "2026-11-01",
+    "first_name": "Ada",
+    "last_name": "Typed",
+    "phone": "01902 555 322",
+    "postcode": "WV10 9RU",
+    "preferred_language": "English",
+    "needs_device": "y",
+    "referral_reason": "Video calls with family.",
+    "consent_given": "y",
+    "consent_method": "verbal",
+}
+
+
+def test_date_of_birth_is_typed_as_day_month_and_year(coordinator, db):
+    page = coordinator.get("/residents/new").get_data(as_text=True)
+    for part in ("day", "month", "year"):
+        assert f'name="date_of_birth-{part}"' in page and f'autocomplete="bday-{part}"' in page
+    response = coordinator.post(
+        "/residents/new",
+        data={
+            **INTAKE,
+            "date_of_birth-day": "7",
+            "date_of_birth-month": "3",
+            "date_of_birth-year": "1958",
+        },
+    )
+    assert response.status_code == 302
+    resident = db.session.scalar(select(Resident).where(Resident.last_name == "Typed"))
+    assert resident.date_of_birth == date(1958, 3, 7)
+    # Shown again in its three boxes on the edit page.
+    edit = coordinator.get(f"/residents/{resident.reference}/edit").get_data(as_text=True)
+    assert 'name="date_of_birth-year" type="text" inputmode="numeric" value="1958"' in edit
+
+
+@pytest.mark.parametrize(
+    "day, month, year",
+    [("31", "2", "1958"), ("7", "3", "58"), ("x", "3", "1958"), ("7", "", "1958")],
+)
+def test_a_date_of_birth_that_is_not_a_date_changes_nothing(coordinator, db, day, month, year):
+    before = row_counts(Resident, StatusChange, AuditEvent)
+    response = coordinator.post(
+        "/residents/new",
+        data={
+            **INTAKE,
+            "date_of_birth-day": day,
+            "date_of_birth-month": month,
+            "date_of_birth-year": year,
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="date_of_birth-error"' in page
+    assert "Enter a real date with the day, month and year, for example 27 3 1958." in page
+    assert 'href="#date_of_birth-day"' in page  # the error summary links to the first box
+    assert f'name="date_of_birth-day" type="text" inputmode="numeric" value="{day}"' in page
+    assert row_counts(Resident, StatusChange, AuditEvent) == before

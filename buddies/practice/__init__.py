@@ -11,7 +11,8 @@ def init_app(app) -> None:
     from inclusion.permissions import has_permission
     from inclusion.registry import registry
 
-    from . import models, service  # noqa: F401  (models: complete metadata for Alembic)
+    from . import bench, models, service  # noqa: F401  (models: complete metadata for Alembic)
+    from .report import PRACTICE_SECTION
     from .views import bp
 
     app.register_blueprint(bp)
@@ -25,6 +26,8 @@ def init_app(app) -> None:
     reg.add_dashboard_panel("practice/_dashboard.html")
     reg.add_resident_section("practice/_resident_section.html")
     reg.provide("device_use_columns", service.device_use_columns)
+    reg.add_report_section(PRACTICE_SECTION)
+    bench.register(reg)
 
     def open_safeguarding_alerts():
         """For the dashboard panel: staff see the open alerts of their organisation."""

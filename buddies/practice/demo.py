@@ -18,7 +18,7 @@ from sqlalchemy import exists, or_, select
 
 from inclusion.clock import today
 from inclusion.extensions import db
-from inclusion.tenancy import scope_session
+from inclusion.tenancy import scoped_to
 
 from ..models import BuddyProfile, Match
 from . import service
@@ -160,8 +160,7 @@ def load(context) -> None:
     }
     rng = context.rng
     for code, org in sorted(context.organisations.items()):
-        scope_session(db.session, org.id)
-        try:
+        with scoped_to(org.id):
             service.ensure_taxonomy(org.id)
             tasks = service.tasks()
             matches = db.session.scalars(
@@ -174,6 +173,4 @@ def load(context) -> None:
                     _resident_story(match, tasks, coordinators.get(code), rng)
             db.session.flush()
             _alerts(org, coordinators.get(code), rng)
-        finally:
-            scope_session(db.session, None)
     db.session.flush()

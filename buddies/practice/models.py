@@ -193,6 +193,8 @@ class PracticeSession(OrgScoped, db.Model):
         # index alone; organisation_id in it so the tenancy filter never tempts SQLite's
         # planner (no statistics without ANALYZE) into reading the whole organisation.
         Index("ix_practice_session_device_use", "device_id", "organisation_id", "minutes"),
+        # Reports: sessions of one organisation in a period, with the columns they count.
+        Index("ix_report_session_held", "organisation_id", "held_on", "resident_id", "minutes"),
     )
 
     @property
@@ -243,6 +245,17 @@ class Checkpoint(OrgScoped, db.Model):
             unique=True,
             sqlite_where=text("session_id IS NULL"),
             postgresql_where=text("session_id IS NULL"),
+        ),
+        # Reports: skill gains read every column they need from this index, in its order,
+        # so no sort is needed (buddies/practice/report.py).
+        Index(
+            "ix_report_checkpoint_progress",
+            "organisation_id",
+            "resident_id",
+            "task_id",
+            "recorded_on",
+            "id",
+            "level",
         ),
     )
 

@@ -17,6 +17,7 @@ from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.residents.service import lock_resident
+from inclusion.tenancy import unscoped
 
 from ..models import BuddyProfile, Match
 from .models import AREAS, LEVELS, SEED_TASKS, SESSION_MODES, Checkpoint, PracticeSession, SkillTask
@@ -29,13 +30,14 @@ def ensure_taxonomy(organisation_id: int, *, by=None) -> None:
 
     Runs when an organisation is created (``organisation_created``) and, for
     organisations older than that, in migration uow_0002: never on a page load."""
-    have = set(
-        db.session.scalars(
-            select(SkillTask.key)
-            .where(SkillTask.organisation_id == organisation_id, SkillTask.key.is_not(None))
-            .execution_options(all_organisations=True)
+    with unscoped():  # the organisation is named (also from a migration or the CLI)
+        have = set(
+            db.session.scalars(
+                select(SkillTask.key).where(
+                    SkillTask.organisation_id == organisation_id, SkillTask.key.is_not(None)
+                )
+            )
         )
-    )
     missing = [k for k in SEED_TASKS if k not in have]
     if not missing:
         return

@@ -8,11 +8,12 @@ def init_app(app) -> None:
     from inclusion.registry import registry
     from inclusion.signals import case_closed
 
-    from . import models  # noqa: F401
+    from . import bench, models  # noqa: F401
     from .cli import expire_bundles_command
-    from .queries import devices_lent_to
+    from .queries import devices_lent_to, loan_panel_of, loans_dashboard, loans_of_resident
+    from .report import DEVICES_SECTION, WAITING_LIST_SECTION
     from .subscribers import take_closed_case_off_waiting_list
-    from .views import bp, dashboard_summary, device_panel, resident_loans
+    from .views import bp
 
     app.register_blueprint(bp)
     reg = registry(app)
@@ -22,12 +23,15 @@ def init_app(app) -> None:
     reg.add_navigation("devices.manage", "loans.waiting_list", "Waiting list")
     reg.add_resident_section("loans/_resident_section.html")
     reg.add_dashboard_panel("loans/_dashboard.html")
-    reg.add_template_helper("loan_panel_of", device_panel)
-    reg.add_template_helper("loans_of_resident", resident_loans)
-    reg.add_template_helper("loans_dashboard", dashboard_summary)
+    reg.add_template_helper("loan_panel_of", loan_panel_of)
+    reg.add_template_helper("loans_of_resident", loans_of_resident)
+    reg.add_template_helper("loans_dashboard", loans_dashboard)
     reg.add_command(expire_bundles_command)
     reg.add_receiver(case_closed, take_closed_case_off_waiting_list)
     reg.provide("devices_lent_to", devices_lent_to)
+    reg.add_report_section(DEVICES_SECTION)
+    reg.add_report_section(WAITING_LIST_SECTION)
+    bench.register(reg)
     _declare_personal_data(app)
 
 
@@ -54,7 +58,7 @@ def _declare_personal_data(app) -> None:
         order_by=("lent_at", "id"),
         blocks_erasure=[
             (
-                lambda: Loan.ended_at.is_(None),
+                lambda: Loan.is_open,
                 "A device is still on loan: record its return or end the loan first.",
             )
         ],

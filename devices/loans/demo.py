@@ -14,7 +14,7 @@ from inclusion.clock import now, today
 from inclusion.extensions import db
 from inclusion.residents.models import Resident
 from inclusion.residents.service import open_case
-from inclusion.tenancy import scope_session
+from inclusion.tenancy import scoped_to
 
 from . import service
 from .models import DataBundle, Loan, WaitingListEntry
@@ -75,8 +75,7 @@ def _ready_devices(org, coordinator, wanted: int):
 
 
 def _load_org(org, coordinator, rng, scale: int = 1) -> None:
-    scope_session(db.session, org.id)
-    try:
+    with scoped_to(org.id):
         # Closed cases are offered nothing: the demo lends and gives data to open ones only.
         residents = db.session.scalars(
             select(Resident)
@@ -186,9 +185,7 @@ def _load_org(org, coordinator, rng, scale: int = 1) -> None:
             # One call already logged, so the call list shows who called when.
             first_overdue = db.session.scalar(
                 select(Loan)
-                .where(
-                    Loan.organisation_id == org.id, Loan.ended_at.is_(None), Loan.due_on < today()
-                )
+                .where(Loan.organisation_id == org.id, Loan.is_open, Loan.due_on < today())
                 .order_by(Loan.id)
             )
             if first_overdue is not None:
@@ -212,8 +209,6 @@ def _load_org(org, coordinator, rng, scale: int = 1) -> None:
                     by=coordinator,
                 )
         db.session.flush()
-    finally:
-        scope_session(db.session, None)
 
 
 def load(context) -> None:

@@ -28,10 +28,16 @@ from .models import (
     BUNDLE_STATUS_LABELS,
     CALL_OUTCOMES,
     END_KINDS,
+    ENDS_WITHOUT_RETURN,
+    MAX_ALLOWANCE_GB,
+    VALIDITY_DAYS,
     WAITING_PRIORITIES,
     WAITING_REASONS,
 )
 
+VALIDITY_MESSAGE = (
+    f"Enter how many days it lasts once issued, from {VALIDITY_DAYS[0]} to {VALIDITY_DAYS[1]}."
+)
 _KIND_CHOICES = list(BUNDLE_KINDS.items())
 _SOURCE_CHOICES = list(BUNDLE_SOURCES.items())
 
@@ -57,17 +63,17 @@ class _BundleValues(FlaskForm):
         places=None,
         validators=[
             InputRequired("Enter the allowance in GB, like 20 or 0.5."),
-            NumberRange(min=0.01, max=10000, message="Enter the allowance in GB, like 20 or 0.5."),
+            NumberRange(
+                min=0.01, max=MAX_ALLOWANCE_GB, message="Enter the allowance in GB, like 20 or 0.5."
+            ),
         ],
     )
     validity_days = IntegerField(
         "Lasts (days once issued)",
         default=30,
         validators=[
-            InputRequired("Enter how many days it lasts once issued, from 1 to 3660."),
-            NumberRange(
-                min=1, max=3660, message="Enter how many days it lasts once issued, from 1 to 3660."
-            ),
+            InputRequired(VALIDITY_MESSAGE),
+            NumberRange(min=VALIDITY_DAYS[0], max=VALIDITY_DAYS[1], message=VALIDITY_MESSAGE),
         ],
     )
     source = SelectField("Where it came from", choices=_SOURCE_CHOICES, default="national_scheme")
@@ -178,7 +184,7 @@ class ReturnForm(_AsksAboutBundles, FlaskForm):
 class EndLoanForm(_AsksAboutBundles, FlaskForm):
     end_kind = RadioField(
         "How the loan ended",
-        choices=[(k, v) for k, v in END_KINDS.items() if k != "returned"],
+        choices=[(k, END_KINDS[k]) for k in ENDS_WITHOUT_RETURN],
         validators=[InputRequired("Choose how the loan ended.")],
     )
     bundle_outcome = _bundle_outcome_field()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusion.clock import now, today
@@ -55,6 +56,9 @@ BUNDLE_STATUS_LABELS = {
     "expired": "Expired",
     "cancelled": "Lost or cancelled",
 }
+# What a bundle may hold, checked by the form, the service and the schema alike.
+MAX_ALLOWANCE_GB = 10_000
+VALIDITY_DAYS = (1, 3660)  # from a day to ten years, once issued
 # Which bundles fit which device, the one rule the lend form offers and lend_device enforces:
 # a SIM or eSIM goes into a phone or a tablet with a SIM slot, a hotspot takes a top-up or a
 # SIM, and a laptop or Chromebook (no SIM slot) takes only a voucher code for Wi-Fi data.
@@ -85,6 +89,12 @@ END_KINDS = {
     "lost": "Lost",
     "not_returned": "Not returned",
 }
+DUE_SOON_DAYS = 7  # a loan due within this many days is on the call list
+RETURNED = "returned"
+# Ends without a return (recorded on the end-loan form), and of those the ones where the
+# device did not come back (a note is required; reports count them as lost).
+ENDS_WITHOUT_RETURN = tuple(kind for kind in END_KINDS if kind != RETURNED)
+LOST_END_KINDS = ("lost", "not_returned")
 # The device status each end of a loan leads to (a return continues to awaiting wipe).
 END_DEVICE_STATUS = {
     "returned": "returned",
@@ -156,13 +166,20 @@ class DataBundle(OrgScoped, db.Model):
         CheckConstraint(f"status IN ({sql_list(BUNDLE_STATUSES)})", name="status_known"),
         CheckConstraint(f"kind IN ({sql_list(BUNDLE_KINDS)})", name="kind_known"),
         CheckConstraint(f"source IN ({sql_list(BUNDLE_SOURCES)})", name="source_known"),
-        CheckConstraint("allowance_gb > 0 AND allowance_gb <= 10000", name="allowance_range"),
-        CheckConstraint("validity_days BETWEEN 1 AND 3660", name="validity_range"),
+        CheckConstraint(
+            f"allowance_gb > 0 AND allowance_gb <= {MAX_ALLOWANCE_GB}", name="allowance_range"
+        ),
+        CheckConstraint(
+            f"validity_days BETWEEN {VALIDITY_DAYS[0]} AND {VALIDITY_DAYS[1]}",
+            name="validity_range",
+        ),
         CheckConstraint(
             "status <> 'issued' OR (resident_id IS NOT NULL AND issued_at IS NOT NULL "
             "AND expires_on IS NOT NULL)",
             name="issued_has_resident",
         ),
+        # Reports: bundles of one organisation issued in a period.
+        Index("ix_report_bundle_issued", "organisation_id", "issued_at"),
     )
 
     @property
@@ -253,11 +270,20 @@ class Loan(OrgScoped, db.Model):
             f"AND bundle_outcome IN ({sql_list(BUNDLE_OUTCOMES)}))",
             name="bundle_outcome_known",
         ),
+        # Reports: loans of one organisation started before the end of a period.
+        Index("ix_report_loan_lent", "organisation_id", "lent_at"),
     )
 
-    @property
+    @hybrid_property
     def is_open(self) -> bool:
+        """A loan is open until it ends (a return, a gift, a loss); in queries too:
+        ``select(Loan).where(Loan.is_open)``."""
         return self.ended_at is None
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.ended_at.is_(None)
 
     @property
     def is_overdue(self) -> bool:

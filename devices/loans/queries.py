@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from inclusion.clock import today
 from inclusion.extensions import db
 from inclusion.residents.models import Resident
+from inclusion.residents.service import open_case
 
 from ..models import Device
-from .models import DataBundle, Loan, LoanExtension
+from .models import DUE_SOON_DAYS, DataBundle, Loan, LoanExtension, WaitingListEntry
 
 
 def bundle_list(q: str = "", status: str = "", kind: str = "", source: str = ""):
@@ -39,13 +42,11 @@ def loan_list(state: str = "open", q: str = ""):
     """Loans, open ones by due date; ``state``: open, overdue, ended or all."""
     stmt = select(Loan).options(joinedload(Loan.device), joinedload(Loan.resident))
     if state == "open":
-        stmt = stmt.where(Loan.ended_at.is_(None)).order_by(Loan.due_on, Loan.id)
+        stmt = stmt.where(Loan.is_open).order_by(Loan.due_on, Loan.id)
     elif state == "overdue":
-        stmt = stmt.where(Loan.ended_at.is_(None), Loan.due_on < today()).order_by(
-            Loan.due_on, Loan.id
-        )
+        stmt = stmt.where(Loan.is_open, Loan.due_on < today()).order_by(Loan.due_on, Loan.id)
     elif state == "ended":
-        stmt = stmt.where(Loan.ended_at.is_not(None)).order_by(Loan.ended_at.desc(), Loan.id.desc())
+        stmt = stmt.where(~Loan.is_open).order_by(Loan.ended_at.desc(), Loan.id.desc())
     else:
         stmt = stmt.order_by(Loan.lent_at.desc(), Loan.id.desc())
     q = (q or "").strip()
@@ -76,7 +77,7 @@ def loan_by_reference(reference: str):
     )
 
 
-def loans_of_device(device_id: int):
+def loans_of_device_query(device_id: int):
     return (
         select(Loan)
         .where(Loan.device_id == device_id)
@@ -85,7 +86,7 @@ def loans_of_device(device_id: int):
     )
 
 
-def loans_of_resident(resident_id: int):
+def loans_of_resident_query(resident_id: int):
     return (
         select(Loan)
         .where(Loan.resident_id == resident_id)
@@ -94,7 +95,7 @@ def loans_of_resident(resident_id: int):
     )
 
 
-def bundles_of_resident(resident_id: int):
+def bundles_of_resident_query(resident_id: int):
     return (
         select(DataBundle)
         .where(DataBundle.resident_id == resident_id)
@@ -112,12 +113,12 @@ def devices_lent_to(resident_id: int) -> list[tuple[int, str, bool]]:
             Device.kind,
             Device.make,
             Device.model,
-            func.max(case((Loan.ended_at.is_(None), 1), else_=0)).label("open"),
+            func.max(case((Loan.is_open, 1), else_=0)).label("open"),
         )
         .join(Loan, Loan.device_id == Device.id)
         .where(Loan.resident_id == resident_id)
         .group_by(Device.id, Device.asset_tag, Device.kind, Device.make, Device.model)
-        .order_by(func.max(case((Loan.ended_at.is_(None), 1), else_=0)).desc(), Device.asset_tag)
+        .order_by(func.max(case((Loan.is_open, 1), else_=0)).desc(), Device.asset_tag)
     ).all()
     choices = []
     for row in rows:
@@ -125,3 +126,62 @@ def devices_lent_to(resident_id: int) -> list[tuple[int, str, bool]]:
         label = f"{what} ({row.asset_tag})" + (", on loan now" if row.open else ", returned")
         choices.append((row.id, label, bool(row.open)))
     return choices
+
+
+def waiting_list_query(limit: int | None = None):
+    """Waiting entries of open cases in the order devices are offered: highest priority,
+    then longest wait (a closed case waits for nothing)."""
+    stmt = (
+        select(WaitingListEntry)
+        .join(WaitingListEntry.resident)
+        .where(WaitingListEntry.status == "waiting", open_case())
+        .options(contains_eager(WaitingListEntry.resident))
+        .order_by(WaitingListEntry.priority, WaitingListEntry.joined_on, WaitingListEntry.id)
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    return stmt
+
+
+# ---- what the registered templates show (template helpers of the same names) ------------------
+
+
+def loan_panel_of(device) -> dict:
+    """What templates/loans/_device_panel.html shows: the open loan and the loan history."""
+    history = db.session.scalars(loans_of_device_query(device.id)).all()
+    current = next((loan for loan in history if loan.is_open), None)
+    return {"current": current, "history": history}
+
+
+def loans_of_resident(resident) -> dict:
+    """What templates/loans/_resident_section.html shows: loans, data and the waiting list."""
+    return {
+        "loans": db.session.scalars(loans_of_resident_query(resident.id)).all(),
+        "bundles": db.session.scalars(bundles_of_resident_query(resident.id)).all(),
+        "waiting": db.session.scalar(
+            select(WaitingListEntry).where(
+                WaitingListEntry.resident_id == resident.id, WaitingListEntry.status == "waiting"
+            )
+        ),
+    }
+
+
+def loans_dashboard() -> dict:
+    """The numbers on a coordinator's home page (scoped to their organisation)."""
+
+    def count(stmt):
+        return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+
+    open_loans = select(Loan.id).where(Loan.is_open)
+    return {
+        "open": count(open_loans),
+        "overdue": count(open_loans.where(Loan.due_on < today())),
+        "due_soon": count(
+            open_loans.where(
+                Loan.due_on >= today(),
+                Loan.due_on <= today() + timedelta(days=DUE_SOON_DAYS),
+            )
+        ),
+        "in_stock": count(select(DataBundle.id).where(DataBundle.status == "in_stock")),
+        "waiting": count(waiting_list_query()),
+    }

@@ -23,7 +23,7 @@ from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.references import next_reference
 from inclusion.residents.models import Resident
-from inclusion.residents.service import is_open_case, lock_resident, open_case, refuse_if_closed
+from inclusion.residents.service import is_open_case, lock_resident, refuse_if_closed
 from inclusion.workflow import transition
 
 from .models import (
@@ -35,9 +35,15 @@ from .models import (
     BUNDLE_TRANSITIONS,
     BUNDLES_FOR_DEVICE,
     CALL_OUTCOMES,
+    DUE_SOON_DAYS,
     END_DEVICE_STATUS,
     END_KINDS,
+    ENDS_WITHOUT_RETURN,
     LARGE_SCREEN_KINDS,
+    LOST_END_KINDS,
+    MAX_ALLOWANCE_GB,
+    RETURNED,
+    VALIDITY_DAYS,
     WAITING_PRIORITIES,
     WAITING_REASONS,
     WAITING_TRANSITIONS,
@@ -47,10 +53,10 @@ from .models import (
     ReminderCall,
     WaitingListEntry,
 )
+from .queries import waiting_list_query
 
 LOAN_REFERENCE = "L-{:05d}"
 MAX_LOAN_DAYS = 366
-DUE_SOON_DAYS = 7
 EXPIRING_SOON_DAYS = 14
 MAX_BULK_ROWS = 2000
 _REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
@@ -77,15 +83,17 @@ def _clean_bundle(data: dict) -> dict:
         allowance = float(str(data.get("allowance_gb") or "").strip())
     except ValueError:
         allowance = -1
-    if not (0 < allowance <= 10000):
+    if not (0 < allowance <= MAX_ALLOWANCE_GB):
         raise RuleBroken("Enter the allowance in GB, like 20 or 0.5.", "allowance_gb")
     try:
         validity = int(str(data.get("validity_days") or "").strip())
     except ValueError:
         validity = -1
-    if not (1 <= validity <= 3660):
+    if not (VALIDITY_DAYS[0] <= validity <= VALIDITY_DAYS[1]):
         raise RuleBroken(
-            "Enter how many days it lasts once issued, from 1 to 3660.", "validity_days"
+            f"Enter how many days it lasts once issued, from {VALIDITY_DAYS[0]} to "
+            f"{VALIDITY_DAYS[1]}.",
+            "validity_days",
         )
     source = (data.get("source") or "").strip().lower()
     if source not in BUNDLE_SOURCES:
@@ -435,9 +443,7 @@ def data_suggestion(resident: Resident | None, device: Device, stock) -> str:
 
 
 def open_loan_of(device: Device) -> Loan | None:
-    return db.session.scalar(
-        select(Loan).where(Loan.device_id == device.id, Loan.ended_at.is_(None))
-    )
+    return db.session.scalar(select(Loan).where(Loan.device_id == device.id, Loan.is_open))
 
 
 def default_due_date(organisation) -> date:
@@ -705,7 +711,7 @@ def return_device(
         raise RuleBroken("This loan has already ended.", "condition")
     bundles = _check_bundle_outcome(loan, bundle_outcome)
     loan.ended_at = now()
-    loan.end_kind = "returned"
+    loan.end_kind = RETURNED
     loan.return_condition = condition
     loan.accessories_back = (accessories_back or "").strip()
     loan.received_by = received_by
@@ -740,10 +746,10 @@ def end_loan(
 ) -> Loan:
     """End a loan without a return: the device was gifted, lost or not returned. Data
     issued with it needs the same decision as on a return."""
-    if end_kind not in END_KINDS or end_kind == "returned":
+    if end_kind not in ENDS_WITHOUT_RETURN:
         raise RuleBroken("Choose how the loan ended.", "end_kind")
     note = (note or "").strip()
-    if end_kind in ("lost", "not_returned") and not note:
+    if end_kind in LOST_END_KINDS and not note:
         raise RuleBroken("Say what happened (for the record and the funder).", "note")
     loan, device = _lock_open_loan(loan)
     if not loan.is_open:
@@ -800,7 +806,7 @@ def call_list(*, as_of: date | None = None) -> list[CallRow]:
     as_of = as_of or today()
     loans = db.session.scalars(
         select(Loan)
-        .where(Loan.ended_at.is_(None), Loan.due_on <= as_of + timedelta(days=DUE_SOON_DAYS))
+        .where(Loan.is_open, Loan.due_on <= as_of + timedelta(days=DUE_SOON_DAYS))
         .options(joinedload(Loan.resident), joinedload(Loan.device))
         .order_by(Loan.due_on, Loan.id)
     ).all()
@@ -929,32 +935,12 @@ def device_fits(kind: str, resident: Resident) -> bool:
     return True
 
 
-def waiting_list(limit: int | None = None):
-    """Waiting entries of open cases in the order devices are offered: highest priority,
-    then longest wait (a closed case waits for nothing)."""
-    from sqlalchemy.orm import contains_eager
-
-    stmt = (
-        select(WaitingListEntry)
-        .join(WaitingListEntry.resident)
-        .where(
-            WaitingListEntry.status == "waiting",
-            open_case(),
-        )
-        .options(contains_eager(WaitingListEntry.resident))
-        .order_by(WaitingListEntry.priority, WaitingListEntry.joined_on, WaitingListEntry.id)
-    )
-    if limit:
-        stmt = stmt.limit(limit)
-    return stmt
-
-
 def suggest_resident(device: Device) -> WaitingListEntry | None:
     """The waiting resident to offer this device to: highest priority, longest waiting,
     whose access needs the device fits, without a device on loan already."""
-    open_borrowers = select(Loan.resident_id).where(Loan.ended_at.is_(None))
+    open_borrowers = select(Loan.resident_id).where(Loan.is_open)
     entries = db.session.scalars(
-        waiting_list()
+        waiting_list_query()
         .where(
             WaitingListEntry.organisation_id == device.organisation_id,
             WaitingListEntry.resident_id.not_in(open_borrowers),

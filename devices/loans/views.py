@@ -461,7 +461,7 @@ def log_call():
 @bp.route("/waiting-list")
 @requires("devices.manage")
 def waiting_list():
-    page = db.paginate(service.waiting_list(), per_page=current_app.config["PER_PAGE"])
+    page = db.paginate(queries.waiting_list_query(), per_page=current_app.config["PER_PAGE"])
     return render_template("loans/waiting_list.html", page=page)
 
 
@@ -503,47 +503,4 @@ def leave_waiting_list(entry_id):
     return redirect(url_for("loans.waiting_list"))
 
 
-def device_panel(device):
-    """What templates/loans/_device_panel.html shows: the open loan and the loan history."""
-    history = db.session.scalars(queries.loans_of_device(device.id)).all()
-    current = next((loan for loan in history if loan.is_open), None)
-    return {"current": current, "history": history}
-
-
-def resident_loans(resident):
-    return {
-        "loans": db.session.scalars(queries.loans_of_resident(resident.id)).all(),
-        "bundles": db.session.scalars(queries.bundles_of_resident(resident.id)).all(),
-        "waiting": db.session.scalar(
-            select(WaitingListEntry).where(
-                WaitingListEntry.resident_id == resident.id, WaitingListEntry.status == "waiting"
-            )
-        ),
-    }
-
-
-def dashboard_summary():
-    """The numbers on a coordinator's home page (scoped to their organisation)."""
-    from datetime import timedelta
-
-    from inclusion.clock import today
-
-    def count(stmt):
-        return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-
-    open_loans = select(Loan.id).where(Loan.ended_at.is_(None))
-    return {
-        "open": count(open_loans),
-        "overdue": count(open_loans.where(Loan.due_on < today())),
-        "due_soon": count(
-            open_loans.where(
-                Loan.due_on >= today(),
-                Loan.due_on <= today() + timedelta(days=service.DUE_SOON_DAYS),
-            )
-        ),
-        "in_stock": count(select(DataBundle.id).where(DataBundle.status == "in_stock")),
-        "waiting": count(service.waiting_list()),
-    }
-
-
-__all__ = ["bp", "device_panel", "resident_loans", "Loan"]
+__all__ = ["bp", "Loan"]

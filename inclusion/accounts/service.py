@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -19,6 +20,7 @@ from ..errors import RuleBroken
 from ..extensions import db
 from ..passwords import hash_password, password_problem, verify_password
 from ..signals import organisation_created
+from ..tenancy import unscoped
 from .models import ADMIN, ROLES, ROLES_BY_PRIVILEGE, Invitation, Organisation, User
 
 
@@ -27,11 +29,8 @@ def normalise_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(
-        select(User)
-        .where(User.email == normalise_email(email))
-        .execution_options(all_organisations=True)
-    )
+    with unscoped():  # sign-in knows no organisation yet
+        return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -50,13 +49,14 @@ def end_sessions(user: User) -> None:
     deactivation and re-activation, and an admin's "sign out everywhere".
     """
     # One UPDATE, so two requests ending sessions at once never lose a bump.
-    db.session.execute(
-        update(User)
-        .where(User.id == user.id)
-        .values(session_generation=User.session_generation + 1)
-        .execution_options(synchronize_session=False, all_organisations=True)
-    )
-    db.session.refresh(user, ["session_generation"])
+    with unscoped():
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(session_generation=User.session_generation + 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(user, ["session_generation"])
 
 
 def sign_out(user: User) -> None:
@@ -186,11 +186,10 @@ def issue_invitation(user: User, *, by: User | None) -> str:
 
 def find_invitation(token: str) -> Invitation | None:
     """The unused, unexpired invitation for ``token``, or ``None``."""
-    invitation = db.session.scalar(
-        select(Invitation)
-        .where(Invitation.token_hash == _token_hash(token or ""))
-        .execution_options(all_organisations=True)
-    )
+    with unscoped():  # the link is the key, whoever is signed in
+        invitation = db.session.scalar(
+            select(Invitation).where(Invitation.token_hash == _token_hash(token or ""))
+        )
     if (
         invitation is None
         or invitation.used_at is not None
@@ -201,13 +200,33 @@ def find_invitation(token: str) -> Invitation | None:
     return invitation
 
 
-def accept_invitation(invitation: Invitation, password: str) -> User:
-    """Set the password through a link: the link is used once, every other link of the
-    user is revoked and every existing session of theirs ends."""
-    user = db.session.get(User, invitation.user_id, execution_options={"all_organisations": True})
+@dataclass(frozen=True)
+class NewPassword:
+    """A password that passed the rules for its account, already hashed: argon2 is slow,
+    so it is done before the write transaction (see ``transactions.reading``)."""
+
+    user_id: int
+    password_hash: str
+
+
+def new_password(invitation: Invitation, password: str) -> NewPassword:
+    """Check ``password`` against the rules for the invited account and hash it."""
+    with unscoped():
+        user = db.session.get(User, invitation.user_id)
     problem = password_problem(password, user.email)
     if problem:
         raise RuleBroken(problem, "password")
+    return NewPassword(user.id, hash_password(password))
+
+
+def accept_invitation(invitation: Invitation, password: str | NewPassword) -> User:
+    """Set the password through a link: the link is used once, every other link of the
+    user is revoked and every existing session of theirs ends."""
+    new = password if isinstance(password, NewPassword) else new_password(invitation, password)
+    with unscoped():
+        user = db.session.get(User, invitation.user_id)
+    if new.user_id != user.id:
+        raise RuleBroken("That password was made for another account.", "password")
     # Conditional on the link still being unused: two submissions of one link at once
     # set the password only once.
     used = db.session.execute(
@@ -224,7 +243,7 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
         raise RuleBroken("This link has already been used or replaced by a newer one.")
     db.session.refresh(invitation, ["used_at"])
     _revoke_links(user, keep=invitation)
-    user.password_hash = hash_password(password)
+    user.password_hash = new.password_hash
     end_sessions(user)
     audit.record("user.password_set", user, changed=["password_hash"], actor=user)
     db.session.flush()

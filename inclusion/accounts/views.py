@@ -8,6 +8,7 @@ from .. import public_links
 from ..extensions import db, limiter
 from ..permissions import can_manage_user, public, requires
 from ..redirects import safe_next
+from ..transactions import reading
 from ..web import attempt, invalid
 from . import service
 from .forms import EmptyForm, InviteForm, OrganisationForm, RoleForm, SetPasswordForm, SignInForm
@@ -17,7 +18,8 @@ bp = Blueprint("accounts", __name__)
 
 
 def _login_failed(response) -> bool:
-    return request.method == "POST" and response.status_code != 302
+    # 503: the database was busy, the password was not even checked to the end.
+    return request.method == "POST" and response.status_code not in (302, 503)
 
 
 def _account_key() -> str:
@@ -50,7 +52,8 @@ def login():
         return redirect(url_for("main.dashboard"))
     form = SignInForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data)
+        with reading():  # argon2 must not hold SQLite's write lock
+            user = service.authenticate(form.email.data, form.password.data)
         if user is None:
             form.form_errors.append(
                 "That email address and password do not match an active account."
@@ -84,7 +87,9 @@ def accept_invitation(token):
     form = SetPasswordForm()
     if form.validate_on_submit():
         with attempt(form) as outcome:
-            user = service.accept_invitation(invitation, form.password.data)
+            with reading():  # argon2 must not hold SQLite's write lock
+                new = service.new_password(invitation, form.password.data)
+            user = service.accept_invitation(invitation, new)
         if outcome.refused:
             return invalid("accounts/set_password.html", form=form, invitation=invitation)
         logout_user()

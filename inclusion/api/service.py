@@ -17,6 +17,7 @@ from ..clock import now
 from ..errors import RuleBroken
 from ..extensions import db
 from ..residents import service as residents
+from ..tenancy import unscoped
 from ..validators import storable_text
 from .models import ApiKey
 
@@ -51,11 +52,8 @@ def create_key(organisation, name: str, *, by) -> tuple[ApiKey, str]:
         raise RuleBroken("A key in use already has this name. Choose another name.", "name")
     while True:
         prefix = KEY_START + secrets.token_hex(4)
-        exists = db.session.scalar(
-            select(ApiKey.id)
-            .where(ApiKey.prefix == prefix)
-            .execution_options(all_organisations=True)
-        )
+        with unscoped():  # prefixes are unique across organisations
+            exists = db.session.scalar(select(ApiKey.id).where(ApiKey.prefix == prefix))
         if exists is None:
             break
     secret = f"{prefix}_{secrets.token_urlsafe(32)}"
@@ -89,9 +87,8 @@ def authenticate(presented: str | None) -> ApiKey | None:
     prefix = presented[:PREFIX_LENGTH]
     key = None
     if presented.startswith(KEY_START) and len(presented) > PREFIX_LENGTH:
-        key = db.session.scalar(
-            select(ApiKey).where(ApiKey.prefix == prefix).execution_options(all_organisations=True)
-        )
+        with unscoped():  # the key says which organisation it belongs to
+            key = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     # Compare even when no key was found, so timing does not tell prefixes apart.
     matches = hmac.compare_digest(key.secret_hash if key else _DUMMY_HASH, _hash(presented))
     if key is None or not matches or key.revoked_at is not None:

@@ -1,8 +1,8 @@
 """Consistent copies of the database and putting one back.
 
-SQLite: the sqlite3 online backup API copies page by page under SQLite's own locks,
-so the copy is consistent even while the application writes (a plain file copy of a
-WAL database is not). PostgreSQL: ``pg_dump``'s custom format (one snapshot) and
+SQLite: the sqlite3 online backup API copies every page in one step, inside one read
+transaction, so the copy is consistent even while the application writes (a plain file
+copy of a WAL database is not). PostgreSQL: ``pg_dump``'s custom format (one snapshot) and
 ``pg_restore``; both must be installed (the PostgreSQL client tools).
 """
 
@@ -29,33 +29,45 @@ def sqlite_path(url) -> Path | None:
 
 
 def backup_sqlite(source: Path, target: Path, progress=None) -> int:
-    """Copy ``source`` into ``target`` with the online backup API; returns pages copied."""
+    """Copy ``source`` into ``target`` with the online backup API; returns pages copied.
+
+    All pages in one step, inside one read transaction: copied a few pages at a time,
+    the backup starts again whenever the application commits between two steps, and
+    under steady writes it never finishes. A WAL reader does not stop the writers, so
+    the app keeps working meanwhile. The copy is written to ``<target>.part`` and
+    renamed only when it passed its integrity check; on any failure the part is removed.
+    """
     tmp = target.with_name(target.name + ".part")
+    if not source.is_file():
+        raise RuleBroken(f"The database {source} does not exist.")
     tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(source, timeout=30)
-    dst = sqlite3.connect(tmp)
-    total = 0
-
-    def _progress(status, remaining, pages):
-        nonlocal total
-        total = pages
-        if progress:
-            progress(pages - remaining, pages)
-
     try:
-        with dst:
-            src.backup(dst, pages=256, progress=_progress)
-        check = dst.execute("PRAGMA integrity_check").fetchone()[0]
-        # A standalone file: no -wal beside it is needed to read it.
-        dst.execute("PRAGMA journal_mode=DELETE")
+        src = sqlite3.connect(source, timeout=30)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                with dst:
+                    src.backup(dst, pages=-1)
+                pages = dst.execute("PRAGMA page_count").fetchone()[0]
+                check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+                # A standalone file: no -wal beside it is needed to read it.
+                dst.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        if check != "ok":
+            raise RuleBroken(f"The copy failed its integrity check: {check}")
+        if progress:
+            progress(pages, pages)
+        os.replace(tmp, target)
+    except sqlite3.Error as exc:
+        raise RuleBroken(f"The backup of {source} failed ({exc}); nothing was written.") from None
     finally:
-        dst.close()
-        src.close()
-    if check != "ok":
-        tmp.unlink(missing_ok=True)
-        raise RuleBroken(f"The copy failed its integrity check: {check}")
-    os.replace(tmp, target)
-    return total
+        # Whatever went wrong (even Ctrl+C), no half-written copy is left behind.
+        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+    return pages
 
 
 def check_sqlite_backup(path: Path) -> str:
@@ -112,22 +124,24 @@ def _pg_target(url) -> tuple[str, dict]:
 def backup_postgresql(url, target: Path) -> None:
     dsn, env = _pg_target(url)
     tmp = target.with_name(target.name + ".part")
-    result = subprocess.run(
-        [
-            _pg_command("pg_dump"),
-            "--format=custom",
-            "--no-owner",
-            f"--file={tmp}",
-            f"--dbname={dsn}",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise RuleBroken(f"pg_dump failed: {result.stderr.strip()}")
-    os.replace(tmp, target)
+    try:
+        result = subprocess.run(
+            [
+                _pg_command("pg_dump"),
+                "--format=custom",
+                "--no-owner",
+                f"--file={tmp}",
+                f"--dbname={dsn}",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise RuleBroken(f"pg_dump failed: {result.stderr.strip()}")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)  # no half-written dump is left behind
 
 
 def restore_postgresql(url, backup: Path) -> None:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import io
-from xml.sax.saxutils import escape
-
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ..clock import now
+from ..pdf import Document
 from ..residents.models import CONSENT_METHODS
-
-
-def _p(text, style) -> Paragraph:
-    return Paragraph(escape(str(text if text is not None else "")).replace("\n", "<br/>"), style)
 
 
 def _d(value, fmt="%d %b %Y") -> str:
@@ -31,60 +21,15 @@ def subject_access_summary(held) -> bytes:
     """Everything in ``held`` (``service.HeldData``) as a readable A4 document."""
     r = held.resident
     org = r.organisation
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=11, leading=15)
-    small = ParagraphStyle("small", parent=body, fontSize=10, leading=13)
-    heading = ParagraphStyle("h", parent=styles["Heading1"], fontSize=20, leading=24)
-    sub = ParagraphStyle(
-        "h2", parent=styles["Heading2"], fontSize=14, leading=18, spaceBefore=8, keepWithNext=1
-    )
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-        title=f"Information held about {r.reference}",
-        author=org.name,
-    )
-    width = A4[0] - 36 * mm
+    doc = Document(f"Information held about {r.reference}", org, large_print=True)
+    width = doc.width
 
     def pairs(rows):
         rows = [(a, b) for a, b in rows if b not in (None, "", [])]
-        if not rows:
-            return _p("Nothing recorded.", body)
-        table = Table(
-            [[_p(a, body), _p(b, body)] for a, b in rows], colWidths=[50 * mm, width - 50 * mm]
-        )
-        table.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                    ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f0f0")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return table
+        return doc.pairs(rows, 50 * mm) if rows else doc.p("Nothing recorded.")
 
     def grid(header, rows, widths=None):
-        if not rows:
-            return _p("None.", body)
-        data = [[_p(h, small) for h in header]] + [[_p(c, small) for c in row] for row in rows]
-        cols = widths or [width / len(header)] * len(header)
-        table = Table(data, colWidths=cols, repeatRows=1)
-        table.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return table
+        return doc.grid(header, rows, widths, style="small") if rows else doc.p("None.")
 
     consent = (
         f"Given {_dt(r.consent_at)} ({CONSENT_METHODS.get(r.consent_method or '', r.consent_method)})"
@@ -92,16 +37,15 @@ def subject_access_summary(held) -> bytes:
         else "Not recorded"
     )
     story = [
-        _p(org.name, sub),
-        _p("Information we hold about you", heading),
-        _p(
+        doc.p(org.name, "heading"),
+        doc.title("Information we hold about you"),
+        doc.p(
             f"Reference {r.reference}. Prepared on {_dt(now())} (UTC) "
             "in answer to a subject access request. The files that come with this summary hold "
             "every record in full.",
-            body,
         ),
-        Spacer(1, 3 * mm),
-        _p("Your details", sub),
+        doc.space(3),
+        doc.p("Your details", "heading"),
         pairs(
             [
                 ("Name", r.full_name),
@@ -123,7 +67,7 @@ def subject_access_summary(held) -> bytes:
                 ("Anonymised", _dt(r.anonymised_at)),
             ]
         ),
-        _p("Referral and consent", sub),
+        doc.p("Referral and consent", "heading"),
         pairs(
             [
                 ("Referred by", r.source_label),
@@ -135,7 +79,7 @@ def subject_access_summary(held) -> bytes:
                 ("Status", r.status + (f" ({r.outcome_label})" if r.outcome else "")),
             ]
         ),
-        _p("Progress of your case", sub),
+        doc.p("Progress of your case", "heading"),
         grid(
             ["When", "Change", "Note"],
             [
@@ -148,7 +92,7 @@ def subject_access_summary(held) -> bytes:
             ],
             [35 * mm, 50 * mm, width - 85 * mm],
         ),
-        _p("Devices lent to you", sub),
+        doc.p("Devices lent to you", "heading"),
         grid(
             ["Loan", "Device", "Lent", "Due", "Ended"],
             [
@@ -162,7 +106,7 @@ def subject_access_summary(held) -> bytes:
                 for loan in held["loans"]
             ],
         ),
-        _p("Mobile data given to you", sub),
+        doc.p("Mobile data given to you", "heading"),
         grid(
             ["Data", "Issued", "Expires", "Status"],
             [
@@ -171,7 +115,7 @@ def subject_access_summary(held) -> bytes:
             ],
             [width - 90 * mm, 30 * mm, 30 * mm, 30 * mm],
         ),
-        _p("Device waiting list", sub),
+        doc.p("Device waiting list", "heading"),
         grid(
             ["Joined", "Priority", "Reason", "Status", "Note"],
             [
@@ -179,13 +123,13 @@ def subject_access_summary(held) -> bytes:
                 for w in held["waiting_list"]
             ],
         ),
-        _p("Calls we made to you", sub),
+        doc.p("Calls we made to you", "heading"),
         grid(
             ["When", "Outcome", "Note"],
             [(_dt(c.called_at), c.outcome_label, c.note) for c in held["reminder_calls"]],
             [35 * mm, 60 * mm, width - 95 * mm],
         ),
-        _p("Your IT buddy", sub),
+        doc.p("Your IT buddy", "heading"),
         grid(
             ["Buddy", "Status", "From", "Until", "Why it ended"],
             [
@@ -199,7 +143,7 @@ def subject_access_summary(held) -> bytes:
                 for m in held["buddy_matches"]
             ],
         ),
-        _p("Practice sessions", sub),
+        doc.p("Practice sessions", "heading"),
         grid(
             ["Date", "Minutes", "How", "Notes", "Next steps"],
             [
@@ -208,7 +152,7 @@ def subject_access_summary(held) -> bytes:
             ],
             [25 * mm, 18 * mm, 30 * mm, (width - 73 * mm) / 2, (width - 73 * mm) / 2],
         ),
-        _p("Your skills", sub),
+        doc.p("Your skills", "heading"),
         grid(
             ["Date", "Skill", "Level"],
             [
@@ -222,10 +166,10 @@ def subject_access_summary(held) -> bytes:
             ],
             [25 * mm, width - 95 * mm, 70 * mm],
         ),
-        _p("Who looked at or changed your record", sub),
-        _p(
+        doc.p("Who looked at or changed your record", "heading"),
+        doc.p(
             "The audit log records what was done to your records and when; it keeps no copy of the data.",
-            small,
+            "small",
         ),
         grid(
             ["When", "What", "Record", "Fields"],
@@ -236,5 +180,5 @@ def subject_access_summary(held) -> bytes:
             [32 * mm, 45 * mm, 35 * mm, width - 112 * mm],
         ),
     ]
-    doc.build(story)
-    return buffer.getvalue()
+    doc.add(*story)
+    return doc.build()

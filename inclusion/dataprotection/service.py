@@ -33,6 +33,8 @@ from ..clock import now, today
 from ..errors import RuleBroken
 from ..extensions import db
 from ..residents.models import Resident
+from ..tenancy import unscoped
+from ..transactions import run_outside_transaction
 from .mentions import ERASED, Mentions
 from .models import ErasureRecord
 
@@ -410,14 +412,13 @@ def reapply_erasures(erasures: list[Erasure]) -> list[str]:
     for erasure in erasures:
         if (erasure.organisation_id, erasure.reference) in recorded:
             continue
-        resident = db.session.scalar(
-            select(Resident)
-            .where(
-                Resident.organisation_id == erasure.organisation_id,
-                Resident.reference == erasure.reference,
+        with unscoped():  # a restore runs from the command line, for every organisation
+            resident = db.session.scalar(
+                select(Resident).where(
+                    Resident.organisation_id == erasure.organisation_id,
+                    Resident.reference == erasure.reference,
+                )
             )
-            .execution_options(all_organisations=True)
-        )
         if resident is None:
             continue
         if resident.anonymised_at is not None:
@@ -471,9 +472,9 @@ def _checkpoint_after_erasure(session) -> None:
         return
     if isinstance(bind, Engine):
         with bind.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            run_outside_transaction(connection, "PRAGMA wal_checkpoint(TRUNCATE)")
     elif not bind.in_transaction():
-        bind.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        run_outside_transaction(bind, "PRAGMA wal_checkpoint(TRUNCATE)")
     # else: a test's outer transaction that will be rolled back, nothing was written.
 
 
@@ -506,17 +507,17 @@ def due_for_retention(organisation: Organisation, on: date | None = None) -> lis
     """Closed cases of ``organisation`` closed more than its retention period ago and
     not yet anonymised, each with what (if anything) stops its anonymisation."""
     cutoff = months_before(on or today(), organisation.retention_months)
-    residents = db.session.scalars(
-        select(Resident)
-        .where(
-            Resident.organisation_id == organisation.id,
-            Resident.status == "closed",
-            Resident.anonymised_at.is_(None),
-            Resident.closed_at < datetime.combine(cutoff, datetime.min.time()),
-        )
-        .order_by(Resident.closed_at, Resident.id)
-        .execution_options(all_organisations=True)
-    ).all()
+    with unscoped():  # the organisation is named (the retention command runs for each)
+        residents = db.session.scalars(
+            select(Resident)
+            .where(
+                Resident.organisation_id == organisation.id,
+                Resident.status == "closed",
+                Resident.anonymised_at.is_(None),
+                Resident.closed_at < datetime.combine(cutoff, datetime.min.time()),
+            )
+            .order_by(Resident.closed_at, Resident.id)
+        ).all()
     return [RetentionItem(r, r.closed_at, erasure_blockers(r)) for r in residents]
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Register the reports blueprint and the staff navigation entry."""
+    """Register the reports blueprint, the staff navigation entry and the core's section
+    (referrals); feature packages add theirs in their own ``init_app``."""
     from inclusion.registry import registry
 
-    from . import models  # noqa: F401  (targets and the report indexes join the metadata)
+    from . import models  # noqa: F401  (targets join the metadata)
+    from .referrals import REFERRALS_SECTION
     from .views import bp
 
     app.register_blueprint(bp)
-    registry(app).add_navigation("reports.view", "reports.index", "Reports")
+    reg = registry(app)
+    reg.add_navigation("reports.view", "reports.index", "Reports")
+    reg.add_report_section(REFERRALS_SECTION)

@@ -114,3 +114,13 @@ def bar_chart(
 
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+def chart_items(shown, rows, label_of, value_key="count") -> list[tuple[str, float, str]]:
+    """(label, value, shown) of each row for ``bar_chart``: a suppressed count is drawn as
+    an empty bar and printed as in the table."""
+    out = []
+    for r in rows:
+        printed = shown.count(r[value_key])
+        out.append((label_of(r), 0 if isinstance(printed, str) else r[value_key], printed))
+    return out

@@ -1,4 +1,5 @@
-"""Yearly targets of an organisation, and the indexes the report queries rely on.
+"""Yearly targets of an organisation. (The indexes the report queries rely on are declared
+on the models they index, in the package that owns them.)
 
 A target is one number for one measure in one financial year (named by the year it
 starts in). Measures are a fixed vocabulary (``TARGET_MEASURES``): each names a figure
@@ -13,18 +14,14 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from buddies.practice.models import Checkpoint, PracticeSession
-from devices.loans.models import DataBundle, Loan
 from inclusion.clock import now
 from inclusion.extensions import db
-from inclusion.residents.models import Resident
 from inclusion.tenancy import OrgScoped
 
 from ..schema import sql_list
@@ -66,38 +63,3 @@ class ReportTarget(OrgScoped, db.Model):
     @property
     def label(self) -> str:
         return TARGET_MEASURES[self.measure][0]
-
-
-# Indexes for the report queries on other packages' tables (declared here, next to the
-# queries that need them, and created by the reports migration). Each leads with the
-# organisation, then the date the report filters on; the checkpoint index also holds
-# the columns the skill-gain window reads, in its order, so no sort is needed.
-REPORT_INDEXES = [
-    Index(
-        "ix_report_resident_referral",
-        Resident.__table__.c.organisation_id,
-        Resident.__table__.c.referral_date,
-    ),
-    Index(
-        "ix_report_session_held",
-        PracticeSession.__table__.c.organisation_id,
-        PracticeSession.__table__.c.held_on,
-        PracticeSession.__table__.c.resident_id,
-        PracticeSession.__table__.c.minutes,
-    ),
-    Index(
-        "ix_report_checkpoint_progress",
-        Checkpoint.__table__.c.organisation_id,
-        Checkpoint.__table__.c.resident_id,
-        Checkpoint.__table__.c.task_id,
-        Checkpoint.__table__.c.recorded_on,
-        Checkpoint.__table__.c.id,
-        Checkpoint.__table__.c.level,
-    ),
-    Index("ix_report_loan_lent", Loan.__table__.c.organisation_id, Loan.__table__.c.lent_at),
-    Index(
-        "ix_report_bundle_issued",
-        DataBundle.__table__.c.organisation_id,
-        DataBundle.__table__.c.issued_at,
-    ),
-]

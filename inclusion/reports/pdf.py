@@ -3,26 +3,20 @@ against targets, each chart drawn with reportlab graphics, and every table."""
 
 from __future__ import annotations
 
-import io
-from xml.sax.saxutils import escape
-
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether
 
 from inclusion.clock import today
 from inclusion.disclosure import SUPPRESSED
+from inclusion.pdf import BOLD_FONT, FRAME_WIDTH, Document
 
 from .charts import nice_max
 from .tables import ReportTable, progress_table
 
-BRAND = colors.HexColor("#1d5c4d")
 BAR = colors.HexColor("#0072b2")
-PAGE_WIDTH = A4[0] - 36 * mm
+PAGE_WIDTH = FRAME_WIDTH
 
 
 def chart_drawing(chart) -> Drawing:
@@ -61,72 +55,44 @@ def chart_drawing(chart) -> Drawing:
     bc.barLabelFormat = lambda v: ""
     bc.barLabels.fontSize = 7
     drawing.add(bc)
-    drawing.add(String(0, height - 8, chart.title, fontName="Helvetica-Bold", fontSize=9))
+    drawing.add(String(0, height - 8, chart.title, fontName=BOLD_FONT, fontSize=9))
     return drawing
 
 
 def report_pdf(report, organisation) -> bytes:
-    styles = getSampleStyleSheet()
-    body = styles["BodyText"]
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-        title=f"Report {report.period.label}",
-        author=organisation.name,
-        subject="Digital inclusion report",
+    doc = Document(
+        f"Report {report.period.label}", organisation, subject="Digital inclusion report"
     )
 
-    def p(text, style=body):
-        return Paragraph(escape(str(text)), style)
-
     def table_flowable(table):
-        rows = [table.columns] + [[str(c) for c in row] for row in table.rows]
         widths = [PAGE_WIDTH * 0.62] + [PAGE_WIDTH * 0.38 / (len(table.columns) - 1)] * (
             len(table.columns) - 1
         )
-        flow = Table([[p(c) for c in r] for r in rows], colWidths=widths, repeatRows=1)
-        flow.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        parts = [p(table.title, styles["Heading3"]), flow]
+        parts = [
+            doc.p(table.title, "subheading"),
+            doc.grid(table.columns, [[str(c) for c in row] for row in table.rows], widths),
+        ]
         if table.note:
-            parts.append(p(table.note, styles["Italic"]))
+            parts.append(doc.p(table.note, "italic"))
         return parts
 
     figures = report.figures
-    story = [
-        p(organisation.name, styles["Title"]),
-        p(f"Digital inclusion report: {report.period.label}", styles["Heading2"]),
-        p(f"Produced on {today().strftime('%d %B %Y')}."),
-        p(
+    doc.add(
+        doc.title(organisation.name),
+        doc.p(f"Digital inclusion report: {report.period.label}", "heading"),
+        doc.p(f"Produced on {today().strftime('%d %B %Y')}."),
+        doc.p(
             f'For publication: counts from 1 to 4 are shown as "{SUPPRESSED}", and so is any '
             "figure worked out from so few people."
             if report.publication
             else "For internal use: exact figures. Counts below 5 must not be published."
         ),
-        Spacer(1, 4 * mm),
-    ]
-    key = [
-        ["Referrals", report.table("referrals_by_source").rows[-1][1]],
-        ["Devices lent", report.table("devices").rows[1][1]],
-        ["Data bundles issued", report.table("data_bundles").rows[0][1]],
-        ["Practice sessions", report.table("buddies_and_practice").rows[3][1]],
-        ["Residents who moved up a skill level", report.table("skill_gains").rows[1][1]],
-    ]
-    story += table_flowable(ReportTable("key_figures", "Key figures", ["Measure", "Number"], key))
+        doc.space(4),
+    )
+    key = ReportTable("key_figures", "Key figures", ["Measure", "Number"], report.key_figures)
+    doc.add(*table_flowable(key))
     if report.progress:
-        story += table_flowable(progress_table(report.progress, report.year_label))
+        doc.add(*table_flowable(progress_table(report.progress, report.year_label)))
     charts = {c.table: c for c in report.charts}
     for table in report.tables:
         parts = []
@@ -134,16 +100,14 @@ def report_pdf(report, organisation) -> bytes:
         if chart is not None:
             parts.append(chart_drawing(chart))
         parts += table_flowable(table)
-        story += [Spacer(1, 3 * mm), KeepTogether(parts)]
-    story += [
-        Spacer(1, 5 * mm),
-        p(
-            f"Period: {figures['period']['start']} to {figures['period']['end']}, both days included. "
-            "Every figure is counted from the organisation's records by the inclusion system."
+        doc.add(doc.space(3), KeepTogether(parts))
+    doc.add(
+        doc.space(5),
+        doc.p(
+            f"Period: {figures['period']['start']} to {figures['period']['end']}, both days "
+            "included. Every figure is counted from the organisation's records by the inclusion "
+            "system."
         ),
-    ]
-    contact = ", ".join(x for x in (organisation.contact_phone, organisation.contact_email) if x)
-    if contact:
-        story.append(p(f"Questions: {contact}"))
-    doc.build(story)
-    return buffer.getvalue()
+        doc.contact_line(),
+    )
+    return doc.build()

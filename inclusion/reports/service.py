@@ -3,7 +3,7 @@ a report together from the figures for the page and the downloads."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -11,29 +11,24 @@ from inclusion import audit
 from inclusion.clock import today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
+from inclusion.registry import registry
+from inclusion.tenancy import unscoped
 
 from .cache import figures_for
 from .charts import BarChart
 from .models import TARGET_MAX, TARGET_MEASURES, ReportTarget
 from .periods import Period, financial_year, financial_year_label, financial_year_of
-from .tables import (
-    Progress,
-    ReportTable,
-    progress_table,
-    report_charts,
-    report_tables,
-    target_progress,
-)
+from .tables import Progress, ReportTable, Shown, progress_table, target_progress
 
 
 def targets_for(organisation_id: int, year: int) -> dict[str, int]:
     """measure -> target of one organisation for one financial year."""
-    rows = db.session.execute(
-        select(ReportTarget.measure, ReportTarget.value).where(
-            ReportTarget.organisation_id == organisation_id, ReportTarget.year == year
-        ),
-        execution_options={"all_organisations": True},
-    ).all()
+    with unscoped():  # no request needed: the organisation is given
+        rows = db.session.execute(
+            select(ReportTarget.measure, ReportTarget.value).where(
+                ReportTarget.organisation_id == organisation_id, ReportTarget.year == year
+            )
+        ).all()
     return dict(rows)
 
 
@@ -53,15 +48,15 @@ def set_targets(
     for measure, value in values.items():
         if value is not None and not (isinstance(value, int) and 0 <= value <= TARGET_MAX):
             raise RuleBroken(f"Enter a number from 0 to {TARGET_MAX:,}.", field=f"target_{measure}")
-    existing = {
-        t.measure: t
-        for t in db.session.scalars(
-            select(ReportTarget).where(
-                ReportTarget.organisation_id == organisation_id, ReportTarget.year == year
-            ),
-            execution_options={"all_organisations": True},
-        )
-    }
+    with unscoped():
+        existing = {
+            t.measure: t
+            for t in db.session.scalars(
+                select(ReportTarget).where(
+                    ReportTarget.organisation_id == organisation_id, ReportTarget.year == year
+                )
+            )
+        }
     kept = []
     for measure, value in values.items():
         target = existing.get(measure)
@@ -101,6 +96,8 @@ class Report:
     year_label: str
     progress: list[Progress]
     year_elapsed: int  # per cent of the financial year gone by (100 for a past year)
+    headlines: list[tuple] = field(default_factory=list)  # (number, words): the page's cards
+    key_figures: list[list] = field(default_factory=list)  # [label, value]: the PDF's first table
 
     def table(self, slug: str) -> ReportTable:
         return next(t for t in self.tables if t.slug == slug)
@@ -131,13 +128,23 @@ def build_report(organisation_id: int, period: Period, *, publication: bool = Fa
         if on < fy.start
         else round(100 * ((on - fy.start).days + 1) / fy.days)
     )
+    shown = Shown(publication)
+    tables, charts, headlines, key_figures = [], [], [], []
+    for section in registry().report_sections:  # each package's part, in order
+        own = section.tables(figures, shown)
+        tables += own
+        charts += section.charts(figures, shown)
+        headlines += section.headlines(figures)
+        key_figures += section.key_figures({t.slug: t for t in own})
     return Report(
         organisation_id=organisation_id,
         period=period,
         publication=publication,
         figures=figures,
-        tables=report_tables(figures, publication),
-        charts=report_charts(figures, publication),
+        tables=tables,
+        charts=charts,
+        headlines=headlines,
+        key_figures=key_figures,
         year=year,
         year_label=financial_year_label(year),
         progress=progress,

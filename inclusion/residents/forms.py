@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ..clock import today
+from ..fields import DateInputField
 from ..public_links import organisation_choice
 from ..validators import PhoneNumber, UKPostcode
 from .models import (
@@ -159,7 +160,11 @@ class PublicReferralForm(_PersonFields):
 class IntakeForm(_PersonFields):
     """Coordinator's intake: a referral taken on the phone, at a desk or from a partner."""
 
-    date_of_birth = DateField("Date of birth (optional)", validators=[Optional(), _not_future])
+    date_of_birth = DateInputField(
+        "Date of birth (optional)",
+        description="For example, 27 3 1958",
+        validators=[Optional(), _not_future],
+    )
     referral_source = SelectField(
         "Referral source",
         choices=[("", "Choose…"), *SOURCES.items()],

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
@@ -154,6 +155,8 @@ class Resident(OrgScoped, db.Model):
             f"({sql_list(DUPLICATE_RESOLUTIONS)})",
             name="duplicate_resolution_known",
         ),
+        # Reports: referrals of one organisation in a period.
+        Index("ix_report_resident_referral", "organisation_id", "referral_date"),
     )
 
     @property

@@ -15,6 +15,7 @@ from ..errors import RuleBroken
 from ..extensions import db
 from ..references import next_reference
 from ..signals import case_closed
+from ..tenancy import unscoped
 from ..validators import normalise_phone, normalise_postcode, postcode_district, storable_text
 from ..workflow import transition
 from .models import (
@@ -102,19 +103,19 @@ def possible_duplicate(organisation_id: int, values: dict) -> tuple[Resident, st
     dob = values.get("date_of_birth")
     if dob:
         rules.append(and_(Resident.date_of_birth == dob, Resident.postcode == values["postcode"]))
-    match = db.session.scalar(
-        select(Resident)
-        .where(
-            Resident.organisation_id == organisation_id,
-            Resident.status != "closed",
-            Resident.anonymised_at.is_(None),
-            same_name,
-            or_(*rules),
+    with unscoped():  # a public referral has no signed-in organisation
+        match = db.session.scalar(
+            select(Resident)
+            .where(
+                Resident.organisation_id == organisation_id,
+                Resident.status != "closed",
+                Resident.anonymised_at.is_(None),
+                same_name,
+                or_(*rules),
+            )
+            .order_by(Resident.id)
+            .limit(1)
         )
-        .order_by(Resident.id)
-        .limit(1)
-        .execution_options(all_organisations=True)
-    )
     if match is None:
         return None
     if match.phone == values["phone"]:

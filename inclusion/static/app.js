@@ -11,7 +11,7 @@
   radios.forEach(function (r) { r.addEventListener("change", sync); });
   sync();
   // Move keyboard focus to an error summary so screen readers announce it.
-  var summary = document.querySelector(".error-summary");
+  var summary = document.querySelector(".govuk-error-summary");
   if (summary) summary.focus();
   // A table too wide for the screen scrolls inside its .table-wrap: make that box a named,
   // focusable region so keyboard users can scroll it with the arrow keys too.

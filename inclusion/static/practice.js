@@ -38,7 +38,7 @@
   }
   // Restore a draft only onto a fresh form (a server re-render already has the values),
   // and only a recent one in today's format (older drafts may hold safeguarding text).
-  var fresh = !document.querySelector(".error-summary");
+  var fresh = !document.querySelector(".govuk-error-summary");
   var saved = null;
   try { saved = JSON.parse(store.getItem(key) || "null"); } catch (e) { saved = null; }
   if (saved && !(saved.saved_at && saved.fields && Date.now() - saved.saved_at < MAX_AGE)) {

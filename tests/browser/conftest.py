@@ -108,3 +108,13 @@ def sign_in(page, live_server, email: str, password: str | None = None) -> None:
     page.get_by_label("Password").fill(password or DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/dashboard")
+
+
+def open_navigation(page) -> None:
+    """On a phone GOV.UK Frontend folds the service navigation behind "Menu": open it."""
+    if page.viewport_size["width"] >= 641:  # GOV.UK Frontend's tablet breakpoint
+        return
+    toggle = page.get_by_role("button", name="Menu")
+    toggle.wait_for(state="visible")  # shown once GOV.UK Frontend's module has started
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()

@@ -7,12 +7,13 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_navigation, sign_in
 
 
 def test_volunteer_to_active_buddy_then_matching(page, live_server, output_path):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(live_server("/"))
+    open_navigation(page)
     page.get_by_role("link", name="Volunteer", exact=True).click()
     page.get_by_label("Which scheme would you like to volunteer with?").select_option(
         label="Wolverhampton Digital Inclusion CVS"

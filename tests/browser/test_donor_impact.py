@@ -21,7 +21,7 @@ def test_donor_sees_what_their_gift_achieved_on_a_phone(page, live_server, outpu
     sign_in(page, live_server, "donor@acme.example.com")
     expect(page.get_by_role("heading", name="What your gift achieved")).to_be_visible()
     _no_sideways_scroll(page, "the donor's home page")
-    tab_to(page, "a[href='/impact'].button")
+    tab_to(page, "a[href='/impact'].govuk-button")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="What your gift achieved", level=1)).to_be_visible()
     expect(page.get_by_text("Residents supported").first).to_be_visible()

@@ -3,7 +3,7 @@
 The pages come from the role matrix (``tests/routes``): each GET route the role is
 allowed to open (downloads and sign-out aside), with its ``{placeholders}`` filled
 from the demo data the live server holds. On each page we check what a phone or
-screen-reader user needs: no sideways scrolling of the page (a wide table may
+screen-reader user needs: axe-core finds no serious or critical violation, no sideways scrolling of the page (a wide table may
 scroll inside its own region), a label on every field, hints and errors that
 ``aria-describedby`` points at, ``alt`` on images, one ``<h1>``, and a skip link
 or main landmark. All problems are collected and reported together.
@@ -18,6 +18,7 @@ import importlib
 import pkgutil
 import re
 import string
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -227,6 +228,28 @@ def audit(page) -> list[str]:
     return page.evaluate(AUDIT, PHONE["width"])
 
 
+# axe-core, vendored from the npm registry (tests/browser/vendor/axe-core, `make vendor`).
+# The CSP forbids inline script, so ``page.add_script_tag`` is refused; ``page.evaluate``
+# runs the file through the DevTools protocol, which the page's CSP does not govern.
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
+AXE_RUN = """
+async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `axe ${v.impact} ${v.id}: ${v.help} (`
+      + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ') + ')');
+}
+"""
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical accessibility violations axe-core finds on the page."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE)
+    return page.evaluate(AXE_RUN)
+
+
 @pytest.mark.parametrize("role", list(ROLE_EMAILS))
 def test_every_page_works_on_a_phone(page, live_server, role):
     page.set_viewport_size(PHONE)
@@ -246,7 +269,7 @@ def test_every_page_works_on_a_phone(page, live_server, role):
         if response is None or response.status >= 400:
             failures.append(f"{url}: HTTP {response and response.status}")
             continue
-        problems = audit(page)
+        problems = audit(page) + axe_violations(page)
         if problems:
             failures.append(f"{url}:\n    " + "\n    ".join(problems))
     assert not unresolved, f"as {role}, no demo record for: {unresolved}"
@@ -343,7 +366,7 @@ def send_empty(page) -> list[str]:
 
 def error_state(page) -> list[str]:
     """What is wrong with a page showing a refused form, as a phone or screen-reader user meets it."""
-    summary = page.locator(".error-summary")
+    summary = page.locator(".govuk-error-summary")
     if not summary.count():
         return ["an empty form was not refused with an error summary"]
     problems = audit(page)

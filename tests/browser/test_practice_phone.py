@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_navigation, sign_in
 
 CONCERN = "Phone test: a caller claiming to be her bank asked for her PIN."
 
@@ -23,6 +23,7 @@ def test_buddy_logs_a_session_on_a_phone_and_coordinator_sees_the_alert(
 ):
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, live_server, "buddy@wdi.example.org")
+    open_navigation(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My residents").click()
     expect(page.get_by_role("heading", name="My residents", level=1)).to_be_visible()
     _no_sideways_scroll(page, "my residents")
@@ -62,6 +63,7 @@ def test_buddy_logs_a_session_on_a_phone_and_coordinator_sees_the_alert(
     assert page.locator("#resident-chart polyline").first.get_attribute("points") != before_points
     page.screenshot(path=f"{output_path}/progress-390.png", full_page=True)
 
+    open_navigation(page)
     page.get_by_role("button", name=re.compile("Sign out")).click()
     sign_in(page, live_server, "coordinator@wdi.example.org")
     panel = page.locator(".safeguarding-panel")

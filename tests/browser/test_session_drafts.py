@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_navigation, sign_in
 
 NOTES = "Draft test: practised video calls with her granddaughter."
 CONCERN = "Draft test: a caller asked for her bank PIN."
@@ -26,6 +26,7 @@ def _drafts(page) -> dict:
 def _open_session_form(page, live_server):
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, live_server, "buddy@wdi.example.org")
+    open_navigation(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My residents").click()
     page.locator(".resident-list h2 a").first.click()
     page.get_by_role("link", name="Log a session").first.click()
@@ -74,7 +75,8 @@ def test_signing_out_clears_every_draft(page, live_server):
     page.evaluate("() => localStorage.setItem('unrelated', 'kept')")
     assert len(_drafts(page)) == 2
 
+    open_navigation(page)
     page.get_by_role("button", name=re.compile("Sign out")).click()
-    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    expect(page.get_by_text("You are signed out, on this device and every other.")).to_be_visible()
     assert _drafts(page) == {}
     assert page.evaluate("() => localStorage.getItem('unrelated')") == "kept"
