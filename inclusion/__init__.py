@@ -52,6 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .web import init_unit_of_work
 
     init_unit_of_work(app)
+    from .dataversion import init_data_version
+
+    init_data_version()
     init_security_headers(app)
 
     @app.before_request

@@ -126,6 +126,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WORKERS": _int(env, "INCLUSION_WORKERS", _int(env, "WEB_CONCURRENCY", 1, 1), 1),
         # Proxies in front of the app whose X-Forwarded-For/-Proto are believed; 0 = none.
         "TRUSTED_PROXIES": _int(env, "INCLUSION_TRUSTED_PROXIES", 0),
+        # Where the reports' figures are kept between changes (inclusion/reports/cache.py):
+        # empty = each worker's memory; redis://... = shared by every worker.
+        "CACHE_URL": env.get("INCLUSION_CACHE_URL", ""),
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT": env.get("INCLUSION_LOGIN_LIMIT", "5 per minute"),

@@ -141,6 +141,11 @@ def db(app):
         outer = connection.begin()
         engines[None] = connection
         limiter.reset()
+        # Kept report figures name organisations by id and data version, and ids come
+        # again after a rollback: each test starts with none.
+        from inclusion.reports.cache import forget_all
+
+        forget_all(app)
         try:
             yield _db
         finally:

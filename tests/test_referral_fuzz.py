@@ -51,7 +51,14 @@ def valid_referral(org, **changes) -> dict:
 
 # Written by an accepted referral: the resident, its first status, its audit event, and
 # the organisation's reference counter.
-REFERRAL_TABLES = {"resident", "resident_status_change", "audit_event", "reference_counter"}
+# "organisation": its data_version rises with every committed change (inclusion.dataversion).
+REFERRAL_TABLES = {
+    "resident",
+    "resident_status_change",
+    "audit_event",
+    "reference_counter",
+    "organisation",
+}
 
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

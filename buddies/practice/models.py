@@ -142,9 +142,8 @@ class PracticeSession(OrgScoped, db.Model):
     place: Mapped[str] = mapped_column(String(200), default="")
     # The lent device the session used, if any (from the resident's loans); kept when the
     # loan ends so donors can see what their devices were used for.
-    device_id: Mapped[int | None] = mapped_column(
-        ForeignKey("device.id", ondelete="SET NULL"), index=True
-    )
+    # Indexed by ix_practice_session_device_use below (device_id first).
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
     notes: Mapped[str] = mapped_column(Text, default="")
     next_steps: Mapped[str] = mapped_column(Text, default="")
     safeguarding_concern: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -190,6 +189,10 @@ class PracticeSession(OrgScoped, db.Model):
             ),
         ),
         Index("ix_practice_session_resident_held", "resident_id", "held_on", "id"),
+        # Donor impact: sessions held on a donation's devices, and their minutes, from the
+        # index alone; organisation_id in it so the tenancy filter never tempts SQLite's
+        # planner (no statistics without ANALYZE) into reading the whole organisation.
+        Index("ix_practice_session_device_use", "device_id", "organisation_id", "minutes"),
         # Reports: sessions of one organisation in a period, with the columns they count.
         Index("ix_report_session_held", "organisation_id", "held_on", "resident_id", "minutes"),
     )

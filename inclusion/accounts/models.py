@@ -46,6 +46,9 @@ class Organisation(db.Model):
     # Postcode districts it serves (["WV1", "WV3"]): the shared public forms use them to
     # suggest an organisation from a postcode, never to choose one.
     areas: Mapped[list] = mapped_column(JSON, default=list)
+    # Raised by every committed change to the organisation's rows (inclusion.dataversion):
+    # figures cached under it stay right until the next change.
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
     __table_args__ = (

@@ -14,10 +14,10 @@ from inclusion.extensions import db
 from inclusion.registry import registry
 from inclusion.tenancy import unscoped
 
+from .cache import figures_for
 from .charts import BarChart
 from .models import TARGET_MAX, TARGET_MEASURES, ReportTarget
 from .periods import Period, financial_year, financial_year_label, financial_year_of
-from .queries import report_figures
 from .tables import Progress, ReportTable, Shown, progress_table, target_progress
 
 
@@ -111,14 +111,14 @@ class Report:
 def build_report(organisation_id: int, period: Period, *, publication: bool = False) -> Report:
     """The figures of ``period`` as tables and charts, with progress against the targets
     of the financial year the period ends in (a fixed number of queries)."""
-    figures = report_figures(organisation_id, period.start, period.end)
+    figures = figures_for(organisation_id, period.start, period.end)
     year = financial_year_of(period.end)
     fy = financial_year(year)
     targets = targets_for(organisation_id, year)
     progress = []
     if targets:
         same = (period.start, period.end) == (fy.start, fy.end)
-        year_figures = figures if same else report_figures(organisation_id, fy.start, fy.end)
+        year_figures = figures if same else figures_for(organisation_id, fy.start, fy.end)
         progress = target_progress(targets, year_figures, publication)
     on = today()
     elapsed = (
