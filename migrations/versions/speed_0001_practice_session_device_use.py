@@ -8,7 +8,7 @@ organisation_id and minutes answers the count and the sum from the index alone a
 the plain device_id index (its prefix).
 
 Revision ID: speed_0001
-Revises: lending_0001
+Revises: languages_0001
 Create Date: 2026-12-01 19:50:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "speed_0001"
-down_revision = "lending_0001"
+down_revision = "languages_0001"
 branch_labels = None
 depends_on = None
 
