@@ -85,6 +85,7 @@ def demo_values(app) -> dict[str, object]:
     from inclusion.accounts.models import Organisation, User
     from inclusion.api.models import ApiKey
     from inclusion.extensions import db
+    from inclusion.messages.models import Message
     from inclusion.residents.models import Resident
 
     with app.app_context():
@@ -140,6 +141,9 @@ def demo_values(app) -> dict[str, object]:
             task_id=first(SkillTask.id),
             alert_session_id=first(PracticeSession.id, PracticeSession.safeguarding_concern),
             api_key_id=first(ApiKey.id, order=ApiKey.revoked_at.is_not(None)),
+            message_id=first(Message.id),
+            contact_ref=first(Resident.reference, Resident.anonymised_at.is_(None)),
+            outcome_ref=first(Resident.reference, Resident.status.in_(("assessed", "supported"))),
         )
         db.session.remove()
     return {name: value for name, value in values.items() if value is not None}

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_navigation, sign_in
 
 ANSWERS = {
     "life_satisfaction": "8",
@@ -34,6 +34,7 @@ def test_coordinator_records_a_follow_up_on_a_phone_and_the_report_changes(
     before = _pairs(page)
 
     page.goto(live_server("/dashboard"))
+    open_navigation(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Follow-ups").click()
     expect(page.get_by_role("heading", name="Follow-ups due", level=1)).to_be_visible()
     first = page.locator(".call-list a.call-name").first
@@ -43,7 +44,9 @@ def test_coordinator_records_a_follow_up_on_a_phone_and_the_report_changes(
     expect(page.get_by_text(name)).to_be_visible()
     page.get_by_label("By phone").check()
     for key, value in ANSWERS.items():
-        page.locator(f"input[name='{key}'][value='{value}']").check()
+        radio = page.locator(f"input[name='{key}'][value='{value}']")
+        page.locator(f"label[for='{radio.get_attribute('id')}']").click()  # a tap on the label
+        expect(radio).to_be_checked()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the questions scroll sideways on a phone ({width}px)"
     page.screenshot(path=f"{output_path}/outcome-questions-390.png", full_page=True)

@@ -51,6 +51,8 @@ def test_a_draft_keeps_notes_but_never_the_safeguarding_description(page, live_s
 def test_a_draft_older_than_a_day_is_forgotten(page, live_server):
     _open_session_form(page, live_server)
     page.get_by_label("Notes", exact=True).fill(NOTES)
+    # The draft is written as the buddy types; wait for it rather than race it.
+    page.wait_for_function("p => Object.keys(localStorage).some(k => k.startsWith(p))", arg=PREFIX)
     [key] = _drafts(page)
     page.evaluate(
         """k => { const d = JSON.parse(localStorage.getItem(k));
