@@ -37,9 +37,10 @@ def init_app(app) -> None:
 
     _declare_personal_data(app)
 
-    from . import loans
+    from . import loans, shelf
 
     loans.init_app(app)
+    shelf.init_app(app)
 
 
 def _declare_personal_data(app) -> None:

@@ -63,6 +63,8 @@ DONATIONS = [
 ]
 
 # Where the processed devices end up (counted in order over Acme's 16 devices).
+# Where each kind of donated device is kept, so a stocktake has shelves to check.
+LOCATIONS = {"tablet": "Cupboard A", "laptop": "Cupboard B", "smartphone": "Phone drawer"}
 PROCESSED_FATES = ["ready"] * 9 + ["awaiting_wipe"] * 3 + ["in_repair", "gifted", "lost", "retired"]
 
 # Devices that came another way (a purchase, a national scheme): kind, make, model, serial, status
@@ -146,7 +148,10 @@ def _donations(org, coordinator, rng) -> None:
             )
         if state == "processed":
             grades = {
-                i.id: {"condition_grade": rng.choice("AABBC"), "storage_location": "Cupboard A"}
+                i.id: {
+                    "condition_grade": rng.choice("AABBC"),
+                    "storage_location": LOCATIONS.get(i.kind, "Cupboard A"),
+                }
                 for i in donation.items
             }
             devices = service.process_donation(donation, grades, by=coordinator)

@@ -84,3 +84,40 @@ def write_csv(rows: Iterable[Iterable], header: Iterable[str] | None = None) -> 
         writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
+
+
+# ---- reading an imported file ----------------------------------------------------------
+
+
+class CsvUnreadable(Exception):
+    """A line of an imported file the CSV reader cannot read: the file is refused whole."""
+
+    def __init__(self, line: int):
+        self.line = line
+        self.message = (
+            f"This line cannot be read: a value is longer than "
+            f"{csv.field_size_limit() // 1024} KB, or the line is not valid CSV."
+        )
+        super().__init__(self.message)
+
+
+def csv_rows(text_value: str) -> Iterable[tuple[int, list[str]]]:
+    """``(line number, cells)`` of every row of pasted or uploaded CSV that is not blank.
+
+    A line the reader cannot read (a value over its field size limit, a NUL byte) raises
+    :class:`CsvUnreadable` naming it: an import takes a file whole or not at all."""
+    reader = csv.reader(io.StringIO((text_value or "").lstrip("\ufeff")))
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise CsvUnreadable(reader.line_num) from None
+        if any(c.strip() for c in cells):
+            yield reader.line_num, cells
+
+
+def column_name(cell: str) -> str:
+    """A header cell as a column key: ``Validity days`` → ``validity_days``."""
+    return cell.strip().lower().replace(" ", "_")

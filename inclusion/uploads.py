@@ -60,3 +60,21 @@ def too_large_message() -> str:
         f"What you sent is larger than {megabytes(current_app.config['MAX_CONTENT_LENGTH'])}, "
         "the most this page accepts. Nothing was saved: go back, shorten it and try again."
     )
+
+
+def uploaded_text(upload) -> tuple[str, str | None]:
+    """The text of an uploaded CSV file, read whole, and what is wrong with it (or None).
+
+    Never a part of a file: a cut-off last row would be imported wrong, so a file over
+    ``INCLUSION_MAX_IMPORT_BYTES`` is refused."""
+    limit = import_file_limit()
+    content = upload.read(limit + 1)
+    if len(content) > limit:
+        return "", (
+            f"The file is larger than {megabytes(limit)}, the most one import takes. "
+            "Split it into smaller files and import each."
+        )
+    try:
+        return content.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        return "", "Upload a CSV file saved as UTF-8 text."

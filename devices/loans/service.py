@@ -6,8 +6,6 @@ Functions change objects, audit and flush; the request or CLI command commits, s
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -20,6 +18,7 @@ from devices.models import CONDITION_GRADES, Device
 from devices.service import change_device_status, lock_device
 from inclusion import audit
 from inclusion.clock import now, today
+from inclusion.csvfile import CsvUnreadable, column_name, csv_rows
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
 from inclusion.references import next_reference
@@ -165,49 +164,24 @@ def parse_bundle_rows(text_value: str, defaults: dict) -> list[tuple[int, dict]]
 
     A line the CSV reader cannot read (a value over its field size limit, a NUL byte) raises
     BulkRejected naming that line: a file is imported whole or not at all."""
-    text_value = (text_value or "").lstrip("\ufeff")
-    lines = text_value.splitlines()
     rows: list[tuple[int, dict]] = []
-    if not lines:
-        return rows
-    reader = csv.reader(io.StringIO(text_value))
     header = None
-    number = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error:
-            raise BulkRejected(
-                errors=[
-                    (
-                        reader.line_num,
-                        "",
-                        f"This line cannot be read: a value is longer than "
-                        f"{csv.field_size_limit() // 1024} KB, or the line is not valid CSV.",
-                    )
-                ]
-            ) from None
-        number += 1
-        if number == 1 and "reference" in [_column_name(c) for c in cells]:
-            header = [_column_name(c) for c in cells]
-            continue
-        if not any(c.strip() for c in cells):
-            continue
-        values = dict(defaults)
-        if header:
-            for name, cell in zip(header, cells, strict=False):
-                if name in BULK_COLUMNS and cell.strip():
-                    values[name] = cell.strip()
-        else:
-            values["reference"] = cells[0]
-        rows.append((reader.line_num, values))
+    try:
+        for number, (line, cells) in enumerate(csv_rows(text_value), start=1):
+            if number == 1 and "reference" in [column_name(c) for c in cells]:
+                header = [column_name(c) for c in cells]
+                continue
+            values = dict(defaults)
+            if header:
+                for name, cell in zip(header, cells, strict=False):
+                    if name in BULK_COLUMNS and cell.strip():
+                        values[name] = cell.strip()
+            else:
+                values["reference"] = cells[0]
+            rows.append((line, values))
+    except CsvUnreadable as err:
+        raise BulkRejected(errors=[(err.line, "", err.message)]) from None
     return rows
-
-
-def _column_name(cell: str) -> str:
-    return cell.strip().lower().replace(" ", "_")
 
 
 def bulk_add_bundles(

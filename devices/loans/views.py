@@ -27,7 +27,7 @@ from inclusion.extensions import db
 from inclusion.permissions import requires
 from inclusion.residents.models import Resident
 from inclusion.residents.service import is_open_case
-from inclusion.uploads import import_file_limit, megabytes, takes_import_file
+from inclusion.uploads import takes_import_file, uploaded_text
 from inclusion.web import attempt, get_or_404, invalid, refuse_unit_of_work
 
 from . import queries, service
@@ -104,19 +104,9 @@ def import_bundles():
         text_value = form.rows.data or ""
         upload = form.upload.data
         if upload and getattr(upload, "filename", ""):
-            limit = import_file_limit()
-            content = upload.read(limit + 1)
-            if len(content) > limit:
-                # Never a part of a file: a cut-off last row would be imported wrong.
-                form.upload.errors = [
-                    f"The file is larger than {megabytes(limit)}, the most one import takes. "
-                    "Split it into smaller files and import each."
-                ]
-                return invalid("loans/bundle_import.html", form=form, row_errors=[])
-            try:
-                text_value = content.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                form.upload.errors = ["Upload a CSV file saved as UTF-8 text."]
+            text_value, problem = uploaded_text(upload)
+            if problem:
+                form.upload.errors = [problem]
                 return invalid("loans/bundle_import.html", form=form, row_errors=[])
         rejected = None
         with attempt(form) as outcome:
