@@ -431,6 +431,10 @@ _GRADE_BY_WORD = {k.lower(): k for k in CONDITION_GRADES} | {
 }
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+NOTHING_ADDED = "Nothing was added: fix the rows listed below and try again."
+
+
 def _import_rows(text_value: str) -> list[tuple[int, dict]]:
     rows: list[tuple[int, dict]] = []
     header = None
@@ -448,7 +452,8 @@ def _import_rows(text_value: str) -> list[tuple[int, dict]]:
                                 + ", ".join(IMPORT_COLUMNS)
                                 + " (kind is needed).",
                             )
-                        ]
+                        ],
+                        message=NOTHING_ADDED,
                     )
                 continue
             values = {
@@ -458,7 +463,7 @@ def _import_rows(text_value: str) -> list[tuple[int, dict]]:
             }
             rows.append((line, values))
     except CsvUnreadable as err:
-        raise BulkRefused(errors=[(err.line, "", err.message)]) from None
+        raise BulkRefused(errors=[(err.line, "", err.message)], message=NOTHING_ADDED) from None
     return rows
 
 
@@ -488,6 +493,8 @@ def import_devices(organisation_id: int, text_value: str, *, by=None) -> list[De
         for name, limit in (("make", 100), ("model", 100), ("location", 100), ("serial", 64)):
             if len(values.get(name, "")) > limit:
                 row_errors.append((line, name, f"At most {limit} characters."))
+            elif _CONTROL.search(values.get(name, "")):
+                row_errors.append((line, name, "Holds a character that is not text."))
         serial = clean_code(values.get("serial", "")) or None
         if serial and serial in serials:
             row_errors.append((line, "serial", f"Repeats the serial of row {serials[serial]}."))
@@ -527,7 +534,7 @@ def import_devices(organisation_id: int, text_value: str, *, by=None) -> list[De
     if errors:
         raise BulkRefused(
             errors=sorted(errors),
-            message="Nothing was added: fix the rows listed below and try again.",
+            message=NOTHING_ADDED,
         )
     return [
         create_device(organisation_id, values, by=by, note="Imported from a CSV file")
