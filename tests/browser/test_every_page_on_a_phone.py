@@ -82,6 +82,7 @@ def demo_values(app) -> dict[str, object]:
     from buddies.practice.models import PracticeSession, SkillTask
     from devices.loans.models import DataBundle, Loan, WaitingListEntry
     from devices.models import Device, Donation, DonorAccount
+    from devices.shelf.models import Stocktake
     from inclusion.accounts.models import Organisation, User
     from inclusion.api.models import ApiKey
     from inclusion.extensions import db
@@ -144,6 +145,7 @@ def demo_values(app) -> dict[str, object]:
             message_id=first(Message.id),
             contact_ref=first(Resident.reference, Resident.anonymised_at.is_(None)),
             outcome_ref=first(Resident.reference, Resident.status.in_(("assessed", "supported"))),
+            stocktake_id=first(Stocktake.id),
         )
         db.session.remove()
     return {name: value for name, value in values.items() if value is not None}

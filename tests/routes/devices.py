@@ -13,6 +13,9 @@ def arrange(world) -> None:
     donation = DonationFactory(organisation=world.org)
     world.donation_ref = donation.reference
     world.receipt_token = donation.receipt_token
+    from devices.shelf.service import start_stocktake
+
+    world.stocktake_id = start_stocktake(world.org.id, device.storage_location).id
 
 
 def donor_or_staff(endpoint, url, **kw) -> Route:
@@ -56,6 +59,18 @@ ROUTES = [
     # labels
     staff("devices.labels", "/labels?tag={device_tag}"),
     staff("devices.labels_pdf", "/labels/pdf?tag={device_tag}&layout=3x7&start=1"),
+    # the shelf: stocktakes, bulk work, import (cancel last: it closes the stocktake)
+    staff("shelf.stocktakes", "/stocktakes"),
+    staff("shelf.start_stocktake", "/stocktakes", "POST"),
+    staff("shelf.stocktake", "/stocktakes/{stocktake_id}", record=True),
+    staff("shelf.scan", "/stocktakes/{stocktake_id}/scans", "POST", record=True),
+    staff("shelf.save_stocktake", "/stocktakes/{stocktake_id}/save", "POST", record=True),
+    staff("shelf.cancel_stocktake", "/stocktakes/{stocktake_id}/cancel", "POST", record=True),
+    staff("shelf.bulk", "/devices/bulk?tag={device_tag}"),
+    staff("shelf.bulk_wipe", "/devices/bulk/wipe", "POST"),
+    staff("shelf.bulk_status", "/devices/bulk/status", "POST"),
+    staff("shelf.import_devices", "/devices/import"),
+    staff("shelf.import_devices", "/devices/import", "POST"),
     # donations
     staff("devices.donations", "/donations"),
     staff("devices.donation", "/donations/{donation_ref}", record=True),
