@@ -210,5 +210,7 @@ def load(context) -> None:
     db.session.flush()
 
     from .loans import demo as loans_demo
+    from .shelf import demo as shelf_demo
 
     loans_demo.load(context)
+    shelf_demo.load(context)

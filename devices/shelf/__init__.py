@@ -5,10 +5,11 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Register the blueprint, the navigation entry and the template helpers."""
+    """Register the blueprint, the navigation entry and the template helpers (the demo
+    stocktake is loaded by devices.demo, after the devices it checks)."""
     from inclusion.registry import registry
 
-    from . import demo, models  # noqa: F401  (models: complete metadata for Alembic)
+    from . import models  # noqa: F401  (models: complete metadata for Alembic)
     from .service import last_stocktakes
     from .views import bp
 
@@ -16,7 +17,6 @@ def init_app(app) -> None:
     reg = registry(app)
     reg.add_navigation("devices.manage", "shelf.stocktakes", "Stocktakes")
     reg.add_template_helper("last_stocktakes", last_stocktakes)
-    reg.add_demo_loader("stocktakes", demo.load)
     _declare_personal_data(app)
 
 
