@@ -169,7 +169,7 @@ def _after_bulk(devices, donation):
     return redirect(url_for("shelf.bulk", tag=[d.asset_tag for d in devices]))
 
 
-def _bulk_action(form_name: str, form, act, done: str):
+def _bulk_action(form_name: str, form, act, done):
     """Validate, act on every selected device, and show every device's refusal when any is."""
     devices, donation = service.selected_devices(request.form)
     if form.validate_on_submit():
@@ -184,7 +184,7 @@ def _bulk_action(form_name: str, form, act, done: str):
             form.form_errors.append(refused.message)
             return _bulk_page(devices, donation, 422, errors=refused.errors, **{form_name: form})
         if not outcome.refused:
-            flash(done.format(count=len(devices)), "success")
+            flash(done(len(devices)), "success")
             return _after_bulk(devices, donation)
     return _bulk_page(devices, donation, 422, **{form_name: form})
 
@@ -206,7 +206,7 @@ def bulk_wipe():
             mark_ready=form.mark_ready.data,
             by=current_user,
         ),
-        _("Wipe recorded for {count} devices."),
+        lambda count: _("Wipe recorded for %(count)d devices.", count=count),
     )
 
 
@@ -220,7 +220,7 @@ def bulk_status():
         lambda devices: service.bulk_change_status(
             devices, form.status.data, note=form.note.data, by=current_user
         ),
-        _("{count} devices moved to a new status."),
+        lambda count: _("%(count)d devices moved to a new status.", count=count),
     )
 
 

@@ -71,6 +71,19 @@ def test_one_wipe_for_a_donation_of_sixteen_laptops(page, live_server, output_pa
     page.get_by_role("link", name="Print labels for 16 devices").click()
     expect(page).to_have_url(re.compile(rf"/labels\?donation={reference}"))
 
+    # two of them ticked in the devices list go for repair together
+    page.goto(live_server("/devices?q=Latitude+7490"))
+    ticks = page.locator("input[name=tag]")
+    tags = [ticks.nth(i).get_attribute("value") for i in range(2)]
+    for tag in tags:
+        page.get_by_label(f"Select {tag}").check()
+    page.get_by_role("button", name="Wipe or change the status of the selected devices").click()
+    expect(page.get_by_role("heading", name="2 selected devices")).to_be_visible()
+    page.get_by_label("Move them to").select_option("in_repair")
+    page.get_by_role("button", name="Change the status of 2 devices").click()
+    expect(page.get_by_text("2 devices moved to a new status.")).to_be_visible()
+    expect(page.locator("#selected .tag-in-repair")).to_have_count(2)
+
 
 def _cupboard_b_device(live_server) -> str:
     """A device on a shelf in Cupboard B: it will turn up in Cupboard A."""
