@@ -62,9 +62,9 @@ DONATIONS = [
     ),
 ]
 
-# Where the processed devices end up (counted in order over Acme's 16 devices).
 # Where each kind of donated device is kept, so a stocktake has shelves to check.
 LOCATIONS = {"tablet": "Cupboard A", "laptop": "Cupboard B", "smartphone": "Phone drawer"}
+# Where the processed devices end up (counted in order over Acme's 16 devices).
 PROCESSED_FATES = ["ready"] * 9 + ["awaiting_wipe"] * 3 + ["in_repair", "gifted", "lost", "retired"]
 
 # Devices that came another way (a purchase, a national scheme): kind, make, model, serial, status
