@@ -168,12 +168,13 @@ def fit_text(
     """(size, lines) of ``text`` within ``width``: the largest size up to ``max_size`` at
     which it fits on one line; below ``min_size`` it wraps onto up to ``max_lines`` lines
     at ``min_size``, and the last line is cut with an ellipsis if the rest still does not fit."""
+    text = " ".join(text.split())
     at_one = stringWidth(text, font, 1)
     if at_one * max_size <= width:
         return max_size, [text]
     if at_one * min_size <= width:
         return max(min_size, int(2 * width / at_one) / 2), [text]  # down to a half point
-    lines = _wrap(text, font, min_size, width) if max_lines > 1 else [text]
+    lines = (_wrap(text, font, min_size, width) if max_lines > 1 else []) or [text]
     if len(lines) > max_lines:
         rest = " ".join(lines[max_lines - 1 :]) if " " in text else "".join(lines[max_lines - 1 :])
         lines = lines[: max_lines - 1] + [rest]
