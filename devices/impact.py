@@ -15,6 +15,8 @@ from __future__ import annotations
 import io
 from dataclasses import asdict, dataclass, field, fields
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, distinct, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -174,6 +176,71 @@ def donation_impact(donation: Donation) -> Impact:
     return impact_by_donation([donation.id]).get(donation.id, Impact())
 
 
+# What became of a processed donation's devices, by their status now: the words follow what
+# actually happened to them, in this order ("lent" first, what is still to come last).
+BECAME = (
+    (("on_loan",), _l("on loan to residents")),
+    (("gifted",), _l("given to residents to keep")),
+    (("ready",), _l("ready to be lent")),
+    (("received", "awaiting_wipe", "returned"), _l("being wiped")),
+    (("in_repair",), _l("being repaired")),
+    (("lost", "retired"), _l("no longer in use")),
+)
+DONATION_WORDS = {
+    "pledged": _l("Pledged: we will contact you to arrange the hand-over."),
+    "scheduled": _l("Scheduled: the hand-over date is agreed."),
+    "received": _l("Received: thank you! Its devices are being registered."),
+    "declined": _l("Declined."),
+}
+
+
+def device_states(donation_ids) -> dict[int, dict[str, int]]:
+    """donation id -> {device status: how many of its devices are in it now}: one query."""
+    rows = db.session.execute(
+        select(Device.donation_id, Device.status, func.count(Device.id))
+        .where(Device.donation_id.in_(donation_ids))
+        .group_by(Device.donation_id, Device.status)
+    )
+    states: dict[int, dict[str, int]] = {}
+    for donation_id, status, count in rows:
+        states.setdefault(donation_id, {})[status] = count
+    return states
+
+
+def what_became_of(status: str, states: dict[str, int], devices_lent: int) -> str:
+    """A donation's progress in words, from what actually happened to its devices (a
+    processed donation's devices may be lent, ready or being wiped, or all of these).
+
+    No counts: the figures beside it are the ones the small-number rule allows."""
+    if status != "processed":
+        return str(DONATION_WORDS.get(status, status))
+    phrases = [str(words) for group, words in BECAME if any(states.get(s) for s in group)]
+    if not phrases:
+        return _("Received and registered as devices.")
+    lent_now = bool(states.get("on_loan") or states.get("gifted"))
+    if sum(states.values()) == 1:
+        if devices_lent and not lent_now:
+            return _(
+                "Received. Its device has been lent to a resident and is now %(what)s.",
+                what=phrases[0],
+            )
+        return _("Received. Its device is %(what)s.", what=phrases[0])
+    if len(phrases) == 1:
+        if devices_lent and not lent_now:
+            return _(
+                "Received. Its devices have been lent to residents and are now %(what)s.",
+                what=phrases[0],
+            )
+        return _("Received. All its devices are %(what)s.", what=phrases[0])
+    some = _("some of its devices are %(what)s", what=phrases[0])
+    rest = [_("some are %(what)s", what=p) for p in phrases[1:]]
+    sentence = ", ".join([some, *rest[:-1]]) + " " + _("and") + " " + rest[-1]
+    text = _("Received.") + " " + sentence[0].upper() + sentence[1:] + "."
+    if devices_lent and not lent_now:
+        text += " " + _("Devices from it have been lent to residents before.")
+    return text
+
+
 @dataclass
 class DonorImpact:
     """A donor's donations, their exact figures, and what the donor may be shown."""
@@ -183,6 +250,8 @@ class DonorImpact:
     total: Impact
     shown_by_donation: dict[int, dict] = field(default_factory=dict)
     shown_total: dict = field(default_factory=dict)
+    # What became of each donation, in words (``what_became_of``).
+    words_by_donation: dict[int, str] = field(default_factory=dict)
 
 
 def donor_impact(user) -> DonorImpact:
@@ -194,7 +263,14 @@ def donor_impact(user) -> DonorImpact:
     if not ids:
         return DonorImpact([], {}, Impact(), {}, published(Impact()))
     by_donation, total = impact_by_donation(ids), impact_total(ids)
-    return DonorImpact(donations, by_donation, total, published_rows(by_donation), published(total))
+    states = device_states(ids)
+    words = {
+        d.id: what_became_of(d.status, states.get(d.id, {}), by_donation[d.id].devices_lent)
+        for d in donations
+    }
+    return DonorImpact(
+        donations, by_donation, total, published_rows(by_donation), published(total), words
+    )
 
 
 def donor_headline(user) -> dict | None:
@@ -221,7 +297,7 @@ def published_rows(by_donation: dict[int, Impact]) -> dict[int, dict]:
     to 5 or more.
     """
     rows = {i: published(impact) for i, impact in by_donation.items()}
-    for name, _ in FIGURES:
+    for name, _label in FIGURES:
         if name == "data_gb":
             continue
         values = {i: getattr(impact, name) for i, impact in by_donation.items()}

@@ -12,7 +12,7 @@ STATUS_WORDS = {
     "pledged": "Pledged: we will contact you to arrange the hand-over.",
     "scheduled": "Scheduled",
     "received": "Received: thank you!",
-    "processed": "Received and registered as devices ready to be wiped and lent.",
+    "processed": "Received and registered as devices.",
     "declined": "Declined",
 }
 
@@ -102,10 +102,12 @@ def impact_pdf(donor, figures, organisation) -> bytes:
         shown = figures.shown_by_donation[donation.id]
         doc.add(
             doc.p(
-                f"Donation {donation.reference}, pledged {donation.pledged_at:%d %B %Y}: "
-                f"{STATUS_WORDS.get(donation.status, donation.status)}",
+                f"Donation {donation.reference}, pledged {donation.pledged_at:%d %B %Y}",
                 "subheading",
             ),
+            # What actually happened to its devices: lent, ready, being wiped.
+            doc.p(figures.words_by_donation.get(donation.id, "")),
+            doc.space(1),
             doc.pairs([[label, str(shown[name])] for name, label in FIGURES], 90 * mm),
             doc.space(4),
         )

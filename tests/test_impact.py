@@ -20,7 +20,14 @@ from pypdf import PdfReader
 
 import tests.routes as routes_pkg
 from devices import service
-from devices.impact import Impact, impact_by_donation, impact_total, published, published_rows
+from devices.impact import (
+    Impact,
+    impact_by_donation,
+    impact_total,
+    published,
+    published_rows,
+    what_became_of,
+)
 from inclusion.clock import now
 from inclusion.disclosure import SUPPRESSED
 from tests.conftest import sign_in
@@ -459,3 +466,78 @@ def test_every_count_from_one_to_four_is_suppressed(figure):
         assert published(Impact(**{figure: n}))[figure] == SUPPRESSED
     assert published(Impact(**{figure: 5}))[figure] == 5
     assert published(Impact(**{figure: 0}))[figure] == 0
+
+
+# ---- what became of the devices, in words --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "status, states, lent, words",
+    [
+        ("processed", {"on_loan": 3}, 3, "Received. All its devices are on loan to residents."),
+        ("processed", {"ready": 1}, 0, "Received. Its device is ready to be lent."),
+        (
+            "processed",
+            {"received": 2, "awaiting_wipe": 1},
+            0,
+            "Received. All its devices are being wiped.",
+        ),
+        (
+            "processed",
+            {"awaiting_wipe": 2},
+            2,
+            "Received. Its devices have been lent to residents and are now being wiped.",
+        ),
+        (
+            "processed",
+            {"on_loan": 1, "ready": 2, "awaiting_wipe": 1},
+            3,
+            "Received. Some of its devices are on loan to residents, some are ready to be lent "
+            "and some are being wiped.",
+        ),
+        (
+            "processed",
+            {"ready": 2, "returned": 1},
+            1,
+            "Received. Some of its devices are ready to be lent and some are being wiped. "
+            "Devices from it have been lent to residents before.",
+        ),
+        ("pledged", {}, 0, "Pledged: we will contact you to arrange the hand-over."),
+    ],
+)
+def test_a_donation_is_described_by_what_happened_to_its_devices(app, status, states, lent, words):
+    with app.test_request_context():
+        assert what_became_of(status, states, lent) == words
+
+
+def test_the_impact_pdf_says_what_actually_happened_to_the_devices(donor, db, org, donor_user):
+    story = _seed(org, donor_user)
+    text = " ".join(_pdf_text(donor.get("/impact.pdf").data).split())
+    assert "ready to be wiped and lent" not in text
+    first = text.split(f"Donation {story.first.reference}")[1].split("Devices received")[0]
+    assert (
+        "Some of its devices are on loan to residents, some are ready to be lent and some are "
+        "being wiped." in first
+    )
+    second = text.split(f"Donation {story.second.reference}")[1].split("Devices received")[0]
+    assert "Its devices have been lent to residents and are now being wiped." in second
+    page = donor.get("/impact").get_data(as_text=True)
+    assert "Its devices have been lent to residents and are now being wiped." in page
+    # A donation whose every device is out on loan says so, and not that they are to be wiped.
+    for device in story.devices[6:8]:
+        device.status = "on_loan"
+    db.session.flush()
+    text = " ".join(_pdf_text(donor.get("/impact.pdf").data).split())
+    second = text.split(f"Donation {story.second.reference}")[1].split("Devices received")[0]
+    assert "All its devices are on loan to residents." in second and "wiped" not in second
+
+
+def test_the_receipt_of_a_processed_donation_does_not_promise_what_is_done(
+    donor, db, org, donor_user
+):
+    story = _seed(org, donor_user)
+    text = " ".join(
+        _pdf_text(donor.get(f"/donations/{story.second.reference}/receipt.pdf").data).split()
+    )
+    assert "Received and registered as devices." in text
+    assert "ready to be wiped and lent" not in text

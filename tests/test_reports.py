@@ -628,3 +628,166 @@ def test_the_page_takes_a_constant_number_of_queries(coordinator, org, count_que
         coordinator.get("/reports/?period=custom&start=2025-05-01&end=2025-06-30")
     assert many.count == few.count
     assert db.session.scalar(select(Checkpoint.id).limit(1)) is not None
+
+
+# ---- targets of a shorter period, hidden counts in the charts -------------------------------
+
+
+def _pdf_lines(response) -> list[tuple[str, float, float, tuple]]:
+    """Every piece of text on the PDF's pages: (text, x, y, its matrix), as the text layer
+    has it (rotated text too)."""
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    found = []
+    for page in PdfReader(io.BytesIO(response.data)).pages:
+
+        def visit(text, cm, tm, font, size):
+            if text.strip():
+                a, b, c, d, e, f = cm
+                x, y = tm[4] * a + tm[5] * c + e, tm[4] * b + tm[5] * d + f
+                found.append((text.strip(), x, y, (tm[0] * a + tm[1] * c, tm[0] * b + tm[1] * d)))
+
+        page.extract_text(visitor_text=visit)
+    return found
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_a_custom_period_compares_its_figures_with_pro_rated_targets(coordinator, org):
+    seed_year(org)
+    service.set_targets(org.id, 2025, {"referrals": 120, "devices_lent": 8}, by=None)
+    query = "period=custom&start=2025-04-01&end=2025-07-31"  # 122 of the year's 365 days
+
+    text = _words(_pdf_text(coordinator.get(f"/reports/report.pdf?{query}")))
+    assert "Progress against targets, 1 April 2025 to 31 July 2025" in text
+    assert "Target for these 4 months" in text and "Yearly target (2025–26)" in text
+    # Four referrals from April to July, against 40 of the year's 120.
+    assert "Referrals 40 4 10% 120" in text
+    assert "Referrals, 40 for these 4 months, pro-rated from 120 a year" in text
+    assert "Devices lent, 3 for these 4 months, pro-rated from 8 a year" in text
+    assert "122 days; 2025–26 has 365" in text
+
+    page = coordinator.get(f"/reports/?{query}").get_data(as_text=True)
+    assert "Targets for these 4 months" in page
+    assert "Referrals: <strong>4</strong> of 40 (10%)" in page
+    assert "target for these 4 months, pro-rated from 120 a year" in page
+    assert 'id="targets-prorated"' in page
+
+    files = _zip(coordinator.get(f"/reports/report.zip?{query}"))
+    assert files["targets.csv"][0] == [
+        "Measure",
+        "Target for these 4 months",
+        "Done",
+        "Per cent",
+        "Yearly target (2025–26)",
+    ]
+    assert ["Referrals", "40", "4", "10%", "120"] in files["targets.csv"]
+
+
+def test_a_month_and_a_run_of_days_say_how_long_they_are(coordinator, org):
+    seed_year(org)
+    service.set_targets(org.id, 2025, {"referrals": 365}, by=None)
+    text = _words(
+        _pdf_text(
+            coordinator.get("/reports/report.pdf?period=custom&start=2025-05-01&end=2025-05-31")
+        )
+    )
+    assert "Referrals, 31 for this month, pro-rated from 365 a year" in text
+    text = _words(
+        _pdf_text(
+            coordinator.get("/reports/report.pdf?period=custom&start=2025-05-05&end=2025-05-14")
+        )
+    )
+    assert "Referrals, 10 for these 10 days, pro-rated from 365 a year" in text
+
+
+def test_the_whole_year_keeps_its_yearly_targets(coordinator, org):
+    seed_year(org)
+    service.set_targets(org.id, 2025, {"referrals": 120}, by=None)
+    text = _words(_pdf_text(coordinator.get("/reports/report.pdf?period=year&year=2025")))
+    assert "Progress against targets for 2025–26" in text
+    assert "Referrals 120 6 5%" in text and "pro-rated" not in text
+
+
+def test_a_year_not_yet_over_says_how_much_has_gone_by(coordinator, org):
+    year = financial_year_of(date.today())  # the clock of the tests: the year is under way
+    service.set_targets(org.id, year, {"referrals": 120}, by=None)
+    report = service.build_report(org.id, financial_year(year))
+    if report.year_elapsed == 100:  # pragma: no cover - the clock is at the year's last day
+        pytest.skip("the year is over")
+    text = _words(_pdf_text(coordinator.get(f"/reports/report.pdf?period=year&year={year}")))
+    assert "which is not over:" in text and f"{report.year_elapsed}% of it had gone by" in text
+
+
+def test_hidden_counts_are_drawn_and_labelled_in_the_publication_pdf(coordinator, org):
+    seed_year(org)
+    response = coordinator.get("/reports/report.pdf?period=year&year=2025&publication=1")
+    lines = _pdf_lines(response)
+    # Referrals by source: GP practice (3) is hidden; its bar's label "fewer than 5" is on
+    # the same line as the category, to its right.
+    gp = [(x, y) for t, x, y, _ in lines if t == "GP practice"]
+    hidden = [(x, y) for t, x, y, _ in lines if t == SUPPRESSED]
+    chart_gp = gp[0]  # the chart comes before its table
+    assert any(abs(y - chart_gp[1]) < 1 and x > chart_gp[0] for x, y in hidden)
+    # Referrals by month: single referrals are hidden, their label reads upwards.
+    upwards = [m for t, *_, m in lines if t == SUPPRESSED and abs(m[0]) < 0.01 and m[1] > 0]
+    assert len(upwards) >= 4  # April, May, June, December 2025, March 2026 each had 1 to 4
+    assert "a count from 1 to 4, not shown exactly" in _words(_pdf_text(response))
+    # The hidden bars are drawn: dashed outlines with hatching, not nothing.
+    streams = b"".join(
+        p.get_contents().get_data() for p in PdfReader(io.BytesIO(response.data)).pages
+    )
+    assert streams.count(b"[3 2] 0 d") >= 5
+
+
+def test_the_page_draws_hidden_counts_as_hatched_outlines(app):
+    from flask import render_template_string
+
+    from inclusion.reports.charts import bar_chart
+
+    for orientation in ("h", "v"):
+        chart = bar_chart(
+            f"c-{orientation}",
+            "Loans by kind",
+            "How many of each kind were lent.",
+            [("Laptop", 12, 12), ("Tablet", 0, SUPPRESSED), ("Phone", 0, 0)],
+            orientation,
+            table="loans",
+        )
+        with app.test_request_context():
+            html = render_template_string(
+                '{% from "reports/_report_parts.html" import bar_chart %}{{ bar_chart(c, "Loans") }}',
+                c=chart,
+            )
+        tablet = html.split('class="report-bar report-bar-suppressed"')[1].split("</g>")[0]
+        assert f'fill="url(#c-{orientation}-hatch)"' in tablet and "stroke-dasharray" in tablet
+        assert f'<pattern id="c-{orientation}-hatch"' in html
+        height = float(tablet.split('height="')[1].split('"')[0])
+        width = float(tablet.split('width="')[1].split('"')[0])
+        assert height > 0 and width > 0  # drawn, as tall as 4 would be
+        assert f">{SUPPRESSED}</text>" in tablet
+        assert "A hatched, dashed outline is a count from 1 to 4" in html
+        # The caption names the table and says neither "below" nor "beside".
+        assert (
+            'the same numbers are in the table <a class="govuk-link" href="#table-loans">Loans</a>'
+            in html
+        )
+        assert "below" not in html and "beside" not in html
+    phone = html.split("Phone:")[0].rsplit("<rect", 1)[1]
+    assert 'height="0.0"' in phone  # none is still drawn as none
+
+
+def test_report_captions_do_not_say_below(coordinator, org):
+    seed_year(org)
+    page = coordinator.get(YEAR_URL).get_data(as_text=True)
+    captions = page.split("<figcaption")[1:]
+    assert captions and all("below" not in c.split("</figcaption>")[0] for c in captions)
+    assert (
+        'Referrals by month: the same numbers are in <a class="govuk-link" '
+        'href="#table-referrals_by_month">its table</a>.' in page
+    )
+    assert (
+        'Stage reached: the same numbers are in the table <a class="govuk-link" '
+        'href="#table-status_funnel">How far residents referred in the period have got</a>.' in page
+    )

@@ -1,11 +1,21 @@
 """Bar charts of the report, laid out once here and drawn twice: as SVG on screen
-(``templates/reports/_bar_chart.html``, attributes and CSS classes only, no script) and
+(``templates/reports/_report_parts.html``, attributes and CSS classes only, no script) and
 with reportlab graphics in the PDF (``pdf.py``). Every chart has a table with the same
-numbers next to it: the table is the accessible version."""
+numbers next to it: the table is the accessible version.
+
+A count hidden by the small-number rule (1 to 4, printed "fewer than 5") is not drawn as an
+empty bar, which would read as none: it is drawn as a hatched outline as tall as the
+largest count it could be (4), labelled "fewer than 5".
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from inclusion.disclosure import SMALL_NUMBER_THRESHOLD, SUPPRESSED
+
+# How far a hidden count's outline reaches: the most it can be.
+SUPPRESSED_REACH = SMALL_NUMBER_THRESHOLD - 1
 
 WIDTH = 600
 H_LABEL = 210  # horizontal bars: room for the category labels on the left
@@ -18,6 +28,7 @@ class Bar:
     label: str
     value: float
     shown: str  # the value as printed next to the bar (or "fewer than 5")
+    suppressed: bool = False  # hidden by the small-number rule: drawn as a hatched outline
     tick: str = ""  # the label printed on the axis (every label, or every n-th month)
     tick2: str = ""  # a second line under a column's tick (the year, at its first month)
     x: float = 0
@@ -45,11 +56,20 @@ class BarChart:
 
     @property
     def empty(self) -> bool:
-        return not any(b.value for b in self.bars)
+        return not any(b.value or b.suppressed for b in self.bars)
+
+    @property
+    def has_suppressed(self) -> bool:
+        return any(b.suppressed for b in self.bars)
 
     @property
     def maximum(self) -> float:
-        return nice_max(max((b.value for b in self.bars), default=0))
+        return nice_max(max((_reach(b) for b in self.bars), default=0))
+
+
+def _reach(bar: Bar) -> float:
+    """How long the bar is drawn: its value, or for a hidden count the most it can be."""
+    return SUPPRESSED_REACH if bar.suppressed else bar.value
 
 
 def nice_max(value: float) -> float:
@@ -73,7 +93,10 @@ def bar_chart(
     table: str = "",
 ) -> BarChart:
     """``items`` are (label, value, shown) — value draws the bar, shown is printed by it."""
-    bars = [Bar(label, float(value or 0), str(shown)) for label, value, shown in items]
+    bars = [
+        Bar(label, float(value or 0), str(shown), suppressed=str(shown) == SUPPRESSED)
+        for label, value, shown in items
+    ]
     chart = BarChart(id, title, description, orientation, bars, table=table)
     top = chart.maximum
     if orientation == "h":
@@ -81,7 +104,7 @@ def bar_chart(
         chart.height = 8 + H_ROW * len(bars) + 8
         for i, bar in enumerate(bars):
             bar.x, bar.y = H_LABEL, 8 + i * H_ROW + (H_ROW - H_BAR) / 2
-            bar.w, bar.h = round(plot * bar.value / top, 1), H_BAR
+            bar.w, bar.h = round(plot * _reach(bar) / top, 1), H_BAR
             bar.tick = bar.label
             bar.label_x, bar.label_y = H_LABEL - 8, bar.y + H_BAR / 2 + 5
             bar.value_x, bar.value_y = bar.x + bar.w + 6, bar.label_y
@@ -94,11 +117,13 @@ def bar_chart(
         every = max(1, round(len(bars) / 12))
         for i, bar in enumerate(bars):
             bar.w = round(slot * 0.7, 1)
-            bar.h = round(plot_h * bar.value / top, 1)
+            bar.h = round(plot_h * _reach(bar) / top, 1)
             bar.x = round(V_LEFT + i * slot + (slot - bar.w) / 2, 1)
             bar.y = base - bar.h
             bar.value_x, bar.value_y = bar.x + bar.w / 2, bar.y - 3
             bar.label_x, bar.label_y = bar.value_x, base + 16
+            if bar.suppressed:  # "fewer than 5" reads upwards from the base, across the column
+                bar.value_x, bar.value_y = bar.x + bar.w / 2 + 4, base - 6
             # "Apr 2026" -> "Apr" with "2026" beneath at the first column and each January.
             words = bar.label.split(" ", 1)
             if not i % every:
@@ -117,8 +142,8 @@ def _fmt(value: float) -> str:
 
 
 def chart_items(shown, rows, label_of, value_key="count") -> list[tuple[str, float, str]]:
-    """(label, value, shown) of each row for ``bar_chart``: a suppressed count is drawn as
-    an empty bar and printed as in the table."""
+    """(label, value, shown) of each row for ``bar_chart``: a suppressed count has no value
+    (it is drawn as a hatched outline) and is printed as in the table."""
     out = []
     for r in rows:
         printed = shown.count(r[value_key])

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import ngettext
+
 PERIODS = {
     "month": "This month",
     "quarter": "Last quarter",
@@ -35,6 +37,22 @@ class Period:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
+
+    @property
+    def whole_months(self) -> int | None:
+        """How many calendar months the period is, when it is whole months (else None)."""
+        if self.start.day != 1 or self.end != month_end(self.end):
+            return None
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    @property
+    def these(self) -> str:
+        """The period's length as a report says it: "these 4 months", "this month",
+        "these 45 days"."""
+        months = self.whole_months
+        if months is not None:
+            return ngettext("this month", "these %(num)d months", months)
+        return ngettext("this day", "these %(num)d days", self.days)
 
 
 def _long(d: date) -> str:

@@ -18,7 +18,7 @@ from .cache import figures_for
 from .charts import BarChart
 from .models import TARGET_MAX, TARGET_MEASURES, ReportTarget
 from .periods import Period, financial_year, financial_year_label, financial_year_of
-from .tables import Progress, ReportTable, Shown, progress_table, target_progress
+from .tables import Progress, ReportTable, Shown, Span, progress_table, target_progress
 
 
 def targets_for(organisation_id: int, year: int) -> dict[str, int]:
@@ -96,30 +96,43 @@ class Report:
     year_label: str
     progress: list[Progress]
     year_elapsed: int  # per cent of the financial year gone by (100 for a past year)
+    span: Span | None = None  # set when the period is not its whole financial year
     headlines: list[tuple] = field(default_factory=list)  # (number, words): the page's cards
     key_figures: list[list] = field(default_factory=list)  # [label, value]: the PDF's first table
+
+    @property
+    def progress_table(self) -> ReportTable:
+        table = progress_table(self.progress, self.year_label, self.span, self.period.label)
+        if self.span is None and self.year_elapsed < 100:
+            table.note = (
+                f"Targets for the whole financial year {self.year_label}, which is not over: "
+                f"{self.year_elapsed}% of it had gone by on {today():%d %B %Y}."
+            )
+        return table
 
     def table(self, slug: str) -> ReportTable:
         return next(t for t in self.tables if t.slug == slug)
 
     @property
     def all_tables(self) -> list[ReportTable]:
-        extra = [progress_table(self.progress, self.year_label)] if self.progress else []
+        extra = [self.progress_table] if self.progress else []
         return extra + self.tables
 
 
 def build_report(organisation_id: int, period: Period, *, publication: bool = False) -> Report:
     """The figures of ``period`` as tables and charts, with progress against the targets
-    of the financial year the period ends in (a fixed number of queries)."""
+    of the financial year the period ends in (a fixed number of queries).
+
+    Targets are set for a whole financial year. A report of that year compares its figures
+    with them as they are; a report of any other period compares its own figures with the
+    targets pro-rated to its length (``Span``), and says so."""
     figures = figures_for(organisation_id, period.start, period.end)
     year = financial_year_of(period.end)
     fy = financial_year(year)
     targets = targets_for(organisation_id, year)
-    progress = []
-    if targets:
-        same = (period.start, period.end) == (fy.start, fy.end)
-        year_figures = figures if same else figures_for(organisation_id, fy.start, fy.end)
-        progress = target_progress(targets, year_figures, publication)
+    whole_year = (period.start, period.end) == (fy.start, fy.end)
+    span = None if whole_year else Span(period.these, period.days, fy.days)
+    progress = target_progress(targets, figures, publication, span) if targets else []
     on = today()
     elapsed = (
         100
@@ -149,4 +162,5 @@ def build_report(organisation_id: int, period: Period, *, publication: bool = Fa
         year_label=financial_year_label(year),
         progress=progress,
         year_elapsed=elapsed,
+        span=span,
     )
