@@ -563,11 +563,12 @@ def donation_impact(reference):
     donation = _donation(reference)
     authorize(service.can_follow_donation(current_user, donation))
     # The same figures as on the donor's list, so one page cannot give away what another hides.
-    shown = impact_figures.donor_impact(current_user).shown_by_donation[donation.id]
+    figures = impact_figures.donor_impact(current_user)
     return render_template(
         "devices/impact_donation.html",
         donation=donation,
-        shown=shown,
+        shown=figures.shown_by_donation[donation.id],
+        words=figures.words_by_donation[donation.id],
         figures=impact_figures.FIGURES,
     )
 

@@ -523,6 +523,8 @@ def test_the_impact_pdf_says_what_actually_happened_to_the_devices(donor, db, or
     assert "Its devices have been lent to residents and are now being wiped." in second
     page = donor.get("/impact").get_data(as_text=True)
     assert "Its devices have been lent to residents and are now being wiped." in page
+    one = donor.get(f"/impact/{story.second.reference}").get_data(as_text=True)
+    assert "Its devices have been lent to residents and are now being wiped." in one
     # A donation whose every device is out on loan says so, and not that they are to be wiped.
     for device in story.devices[6:8]:
         device.status = "on_loan"
