@@ -447,9 +447,10 @@ def programme(task_id: int | None, grouping: str):
         y_max=100,
         y_ticks=[(v, f"{v}%") for v in (0, 25, 50, 75, 100)],
         x_label="Practice sessions",
-        y_label="Reached “can do it alone” (Kaplan–Meier)",
-        description="Kaplan–Meier estimate of the share of residents who reach level 3, "
-        "can do it alone, after each number of sessions; residents still learning count as censored.",
+        y_label="Share who can do it alone",
+        description="Estimated share of residents learning a task who can do it alone "
+        "(level 3) after each number of practice sessions; those still learning count "
+        "for the sessions they have had.",
     )
     by_task: dict[int, list[Subject]] = {}
     for s in programme_subjects(None) if task_id is not None else subjects:
