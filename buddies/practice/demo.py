@@ -171,7 +171,9 @@ def _next_visits(org, coordinator) -> None:
         return
     for i, match in enumerate(active):
         if i % 3 != 2:
-            buddies.plan_next_visit(match, today() + timedelta(days=min(2 + 3 * i, 300)), by=coordinator)
+            buddies.plan_next_visit(
+                match, today() + timedelta(days=min(2 + 3 * i, 300)), by=coordinator
+            )
     db.session.flush()
 
 
