@@ -137,6 +137,9 @@ def log_session(reference):
             flash(f"Session saved for {card.name}.", "success")
         else:
             flash("That session was saved already; it has not been saved twice.", "info")
+        planned = buddies.active_match_of(found).next_visit_on if created else None
+        if planned is not None:
+            flash(_("Next visit: %(day)s.", day=f"{planned:%A %d %B %Y}"), "info")
         if session.safeguarding_concern and created:
             flash("Your safeguarding concern is on the coordinators' alert list.", "info")
         return redirect(url_for("practice.resident", reference=reference))
