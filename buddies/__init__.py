@@ -11,7 +11,7 @@ def init_app(app) -> None:
     from inclusion.signals import case_closed
 
     from . import bench, demo, models, service  # noqa: F401  (models: complete metadata for Alembic)
-    from .forms import slot_day
+    from .forms import slot_day, slot_day_short
     from .views import bp
 
     app.register_blueprint(bp)
@@ -25,6 +25,7 @@ def init_app(app) -> None:
     reg.add_home_card("buddies/_home_card.html")
     reg.add_template_helper("buddy_matches_of", service.matches_of_resident)
     reg.add_template_helper("buddy_slot_day", slot_day)
+    reg.add_template_helper("buddy_slot_day_short", slot_day_short)
     reg.add_template_helper("buddies_dashboard", service.dashboard_summary)
     reg.add_template_helper("buddy_offer_refusal", service.waiting_refusal)
     reg.add_demo_loader("buddies", demo.load)

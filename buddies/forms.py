@@ -61,6 +61,17 @@ DAY_NAMES = {
     "sat": _("Saturday"),
     "sun": _("Sunday"),
 }
+# Three-letter days for the availability grid on a phone (the full name stays for
+# screen readers).
+DAY_SHORT_NAMES = {
+    "mon": _("Mon"),
+    "tue": _("Tue"),
+    "wed": _("Wed"),
+    "thu": _("Thu"),
+    "fri": _("Fri"),
+    "sat": _("Sat"),
+    "sun": _("Sun"),
+}
 PART_NAMES = {"morning": _("morning"), "afternoon": _("afternoon"), "evening": _("evening")}
 PUBLIC_SKILLS = {
     "foundation": _("Foundation skills (switch on, Wi-Fi, passwords)"),
@@ -107,6 +118,11 @@ SLOT_CHOICES = [(f"{d}_{p}", _SlotLabel(d, p)) for d in DAYS for p in PARTS]
 def slot_day(slot: str) -> str:
     """The day of an availability slot ("tue_morning" → "Tuesday"), for the grid's rows."""
     return str(DAY_NAMES.get(slot.split("_")[0], slot))
+
+
+def slot_day_short(slot: str) -> str:
+    """The day of a slot, in three letters ("wed_morning" → "Wed")."""
+    return str(DAY_SHORT_NAMES.get(slot.split("_")[0], slot))
 
 
 def _not_future(form, field):

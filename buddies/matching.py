@@ -165,6 +165,23 @@ class Scores:
     components: dict[str, np.ndarray]
     shared_language: np.ndarray
     buddy_ok: np.ndarray  # per buddy: active, DBS current, a free place
+    fit: np.ndarray  # 0–100: the total as a share of the best this resident could get
+
+
+def best_possible(r: ResidentFacts) -> float:
+    """The highest score any buddy could get with this resident: every component the
+    resident's needs call for, in full (the 100 of "how well they fit: 59 of 100")."""
+    w = WEIGHTS
+    return (
+        w["base"]
+        + (w["language"] if r.language != ENGLISH else 0.0)
+        + (w["area"] if r.district else 0.0)
+        + w["slot"] * min(len(r.slots), MAX_SLOTS)
+        + w["access"] * len(r.access)
+        + w["skill"] * min(len(r.skills), MAX_SKILLS)
+        + (w["mode"] if r.modes else 0.0)
+        + w["capacity"]
+    )
 
 
 def score(residents: list[ResidentFacts], buddies: list[BuddyFacts]) -> Scores:
@@ -234,12 +251,15 @@ def score(residents: list[ResidentFacts], buddies: list[BuddyFacts]) -> Scores:
         total += part
     total = np.round(total, 2)
     feasible = buddy_ok[None, :] & (shared_language | interpreter[:, None])
+    best = np.array([best_possible(r) for r in residents], dtype=np.float64).reshape(n, 1)
+    fit = np.clip(np.rint(100.0 * total / best), 0, 100).astype(np.int64) if n else total
     return Scores(
         total=total,
         feasible=feasible,
         components=components,
         shared_language=shared_language,
         buddy_ok=buddy_ok,
+        fit=fit,
     )
 
 
@@ -305,6 +325,7 @@ class Ranked:
     buddy: BuddyFacts
     score: float
     reasons: list[str] = field(default_factory=list)
+    fit: int = 0  # 0–100
 
 
 @dataclass
@@ -319,7 +340,14 @@ def rank(r: ResidentFacts, buddies: list[BuddyFacts]) -> tuple[list[Ranked], lis
     ranked, excluded = [], []
     for j, b in enumerate(buddies):
         if scores.feasible[0, j]:
-            ranked.append(Ranked(b, float(scores.total[0, j]), reasons_for(r, b, scores, 0, j)))
+            ranked.append(
+                Ranked(
+                    b,
+                    float(scores.total[0, j]),
+                    reasons_for(r, b, scores, 0, j),
+                    int(scores.fit[0, j]),
+                )
+            )
         else:
             excluded.append(Excluded(b, exclusions_for(r, b, scores, 0, j)))
     ranked.sort(key=lambda x: (-x.score, x.buddy.name, x.buddy.id))
@@ -357,4 +385,66 @@ def assign(
         i, j = int(rows[a]), int(columns[c])
         if scores.feasible[i, j]:
             out.append((i, j, float(scores.total[i, j])))
+    return out
+
+
+# ---- who an assignment leaves without a buddy, and why ------------------------------------
+
+#: Why a resident is left without a buddy, in the order a page gives them.
+LEFT_OUT_REASONS = ("no_buddies", "language", "full", "area", "time")
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """One reason an assignment leaves a resident without a buddy.
+
+    ``code`` is one of ``LEFT_OUT_REASONS``: ``no_buddies`` (no buddy is active with a
+    current DBS check), ``language`` (none of those speaks their language, or English
+    when they manage in it, and no interpreter can join: ``detail`` is the language),
+    ``full`` (every buddy who could take them has no place left for them: ``count`` of
+    them, ``taken`` when some of those places go to other residents in this assignment),
+    ``area`` (none of those buddies covers their district: ``detail``), ``time`` (none of
+    those buddies is free when they said they are)."""
+
+    code: str
+    detail: str = ""
+    count: int = 0
+    taken: bool = False
+
+
+def left_without_buddy(
+    residents: list[ResidentFacts],
+    buddies: list[BuddyFacts],
+    scores: Scores,
+    assignment: list[tuple[int, int, float]],
+) -> dict[int, list[LeftOut]]:
+    """resident index -> why the ``assignment`` leaves them without a buddy, for every
+    resident it does not pair.
+
+    Language is the hard constraint; capacity is what an optimal assignment runs out
+    of (a buddy who could take them and still had a place after it would have been
+    given them, since any allowed pair scores above nothing). Area and free time only
+    weigh in the score, so they say why the places went to others."""
+    assigned = {i for i, _, _ in assignment}
+    usable = np.array([b.active and b.dbs_current for b in buddies], dtype=bool)
+    out: dict[int, list[LeftOut]] = {}
+    for i, r in enumerate(residents):
+        if i in assigned:
+            continue
+        if not usable.any():
+            out[i] = [LeftOut("no_buddies")]
+            continue
+        can = usable & (scores.shared_language[i] | r.interpreter_available)
+        candidates = [buddies[j] for j in np.flatnonzero(can)]
+        if not candidates:
+            out[i] = [LeftOut("language", detail=r.language)]
+            continue
+        reasons = [
+            LeftOut("full", count=len(candidates), taken=any(b.free > 0 for b in candidates))
+        ]
+        if r.district and not any(r.district in b.areas for b in candidates):
+            reasons.append(LeftOut("area", detail=r.district))
+        if r.slots and not any(r.slots & b.slots for b in candidates):
+            reasons.append(LeftOut("time"))
+        out[i] = reasons
     return out

@@ -235,6 +235,11 @@ class Match(OrgScoped, db.Model):
     end_reason: Mapped[str | None] = mapped_column(String(20))
     end_note: Mapped[str] = mapped_column(Text, default="")
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # How well the pair fits, 0–100: the score as a share of the best this resident could
+    # get (NULL for matches proposed before it was kept).
+    fit: Mapped[int | None] = mapped_column(Integer)
+    # The next visit the buddy (or a coordinator) has planned: only an active match has one.
+    next_visit_on: Mapped[date | None] = mapped_column(Date)
 
     resident = relationship("Resident")
     buddy: Mapped[BuddyProfile] = relationship()
@@ -252,6 +257,10 @@ class Match(OrgScoped, db.Model):
         CheckConstraint(
             "status <> 'ended' OR (ended_at IS NOT NULL AND end_reason IS NOT NULL)",
             name="ended_has_reason",
+        ),
+        CheckConstraint("fit IS NULL OR fit BETWEEN 0 AND 100", name="fit_range"),
+        CheckConstraint(
+            "status = 'active' OR next_visit_on IS NULL", name="next_visit_only_active"
         ),
         # A resident has at most one open (proposed or active) match at a time.
         Index(

@@ -6,9 +6,12 @@ event and flushes; the request (or CLI command) commits once.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import date, timedelta
 
 from flask import current_app
+from flask_babel import ngettext
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -57,6 +60,24 @@ def residents_of_buddy(user):
         .join(BuddyProfile, BuddyProfile.id == Match.buddy_id)
         .where(BuddyProfile.user_id == user.id, Match.status == "active")
         .order_by(Resident.first_name, Resident.last_name, Resident.id)
+    )
+
+
+def buddy_home_matches(user):
+    """A ``select()`` of the ACTIVE matches of ``user``'s buddy profile, the next planned
+    visit first (those with none planned last), then by the resident's name."""
+    return (
+        select(Match)
+        .join(Resident, Resident.id == Match.resident_id)
+        .join(BuddyProfile, BuddyProfile.id == Match.buddy_id)
+        .where(BuddyProfile.user_id == user.id, Match.status == "active")
+        .order_by(
+            Match.next_visit_on.is_(None),
+            Match.next_visit_on,
+            Resident.first_name,
+            Resident.last_name,
+            Resident.id,
+        )
     )
 
 
@@ -267,7 +288,12 @@ def change_status(profile: BuddyProfile, new_status: str, *, by=None) -> None:
         )
         if open_count:
             raise RuleBroken(
-                f"End this buddy's {open_count} open match(es) before they leave.", "status"
+                ngettext(
+                    "End this buddy's open match before they leave.",
+                    "End this buddy's %(num)d open matches before they leave.",
+                    open_count,
+                ),
+                "status",
             )
     transition(
         profile,
@@ -385,7 +411,13 @@ def waiting_refusal(resident: Resident) -> str | None:
 
 
 def propose_match(
-    resident: Resident, buddy: BuddyProfile, *, score: float, reasons: list, by=None
+    resident: Resident,
+    buddy: BuddyProfile,
+    *,
+    score: float,
+    reasons: list,
+    fit: int | None = None,
+    by=None,
 ) -> Match:
     """Propose ``buddy`` for ``resident``, keeping the score and reasons as they are now.
 
@@ -409,6 +441,7 @@ def propose_match(
         status="proposed",
         score=float(score),
         reasons=list(reasons),
+        fit=None if fit is None else int(fit),
         proposed_by_id=by.id if by is not None else None,
     )
     try:
@@ -418,7 +451,7 @@ def propose_match(
         raise RuleBroken(
             f"{resident.full_name} already has a proposed or active match.", "resident"
         ) from None
-    audit.record("match.proposed", match, changed=["status", "score", "reasons"], actor=by)
+    audit.record("match.proposed", match, changed=["status", "score", "reasons", "fit"], actor=by)
     return match
 
 
@@ -491,7 +524,57 @@ def end_match(match: Match, *, reason: str, note: str = "", by=None) -> None:
     match.end_reason = reason
     match.end_note = (note or "").strip()
     match.ended_by_id = by.id if by is not None else None
+    match.next_visit_on = None  # only an active match has a visit planned
     db.session.flush()
+
+
+# ---- the next planned visit ----------------------------------------------------------
+
+#: How far ahead a next visit may be planned.
+NEXT_VISIT_MAX_DAYS = 366
+
+
+def check_next_visit(on: date | None, *, after: date | None = None) -> None:
+    """The rule for a planned visit: today or later (and after ``after``, the session
+    just logged), within a year. ``None`` (nothing planned) is allowed."""
+    if on is None:
+        return
+    if on < today():
+        raise RuleBroken("The next visit cannot be in the past.", "next_visit_on")
+    if after is not None and on <= after:
+        raise RuleBroken("The next visit must be after this session.", "next_visit_on")
+    if on > today() + timedelta(days=NEXT_VISIT_MAX_DAYS):
+        raise RuleBroken("Plan the next visit within the next year.", "next_visit_on")
+
+
+def active_match_of(resident: Resident) -> Match | None:
+    """The resident's active match (at most one), or ``None``."""
+    return db.session.scalar(
+        select(Match).where(Match.resident_id == resident.id, Match.status == "active")
+    )
+
+
+def set_next_visit(match: Match, on: date | None, *, by=None) -> bool:
+    """Keep ``on`` as the match's next planned visit (the caller has locked the match and
+    checked the date); audited when it changes. Returns whether it changed."""
+    if match.next_visit_on == on:
+        return False
+    match.next_visit_on = on
+    audit.record("match.next_visit_planned", match, changed=["next_visit_on"], actor=by)
+    db.session.flush()
+    return True
+
+
+def plan_next_visit(match: Match, on: date | None, *, by=None) -> bool:
+    """The buddy or a coordinator plans the next visit of an active match (``None``
+    clears it). The match is locked and re-read first, so a match ended at another
+    desk a moment ago gets no visit (and the schema refuses one on a match that is not
+    active). Returns whether it changed."""
+    _lock(match)
+    if match.status != "active":
+        raise RuleBroken("This match is not active any more.", "next_visit_on")
+    check_next_visit(on)
+    return set_next_visit(match, on, by=by)
 
 
 #: The audit action on the resident when closing their case took them off the buddy
@@ -585,6 +668,13 @@ def rank_buddies(resident: Resident):
 
 def pair_score(resident: Resident, buddy: BuddyProfile) -> tuple[float, list[str], list[str]]:
     """``(score, reasons, exclusions)`` for one pair, as matching sees it now."""
+    total, reasons, exclusions, _ = pair_fit(resident, buddy)
+    return total, reasons, exclusions
+
+
+def pair_fit(resident: Resident, buddy: BuddyProfile) -> tuple[float, list[str], list[str], int]:
+    """``(score, reasons, exclusions, fit)`` for one pair, as matching sees it now
+    (``fit``: how well they fit, 0–100)."""
     from .matching import buddy_facts, exclusions_for, reasons_for, resident_facts, score
 
     r = resident_facts(resident, matching_needs_of(resident))
@@ -594,25 +684,56 @@ def pair_score(resident: Resident, buddy: BuddyProfile) -> tuple[float, list[str
         float(scores.total[0, 0]),
         reasons_for(r, b, scores, 0, 0),
         exclusions_for(r, b, scores, 0, 0),
+        int(scores.fit[0, 0]),
     )
 
 
-def assign_all_waiting():
-    """One optimal assignment for everyone waiting, as a proposal (nothing is saved):
-    a list of ``(resident, buddy, score, reasons)``, plus how many are waiting."""
-    from .matching import assign, reasons_for, resident_facts, score
+@dataclass
+class Assignment:
+    """One optimal assignment for everyone waiting, as a proposal (nothing is saved).
+
+    ``proposal``: ``(resident, buddy, score, reasons, fit)`` per pair; ``waiting``: how
+    many residents are waiting; ``left_out``: ``(resident, [LeftOut, …])`` for each one
+    the proposal leaves without a buddy, with why (``buddies.matching.left_without_buddy``).
+    Both lists are in waiting-list order (referral date)."""
+
+    proposal: list
+    waiting: int
+    left_out: list = dataclass_field(default_factory=list)
+
+
+def plan_assignment() -> Assignment:
+    """The assignment proposal for everyone waiting, and why anyone is left out."""
+    from .matching import assign, left_without_buddy, reasons_for, resident_facts, score
 
     residents = db.session.scalars(waiting_residents()).all()
     needs = _needs_by_resident([r.id for r in residents])
     r_facts = [resident_facts(r, needs.get(r.id)) for r in residents]
     profiles, b_facts = _buddy_candidates(include_inactive=False)
     scores = score(r_facts, b_facts)
+    pairs = assign(r_facts, b_facts, scores)
     proposal = [
-        (residents[i], profiles[j], s, reasons_for(r_facts[i], b_facts[j], scores, i, j))
-        for i, j, s in assign(r_facts, b_facts, scores)
+        (
+            residents[i],
+            profiles[j],
+            s,
+            reasons_for(r_facts[i], b_facts[j], scores, i, j),
+            int(scores.fit[i, j]),
+        )
+        for i, j, s in pairs
     ]
     proposal.sort(key=lambda p: (p[0].referral_date, p[0].id))
-    return proposal, len(residents)
+    left = left_without_buddy(r_facts, b_facts, scores, pairs)
+    # residents are already in waiting-list order
+    left_out = [(residents[i], left[i]) for i in sorted(left)]
+    return Assignment(proposal, len(residents), left_out)
+
+
+def assign_all_waiting():
+    """One optimal assignment for everyone waiting, as a proposal (nothing is saved):
+    a list of ``(resident, buddy, score, reasons, fit)``, plus how many are waiting."""
+    planned = plan_assignment()
+    return planned.proposal, planned.waiting
 
 
 def propose_pair(resident: Resident, buddy: BuddyProfile, *, by=None) -> Match:
@@ -621,10 +742,10 @@ def propose_pair(resident: Resident, buddy: BuddyProfile, *, by=None) -> Match:
     lock_resident(resident)
     refuse_unless_waiting(resident)
     _lock(buddy)
-    total, reasons, exclusions = pair_score(resident, buddy)
+    total, reasons, exclusions, fit = pair_fit(resident, buddy)
     if exclusions:
         raise RuleBroken(f"{buddy.name} cannot be matched: {'; '.join(exclusions)}.", "buddy_id")
-    return propose_match(resident, buddy, score=total, reasons=reasons, by=by)
+    return propose_match(resident, buddy, score=total, reasons=reasons, fit=fit, by=by)
 
 
 def accept_assignment(pairs: list[tuple[int, int]], *, by=None) -> list[Match]:
@@ -660,8 +781,6 @@ def matches_of_resident(resident: Resident) -> list[Match]:
 def dbs_renewals_due(within_days: int = 60):
     """Active or paused buddies whose DBS check is due for renewal within ``within_days``
     (or overdue), soonest first: a call list."""
-    from datetime import timedelta
-
     return (
         select(BuddyProfile)
         .where(

@@ -18,6 +18,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -329,40 +331,43 @@ def propose(reference):
 @bp.route("/matching/assignment", methods=["GET", "POST"])
 @requires("matches.manage")
 def assignment():
-    proposal, waiting = service.assign_all_waiting()
+    planned = service.plan_assignment()
     errors = []
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             abort(400)
         pairs = []
         for value in request.form.getlist("pair"):
-            left, _, right = value.partition("-")
+            left, _sep, right = value.partition("-")
             if left.isdigit() and right.isdigit():
                 pairs.append((int(left), int(right)))
         if not pairs:
-            errors.append("Tick at least one pair to accept.")
+            errors.append(_("Tick at least one pair to accept."))
         else:
             with attempt(flash_message=False) as outcome:
                 matches = service.accept_assignment(pairs, by=current_user)
             if outcome.refused:
-                proposal, waiting = service.assign_all_waiting()
+                planned = service.plan_assignment()
                 errors.append(outcome.error.message)
             else:
                 flash(
-                    f"{len(matches)} match(es) proposed. Confirm each once both agree.", "success"
+                    ngettext(
+                        "%(num)d match proposed. Confirm it once both agree.",
+                        "%(num)d matches proposed. Confirm each once both agree.",
+                        len(matches),
+                    ),
+                    "success",
                 )
                 return redirect(url_for("buddies.matching"))
         return invalid(
             "buddies/assignment.html",
-            proposal=proposal,
-            waiting=waiting,
+            planned=planned,
             errors=errors,
             form=ProposeForm(formdata=None),
         )
     return render_template(
         "buddies/assignment.html",
-        proposal=proposal,
-        waiting=waiting,
+        planned=planned,
         errors=errors,
         form=ProposeForm(formdata=None),
     )

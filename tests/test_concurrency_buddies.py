@@ -324,7 +324,7 @@ def test_a_buddy_never_leaves_while_being_proposed(app, committed):
         buddies.change_status(_get(BuddyProfile, ids["buddy"]), "left", by=_user(ids))
 
     desks = two_desks(app, _propose(ids, "resident", "buddy"), leave)
-    assert desks.outcomes == [OK, "End this buddy's 1 open match(es) before they leave."]
+    assert desks.outcomes == [OK, "End this buddy's open match before they leave."]
     assert _look(app, lambda: _get(BuddyProfile, ids["buddy"]).status) == "active"
 
 
@@ -601,3 +601,32 @@ def test_a_session_logged_as_the_match_ends_is_refused(app, committed):
         app, lambda: _count(PracticeSession, PracticeSession.resident_id == ids["resident"])
     )
     assert sessions == 0
+
+
+# ---- the next planned visit ------------------------------------------------------------------
+
+
+def _plan_visit(ids, days=7):
+    return lambda: buddies.plan_next_visit(
+        _get(Match, ids["match"]), today() + timedelta(days=days), by=_user(ids)
+    )
+
+
+def test_a_visit_planned_as_the_match_ends_is_refused(app, committed):
+    ids = committed(lambda org, user: dict(match=MatchFactory(organisation=org).id))
+    desks = two_desks(app, _end(ids, "match", "goals_met"), _plan_visit(ids))
+    assert desks.outcomes == [OK, "This match is not active any more."]
+    status, planned = _look(
+        app, lambda: (_get(Match, ids["match"]).status, _get(Match, ids["match"]).next_visit_on)
+    )
+    assert (status, planned) == ("ended", None)
+
+
+def test_a_match_ended_as_a_visit_is_planned_keeps_no_visit(app, committed):
+    ids = committed(lambda org, user: dict(match=MatchFactory(organisation=org).id))
+    desks = two_desks(app, _plan_visit(ids), _end(ids, "match", "goals_met"))
+    assert desks.outcomes == [OK, OK]
+    status, planned = _look(
+        app, lambda: (_get(Match, ids["match"]).status, _get(Match, ids["match"]).next_visit_on)
+    )
+    assert (status, planned) == ("ended", None)

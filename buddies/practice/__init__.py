@@ -20,7 +20,11 @@ def init_app(app) -> None:
 
     organisation_created.connect(service.seed_taxonomy_of_new_organisation, weak=False)
     reg = registry(app)
+    from inclusion.accounts.models import BUDDY
+
     reg.add_navigation("sessions.log", "practice.my_residents", "My residents")
+    # A buddy's home is their list of residents, not the dashboard.
+    reg.add_role_home(BUDDY, "practice.my_residents")
     reg.add_navigation("skills.manage", "practice.skills", "Skills")
     reg.add_navigation("reports.view", "practice.programme", "Progress")
     reg.add_dashboard_panel("practice/_dashboard.html")

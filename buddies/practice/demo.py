@@ -152,6 +152,31 @@ def _alerts(org, coordinator, rng) -> None:
     db.session.flush()
 
 
+def _next_visits(org, coordinator) -> None:
+    """Planned next visits for most active matches of buddies with an account (the
+    buddy's home lists them soonest first); one in three has none planned yet."""
+    from .. import service as buddies
+
+    active = db.session.scalars(
+        select(Match)
+        .join(BuddyProfile, BuddyProfile.id == Match.buddy_id)
+        .where(
+            Match.organisation_id == org.id,
+            Match.status == "active",
+            BuddyProfile.user_id.is_not(None),
+        )
+        .order_by(Match.id)
+    ).all()
+    if any(m.next_visit_on for m in active):
+        return
+    for i, match in enumerate(active):
+        if i % 3 != 2:
+            buddies.plan_next_visit(
+                match, today() + timedelta(days=min(2 + 3 * i, 300)), by=coordinator
+            )
+    db.session.flush()
+
+
 def load(context) -> None:
     """Add this package's demo records; `context` holds the demo organisations and users."""
     coordinators = {
@@ -173,4 +198,5 @@ def load(context) -> None:
                     _resident_story(match, tasks, coordinators.get(code), rng)
             db.session.flush()
             _alerts(org, coordinators.get(code), rng)
+            _next_visits(org, coordinators.get(code))
     db.session.flush()

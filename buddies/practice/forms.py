@@ -3,6 +3,8 @@ of the organisation, built for the request (``session_form(tasks, ...)``)."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -58,6 +60,20 @@ class MinutesField(IntegerField):
             raise ValueError("Enter how long it lasted, in minutes (a number).") from err
 
 
+class VisitDateField(DateField):
+    """A planned visit's date, from the phone's date picker (``<input type="date">``);
+    empty means nothing is planned."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not (valuelist[0] or "").strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as err:
+            raise ValueError(_("Enter the date of the next visit, for example 17 3 2027.")) from err
+
+
 class SessionFields(FlaskForm):
     token = HiddenField()
     held_on = DateField("Date", validators=[InputRequired("Enter the date of the session.")])
@@ -87,6 +103,11 @@ class SessionFields(FlaskForm):
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=4000)])
     next_steps = TextAreaField("Next steps", validators=[Optional(), Length(max=2000)])
+    next_visit_on = VisitDateField(
+        _l("Next visit"),
+        validators=[Optional()],
+        description=_l("When you plan to see them next. Leave it empty if not planned yet."),
+    )
     safeguarding_concern = BooleanField("I have a safeguarding concern")
     safeguarding_description = TextAreaField(
         "Describe the concern",
@@ -120,6 +141,7 @@ class SessionFields(FlaskForm):
                 "next_steps",
                 "safeguarding_concern",
                 "safeguarding_description",
+                "next_visit_on",
             )
         }
         data["device_id"] = int(self.device_id.data) if self.device_id.data else None
@@ -225,6 +247,16 @@ class ProgrammeFilterForm(FlaskForm):
             ("language", "Language"),
         ],
         validate_choice=False,
+    )
+
+
+class NextVisitForm(FlaskForm):
+    """The buddy or a coordinator plans the next visit of an active match."""
+
+    next_visit_on = VisitDateField(
+        _l("Next visit"),
+        validators=[Optional()],
+        description=_l("Leave it empty if no visit is planned yet."),
     )
 
 

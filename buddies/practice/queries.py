@@ -40,6 +40,15 @@ class ResidentCard:
     tasks_assessed: int = 0
     sessions: int = 0
     last_session: date | None = None
+    last_minutes: int | None = None
+    last_next_steps: str = ""  # what the last session said to do next
+    next_visit_on: date | None = None  # the match's next planned visit
+
+    @property
+    def visit_in_days(self) -> int | None:
+        """Days from today to the next planned visit (negative: it was planned for a
+        day that has passed and no session has been logged since)."""
+        return None if self.next_visit_on is None else (self.next_visit_on - today()).days
 
 
 CARD_COLUMNS = (
@@ -72,26 +81,52 @@ def _card(row, **extra) -> ResidentCard:
     )
 
 
-def resident_cards(residents_stmt) -> list[ResidentCard]:
+def _last_sessions_of(ids) -> dict[int, tuple]:
+    """resident id -> (sessions, last date, last minutes, last next steps): one statement
+    (the sessions are ranked per resident, newest first, with a window function)."""
+    ranked = (
+        select(
+            PracticeSession.resident_id.label("resident_id"),
+            PracticeSession.held_on.label("held_on"),
+            PracticeSession.minutes.label("minutes"),
+            PracticeSession.next_steps.label("next_steps"),
+            func.row_number()
+            .over(
+                partition_by=PracticeSession.resident_id,
+                order_by=(PracticeSession.held_on.desc(), PracticeSession.id.desc()),
+            )
+            .label("newest"),
+            func.count().over(partition_by=PracticeSession.resident_id).label("sessions"),
+        )
+        .where(PracticeSession.resident_id.in_(list(ids)))
+        .subquery("ranked")
+    )
+    rows = db.session.execute(
+        select(
+            ranked.c.resident_id,
+            ranked.c.sessions,
+            ranked.c.held_on,
+            ranked.c.minutes,
+            ranked.c.next_steps,
+        ).where(ranked.c.newest == 1)
+    )
+    return {rid: (n, held_on, minutes, steps or "") for rid, n, held_on, minutes, steps in rows}
+
+
+def resident_cards(residents_stmt, next_visits: dict[int, date | None] | None = None):
     """Cards for the residents of ``residents_stmt`` (a select of Resident), with their
-    progress summary: three statements for any number of residents."""
+    progress summary and last session (and their next planned visit, from
+    ``next_visits``): three statements for any number of residents."""
     rows = db.session.execute(residents_stmt.with_only_columns(*CARD_COLUMNS)).all()
     ids = [r.id for r in rows]
     if not ids:
         return []
     latest = _latest_levels_of(ids)
-    sessions = dict(
-        (rid, (n, last))
-        for rid, n, last in db.session.execute(
-            select(PracticeSession.resident_id, func.count(), func.max(PracticeSession.held_on))
-            .where(PracticeSession.resident_id.in_(ids))
-            .group_by(PracticeSession.resident_id)
-        )
-    )
+    sessions = _last_sessions_of(ids)
     cards = []
     for row in rows:
         levels = latest.get(row.id, {})
-        n, last = sessions.get(row.id, (0, None))
+        n, last, minutes, steps = sessions.get(row.id, (0, None, None, ""))
         cards.append(
             _card(
                 row,
@@ -99,9 +134,25 @@ def resident_cards(residents_stmt) -> list[ResidentCard]:
                 tasks_assessed=len(levels),
                 sessions=n,
                 last_session=last,
+                last_minutes=minutes,
+                last_next_steps=steps,
+                next_visit_on=(next_visits or {}).get(row.id),
             )
         )
     return cards
+
+
+def buddy_home_cards(matches) -> list[ResidentCard]:
+    """The cards of a page of the buddy's active ``matches``, in the page's order (next
+    planned visit first): three statements whatever the page size."""
+    order = {m.resident_id: i for i, m in enumerate(matches)}
+    if not order:
+        return []
+    cards = resident_cards(
+        select(Resident).where(Resident.id.in_(list(order))),
+        {m.resident_id: m.next_visit_on for m in matches},
+    )
+    return sorted(cards, key=lambda c: order[c.id])
 
 
 def resident_card(resident_id: int) -> ResidentCard | None:
@@ -396,9 +447,10 @@ def programme(task_id: int | None, grouping: str):
         y_max=100,
         y_ticks=[(v, f"{v}%") for v in (0, 25, 50, 75, 100)],
         x_label="Practice sessions",
-        y_label="Reached “can do it alone” (Kaplan–Meier)",
-        description="Kaplan–Meier estimate of the share of residents who reach level 3, "
-        "can do it alone, after each number of sessions; residents still learning count as censored.",
+        y_label="Share who can do it alone",
+        description="Estimated share of residents learning a task who can do it alone "
+        "(level 3) after each number of practice sessions; those still learning count "
+        "for the sessions they have had.",
     )
     by_task: dict[int, list[Subject]] = {}
     for s in programme_subjects(None) if task_id is not None else subjects:

@@ -19,6 +19,7 @@ from inclusion.extensions import db
 from inclusion.residents.service import lock_resident
 from inclusion.tenancy import unscoped
 
+from .. import service as buddies
 from ..models import BuddyProfile, Match
 from .models import (
     AREAS,
@@ -283,26 +284,39 @@ def device_use_columns(device_ids):
     ]
 
 
+def last_session_of(resident_id: int) -> PracticeSession | None:
+    """The resident's most recent session (by date, then as logged), or ``None``."""
+    return db.session.scalar(
+        select(PracticeSession)
+        .where(PracticeSession.resident_id == resident_id)
+        .order_by(PracticeSession.held_on.desc(), PracticeSession.id.desc())
+        .limit(1)
+    )
+
+
 def session_by_token(token: str) -> PracticeSession | None:
     return db.session.scalar(
         select(PracticeSession).where(PracticeSession.idempotency_token == token)
     )
 
 
-def _active_match_profile(resident, user) -> BuddyProfile | None:
-    """The buddy profile of ``user``'s active match with ``resident``. The match is
-    share-locked, so it cannot end (``end_match`` locks it) while a session is logged,
-    and a match ended at another desk a moment ago is not found."""
-    return db.session.scalar(
-        select(BuddyProfile)
+def _active_match(resident, user) -> tuple[BuddyProfile, Match] | tuple[None, None]:
+    """``user``'s active match with ``resident`` and its buddy profile. The match is
+    locked (FOR NO KEY UPDATE: the session may plan the next visit on it), so it cannot
+    end (``end_match`` locks it) while a session is logged, and a match ended at another
+    desk a moment ago is not found."""
+    row = db.session.execute(
+        select(BuddyProfile, Match)
         .join(Match, Match.buddy_id == BuddyProfile.id)
         .where(
             Match.resident_id == resident.id,
             Match.status == "active",
             BuddyProfile.user_id == user.id,
         )
-        .with_for_update(read=True, of=Match)
-    )
+        .with_for_update(key_share=True, of=Match)
+        .execution_options(populate_existing=True)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def log_session(
@@ -312,7 +326,9 @@ def log_session(
 
     Rules: only the resident's active buddy logs a session; the date is not in the
     future (nor over a year ago); 5–480 minutes; a known mode; a safeguarding concern
-    needs a description. ``token`` comes from the form: when a session with it exists
+    needs a description. When ``data`` has ``next_visit_on`` (the form always sends it)
+    it becomes the match's next planned visit (today or later, after the session; empty
+    clears it). ``token`` comes from the form: when a session with it exists
     (a retried submit) that session is returned with ``created=False`` and nothing new
     is saved. Returns ``(session, created)``.
     """
@@ -324,7 +340,7 @@ def log_session(
         if existing.resident_id != resident.id:
             raise RuleBroken("The form expired. Please submit it again.")
         return existing, False
-    profile = _active_match_profile(resident, by)
+    profile, match = _active_match(resident, by)
     if profile is None:
         raise RuleBroken("Only this resident's buddy can log their sessions.")
     held_on = data.get("held_on")
@@ -352,8 +368,13 @@ def log_session(
             "Choose one of the devices lent to this resident, or none.", field="device_id"
         )
     _checked_levels(levels)
+    if "next_visit_on" in data:
+        buddies.check_next_visit(data["next_visit_on"], after=held_on)
 
-    return create_session(resident, profile, data, levels, token=token, by=by)
+    session, created = create_session(resident, profile, data, levels, token=token, by=by)
+    if created and "next_visit_on" in data:
+        buddies.set_next_visit(match, data["next_visit_on"], by=by)
+    return session, created
 
 
 def create_session(

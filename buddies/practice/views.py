@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -22,7 +32,15 @@ from inclusion.web import attempt, get_or_404, invalid
 
 from .. import service as buddies
 from . import queries, service
-from .forms import ActionForm, EmptyForm, ProgrammeFilterForm, TaskForm, baseline_form, session_form
+from .forms import (
+    ActionForm,
+    EmptyForm,
+    NextVisitForm,
+    ProgrammeFilterForm,
+    TaskForm,
+    baseline_form,
+    session_form,
+)
 from .models import AREAS, LEVELS, PracticeSession, SkillTask
 
 bp = Blueprint("practice", __name__, url_prefix="/practice")
@@ -47,8 +65,12 @@ def can_record_checkpoints(user, resident) -> bool:
 @bp.route("/residents")
 @requires("sessions.log")
 def my_residents():
-    cards = queries.resident_cards(buddies.residents_of_buddy(current_user))
-    return render_template("practice/my_residents.html", cards=cards)
+    """The buddy's home: their residents, the next planned visit first."""
+    page = db.paginate(
+        buddies.buddy_home_matches(current_user), per_page=current_app.config["PER_PAGE"]
+    )
+    cards = queries.buddy_home_cards(page.items)
+    return render_template("practice/my_residents.html", cards=cards, page=page)
 
 
 @bp.route("/residents/<reference>")
@@ -88,10 +110,16 @@ def log_session(reference):
         levels=LEVELS,
     )
     if request.method == "GET":
+        # A few taps after a visit: today, and how long, how and where the last one was.
+        previous = service.last_session_of(found.id)
         form.token.data = uuid.uuid4().hex
         form.held_on.data = form.held_on.data or today()
-        form.mode.data = form.mode.data or "home"
-        on_loan = [str(device_id) for device_id, _, now_on_loan in lent if now_on_loan]
+        form.minutes.data = previous.minutes if previous else None
+        form.mode.data = previous.mode if previous else "home"
+        form.place.data = previous.place if previous else ""
+        planned = buddies.active_match_of(found).next_visit_on
+        form.next_visit_on.data = planned if planned and planned > today() else None
+        on_loan = [str(device_id) for device_id, _label, now_on_loan in lent if now_on_loan]
         form.device_id.data = on_loan[0] if on_loan else ""
         return render_template("practice/log_session.html", **context)
     if form.validate_on_submit():
@@ -109,6 +137,9 @@ def log_session(reference):
             flash(f"Session saved for {card.name}.", "success")
         else:
             flash("That session was saved already; it has not been saved twice.", "info")
+        planned = buddies.active_match_of(found).next_visit_on if created else None
+        if planned is not None:
+            flash(_("Next visit: %(day)s.", day=f"{planned:%A %d %B %Y}"), "info")
         if session.safeguarding_concern and created:
             flash("Your safeguarding concern is on the coordinators' alert list.", "info")
         return redirect(url_for("practice.resident", reference=reference))
@@ -134,6 +165,47 @@ def baseline(reference):
         flash("First assessment saved.", "success")
         return redirect(url_for("practice.resident", reference=reference))
     return invalid("practice/baseline.html", **context)
+
+
+@bp.route("/residents/<reference>/next-visit", methods=["GET", "POST"])
+@requires("progress.view")
+def next_visit(reference):
+    """The resident's buddy, or a coordinator, plans the next visit of their match."""
+    found = _resident(reference)
+    authorize(can_record_checkpoints(current_user, found))
+    match = buddies.active_match_of(found)
+    if match is None:
+        abort(404)
+    card = queries.resident_card(found.id)
+    form = NextVisitForm(data={"next_visit_on": match.next_visit_on})
+    back = (
+        url_for("practice.my_residents")
+        if buddy_is_matched(current_user, found)
+        else url_for("residents.detail", reference=reference)
+    )
+    context = dict(form=form, card=card, match=match, back=back)
+    if form.validate_on_submit():
+        with attempt(form) as outcome:
+            changed = buddies.plan_next_visit(match, form.next_visit_on.data, by=current_user)
+        if outcome.refused:
+            return invalid("practice/next_visit.html", **context)
+        if not changed:
+            flash(_("Nothing changed."), "info")
+        elif match.next_visit_on is None:
+            flash(_("No visit is planned with %(name)s now.", name=card.name), "success")
+        else:
+            flash(
+                _(
+                    "Next visit with %(name)s: %(day)s.",
+                    name=card.name,
+                    day=f"{match.next_visit_on:%A %d %B %Y}",
+                ),
+                "success",
+            )
+        return redirect(back)
+    if form.is_submitted():
+        return invalid("practice/next_visit.html", **context)
+    return render_template("practice/next_visit.html", **context)
 
 
 # ---- the skill taxonomy (coordinators) ------------------------------------------------------

@@ -73,6 +73,8 @@ ROUTES = [
     progress("practice.resident", "/practice/residents/{practice_ref}"),
     buddy_only("practice.log_session", "/practice/residents/{practice_ref}/sessions/new"),
     buddy_only("practice.log_session", "/practice/residents/{practice_ref}/sessions/new", "POST"),
+    progress("practice.next_visit", "/practice/residents/{practice_ref}/next-visit"),
+    progress("practice.next_visit", "/practice/residents/{practice_ref}/next-visit", "POST"),
     progress("practice.baseline", "/practice/residents/{practice_ref}/baseline"),
     progress("practice.baseline", "/practice/residents/{practice_ref}/baseline", "POST"),
     staff("practice.skills", "/practice/skills"),
