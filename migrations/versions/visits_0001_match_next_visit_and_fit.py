@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "visits_0001"
-down_revision = "speed_0002"
+down_revision = "shelf_0001"
 branch_labels = None
 depends_on = None
 
