@@ -4,7 +4,7 @@ The buddy's home lists their residents by the next planned visit; matching says
 "how well they fit: 59 of 100" instead of a bare score.
 
 Revision ID: visits_0001
-Revises: speed_0002
+Revises: shelf_0001
 Create Date: 2026-12-01 21:40:00
 
 """
