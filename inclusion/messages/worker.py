@@ -131,15 +131,15 @@ def refresh_delivery_statuses(result: RunResult, limit: int = 200) -> None:
     sender = sender_for("sms")
     if sender is None or not hasattr(sender, "status_of"):
         return
-    for message in service.awaiting_delivery_status(limit):
-        try:
-            status = sender.status_of(message)
-        except Exception:  # noqa: BLE001 - a status we cannot read now is read next time
-            log.info("message %s: delivery status not available yet", message.id)
-            continue
-        if status and status != message.provider_status:
-            message.provider_status = status[:40]
-            result.statuses += 1
+    with audit.acting_as(WORKER):
+        for message in service.awaiting_delivery_status(limit):
+            try:
+                status = sender.status_of(message)
+            except Exception:  # noqa: BLE001 - a status we cannot read now is read next time
+                log.info("message %s: delivery status not available yet", message.id)
+                continue
+            if status and service.record_delivery_status(message, status):
+                result.statuses += 1
     db.session.commit()
 
 
