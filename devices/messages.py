@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
 from inclusion.accounts.models import Organisation
@@ -110,8 +110,8 @@ DONATION_RECEIPT = Purpose(
     required=("receipt_link",),
     texts={
         "email": Text(
-            subject=_l("Thank you: your donation ((reference)) to ((organisation))"),
-            body=_l(
+            subject=_("Thank you: your donation ((reference)) to ((organisation))"),
+            body=_(
                 "Dear ((contact_name)),\n\nThank you for pledging devices from ((business)) "
                 "to ((organisation)). Your reference is ((reference)).\n\nYour receipt: "
                 "((receipt_link))\n\nWe will be in touch to arrange the drop-off or "
@@ -128,8 +128,8 @@ DONATION_RECEIVED = Purpose(
     placeholders={**_DONOR, "count": ("How many devices arrived", "120")},
     texts={
         "email": Text(
-            subject=_l("We have received your donation ((reference))"),
-            body=_l(
+            subject=_("We have received your donation ((reference))"),
+            body=_(
                 "Dear ((contact_name)),\n\nThe ((count)) devices of donation ((reference)) "
                 "from ((business)) have arrived at ((organisation)). We will wipe and check "
                 "each one before it is lent to someone who needs it.\n\nThank you."
@@ -145,8 +145,8 @@ DONATION_FIRST_LENT = Purpose(
     placeholders=_DONOR,
     texts={
         "email": Text(
-            subject=_l("Your donation ((reference)) is helping someone get online"),
-            body=_l(
+            subject=_("Your donation ((reference)) is helping someone get online"),
+            body=_(
                 "Dear ((contact_name)),\n\nThe first device from donation ((reference)) "
                 "has just been lent to a resident by ((organisation)), to help them get "
                 "online.\n\nThank you from all of us."
@@ -163,8 +163,6 @@ PURPOSES = (
     DONATION_RECEIVED,
     DONATION_FIRST_LENT,
 )
-
-
 
 
 def _morning(day: date) -> datetime:

@@ -7,19 +7,19 @@ with the longest names filled in. Keep translations short; keep every ((placehol
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _
 
-LOAN_DUE_SOON = _l(
+LOAN_DUE_SOON = _(
     "Hello ((first_name)), the ((device)) you borrowed from ((organisation)) is due "
     "back on ((due_date)). Please bring it back, or call ((organisation_phone)) if "
     "you need it for longer."
 )
-LOAN_OVERDUE = _l(
+LOAN_OVERDUE = _(
     "Hello ((first_name)), the ((device)) you borrowed from ((organisation)) was due "
     "back on ((due_date)). Please call us on ((organisation_phone)) so we can arrange "
     "its return or more time."
 )
-BUNDLE_EXPIRING = _l(
+BUNDLE_EXPIRING = _(
     "Hello ((first_name)), the ((network)) data you have from ((organisation)) runs "
     "out on ((expiry_date)). Call us on ((organisation_phone)) if you still need data."
 )

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures of tests/test_messages.py are imported by name
 """What became of a text: GOV.UK Notify's delivery-receipt callback (a bearer token we
 gave Notify, compared in constant time), the status read back by the worker, and both
 shown on the message. Texts go through the official client to the local Notify server."""
@@ -28,7 +29,7 @@ def callback_token(app, monkeypatch):
 
 
 @pytest.fixture
-def sent_text(db, org, texting_resident, notify):  # noqa: F811
+def sent_text(db, org, texting_resident, notify):
     loan = LoanFactory(organisation=org, resident=texting_resident, due_on=today())
     message = device_messages.queue_due_soon(loan)
     assert worker.run_once().sent == 1
@@ -109,7 +110,7 @@ def test_a_temporary_failure_can_be_tried_again_and_a_late_receipt_is_ignored(
     sent_text,
     callback_token,
     coordinator,
-    notify,  # noqa: F811
+    notify,
 ):
     old = receipt(sent_text, "temporary-failure")
     assert post(client, old).get_json()["status"] == "failed"
@@ -191,7 +192,7 @@ def test_the_worker_reads_the_status_back_and_a_failure_becomes_a_to_do(
     db,
     sent_text,
     notify,
-    coordinator,  # noqa: F811
+    coordinator,
 ):
     notify.notifications[sent_text.provider_id]["status"] = "technical-failure"
     assert worker.run_once().statuses == 1

@@ -3,7 +3,7 @@ per purpose, so the languages work can translate them)."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _
 
 from ..messages.texts import Purpose, Text
 
@@ -19,8 +19,8 @@ INVITATION = Purpose(
     required=("link",),
     texts={
         "email": Text(
-            subject=_l("Your account with ((organisation))"),
-            body=_l(
+            subject=_("Your account with ((organisation))"),
+            body=_(
                 "Hello ((name)),\n\n"
                 "((organisation)) has made you an account on inclusion. To start, choose a "
                 "password with this link (it works once, for ((days)) days):\n\n"
@@ -44,8 +44,8 @@ PASSWORD_RESET = Purpose(
     required=("link",),
     texts={
         "email": Text(
-            subject=_l("Reset your password"),
-            body=_l(
+            subject=_("Reset your password"),
+            body=_(
                 "Hello ((name)),\n\n"
                 "Someone asked to reset the password of your inclusion account. If it was "
                 "you, choose a new password with this link (it works once, for ((minutes)) "

@@ -241,7 +241,9 @@ def rendered(found: Wording, values: dict) -> Text:
     from ..i18n import in_language
 
     with in_language(found.code):
-        return Text(body=render(found.text.body, values), subject=render(found.text.subject, values))
+        return Text(
+            body=render(found.text.body, values), subject=render(found.text.subject, values)
+        )
 
 
 __all__ = ["EMAIL", "LETTER", "SMS", "Purpose", "Text", "sms_segments"]

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from .. import audit
 from ..extensions import csrf, db, limiter
+from ..i18n import DEFAULT, LANGUAGES
 from ..permissions import can_manage_resident, public, requires
 from ..residents.models import Resident
 from ..web import attempt, get_or_404, invalid
@@ -224,10 +225,9 @@ def contact(ref):
 def texts_index():
     from .models import MessageText
 
-    own = {
-        (row.purpose, row.channel, row.language): row
-        for row in db.session.scalars(select(MessageText))
-    }
+    own: dict[tuple[str, str], list[str]] = {}
+    for row in db.session.scalars(select(MessageText).order_by(MessageText.language)):
+        own.setdefault((row.purpose, row.channel), []).append(row.language)
     return render_template(
         "messages/texts.html",
         purposes=sorted(texts.purposes().values(), key=lambda p: (p.audience, p.key)),
@@ -251,7 +251,13 @@ def edit_text(purpose, channel):
     )
     if request.method == "POST":
         form = MessageTextForm()
-    context = dict(form=form, purpose=spec, channel=channel, channels=CHANNELS)
+    context = dict(
+        form=form,
+        purpose=spec,
+        channel=channel,
+        channels=CHANNELS,
+        translated=[lang.english for code, lang in LANGUAGES.items() if code != DEFAULT],
+    )
     if form.validate_on_submit():
         if request.form.get("action") != "save":
             return render_template(
