@@ -15,14 +15,15 @@ from inclusion.messages import service, worker
 from inclusion.messages.models import Message, MessageText
 from tests.conftest import row_counts
 from tests.factories import DeviceFactory, LoanFactory, ResidentFactory
-from tests.test_messages import agree, daytime, notify  # noqa: F401 - fixtures
+from tests.test_messages import agree, certificate, daytime, notify, smtp  # noqa: F401 - fixtures
 
 
-def resident_preferring(org, by, language, **channels):
+def resident_preferring(org, by, language, email="", **channels):
     resident = ResidentFactory(
         organisation=org,
         first_name="Nasreen",
         phone="+44 7911 123456",
+        email=email,
         preferred_language=language,
     )
     agree(resident, by, **(channels or {"by_sms": True, "preferred": "sms"}))
@@ -48,6 +49,22 @@ def test_a_reminder_to_an_urdu_speaker_is_in_urdu_with_the_date_in_urdu(
     assert worker.run_once().sent == 1
     (request,) = notify.sends()
     assert request.body["personalisation"] == {"message": message.body}
+
+
+def test_an_email_to_a_polish_speaker_is_in_polish_with_its_html_marked_polish(
+    db, org, coordinator_user, smtp
+):
+    resident = resident_preferring(
+        org, coordinator_user, "Polish", email="nasreen@example.org", by_email=True
+    )
+    bundle_message = device_messages.queue_due_soon(loan_of(org, resident, date(2027, 3, 1)))
+    assert bundle_message.channel == "email" and bundle_message.language == "Polish"
+    due_now(bundle_message)
+    assert worker.run_once().sent == 1
+    (mail,) = smtp.received
+    assert mail.email["Subject"] == "Termin zwrotu: laptop, poniedziałek 1 marca"
+    assert "Prosimy o zwrot razem z ładowarką" in mail.part("plain")
+    assert '<html lang="pl" dir="ltr">' in mail.part("html")
 
 
 def test_a_welsh_letter_is_in_welsh_and_its_pdf_reads_back(db, org, coordinator_user, coordinator):

@@ -253,8 +253,11 @@ def email_html(message) -> str:
         linked = _LINK.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', escaped)
         paragraphs.append(Markup(linked.replace("\n", "<br>\n")))
     # Straight from the environment: the worker has no request, so no page context.
+    from ..i18n import DEFAULT, LANGUAGES, language_for_preference
+
+    language = LANGUAGES[language_for_preference(getattr(message, "language", "")) or DEFAULT]
     template = current_app.jinja_env.get_template("messages/email.html")
-    return template.render(message=message, paragraphs=paragraphs)
+    return template.render(message=message, paragraphs=paragraphs, language=language)
 
 
 # ---- which channel ------------------------------------------------------------------

@@ -68,6 +68,7 @@ class Outgoing:
     organisation_name: str
     organisation_email: str
     uncertain: bool
+    language: str = "English"
 
     @classmethod
     def of(cls, message) -> Outgoing:
@@ -81,6 +82,7 @@ class Outgoing:
             organisation_name=message.organisation.name,
             organisation_email=message.organisation.contact_email or "",
             uncertain=message.uncertain,
+            language=message.language or "English",
         )
 
 
