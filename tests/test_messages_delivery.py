@@ -6,17 +6,17 @@ shown on the message. Texts go through the official client to the local Notify s
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from devices import messages as device_messages
 from inclusion.audit import AuditEvent
 from inclusion.clock import today
 from inclusion.extensions import db as database
-from inclusion.messages import worker
+from inclusion.messages import service, worker
 from inclusion.messages.models import Message
 from tests.conftest import row_counts
-from tests.factories import LoanFactory
-from tests.test_messages import daytime, notify, texting_resident  # noqa: F401 - fixtures
+from tests.factories import LoanFactory, OrganisationFactory, ResidentFactory, UserFactory
+from tests.test_messages import _zone_at, daytime, notify, texting_resident  # noqa: F401 - fixtures
 
 TOKEN = "notify-callback-7f3a9c2e41b84d0f"
 URL = "/messages/delivery-receipts"
@@ -202,3 +202,55 @@ def test_the_worker_reads_the_status_back_and_a_failure_becomes_a_to_do(
     assert notify.requests[-1].path == f"/v2/notifications/{sent_text.provider_id}"
     page = coordinator.get(f"/messages/{sent_text.id}").get_data(as_text=True)
     assert "problem on its side" in page
+
+
+# ---- a delivery receipt from Notify's callback and the worker's read-back at once ------
+
+
+def test_a_receipt_from_the_callback_and_the_worker_at_once_fails_the_text_once(
+    app, pg_two_sessions, monkeypatch
+):
+    """Both desks read the sent text, then record Notify's "permanent-failure" at the same
+    moment: the row lock makes the second see the first's change, so the text fails once,
+    with one audit event."""
+    from inclusion import audit
+
+    monkeypatch.setitem(app.config, "TIMEZONE", _zone_at(13))
+    with pg_two_sessions.committed() as session:
+        org = OrganisationFactory()
+        user = UserFactory(organisation=org, role="coordinator")
+        resident = ResidentFactory(organisation=org, phone="+44 7911 123456")
+        service.save_contact_preference(resident, {"by_sms": True}, by=user)
+        message = device_messages.queue_due_soon(
+            LoanFactory(organisation=org, resident=resident, due_on=today())
+        )
+        message.status, message.sent_at = "sent", message.created_at
+        message.provider, message.provider_id = "notify", "5f0e0e4c-race"
+        message.provider_status = "sending"
+        session.flush()
+        message_id = message.id
+
+    def callback(ready):
+        with audit.acting_as(service.NOTIFY_CALLBACK):
+            ready()
+            found = service.message_for_notification("5f0e0e4c-race")
+            service.record_delivery_status(found, "permanent-failure")
+
+    def worker_read_back(ready):
+        with audit.acting_as(worker.WORKER):
+            ready()
+            found = service.locked_message(message_id)
+            service.record_delivery_status(found, "permanent-failure")
+
+    assert pg_two_sessions.race(callback, worker_read_back) == ["done", "done"]
+    with pg_two_sessions.reading() as session:
+        message = session.get(Message, message_id, execution_options={"all_organisations": True})
+        assert (message.status, message.provider_status) == ("failed", "permanent-failure")
+        actions = session.scalars(
+            text(
+                "SELECT action FROM audit_event WHERE entity_type = 'Message' "
+                "AND entity_id = :id AND action LIKE 'message.%%' AND action <> 'message.queued'"
+            ),
+            {"id": message_id},
+        ).all()
+        assert actions == ["message.undelivered"]

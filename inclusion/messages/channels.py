@@ -118,8 +118,9 @@ class NotifySms:
             return None
         return Delivery(self.name, str(found[0].get("id", "")), found[0].get("status", ""))
 
-    def status_of(self, message) -> str:
-        answer = self.client.get_notification_by_id(message.provider_id)
+    def status_of(self, notification_id: str) -> str:
+        """What Notify says became of the notification ``notification_id``."""
+        answer = self.client.get_notification_by_id(notification_id)
         return str(answer.get("status", ""))
 
 

@@ -678,6 +678,16 @@ def record_delivery_status(message: Message, status: str) -> bool:
     return True
 
 
+def locked_message(message_id: int) -> Message | None:
+    """The message, its row locked and read afresh (any organisation: the worker's)."""
+    return db.session.scalar(
+        select(Message)
+        .where(Message.id == message_id)
+        .with_for_update()
+        .execution_options(all_organisations=True, populate_existing=True)
+    )
+
+
 def message_for_notification(notification_id: str, reference: str = "") -> Message | None:
     """The text GOV.UK Notify knows as ``notification_id`` (any organisation: Notify calls
     back without one), its row locked for the update; the reference we gave Notify
