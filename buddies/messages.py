@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
 from inclusion.accounts.models import COORDINATOR, Organisation, User
@@ -27,8 +28,8 @@ DBS_RENEWAL_DUE = Purpose(
     },
     texts={
         "email": Text(
-            subject="DBS check of ((buddy)) due on ((renewal_date))",
-            body=(
+            subject=_("DBS check of ((buddy)) due on ((renewal_date))"),
+            body=_(
                 "Hello ((name)),\n\nThe DBS check of ((buddy)), IT buddy with "
                 "((organisation)), is due for renewal on ((renewal_date)), in ((days)) "
                 "days.\n\nPlease start the renewal now, so visits can go on without a break."

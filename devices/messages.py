@@ -1,7 +1,9 @@
 """What devices sends: loan and data reminders to residents, receipts and news to donors.
 
-The texts of each purpose live here, in one place (the languages work translates them);
-admins may replace them per organisation. Texts to residents say only what the reminder
+The purposes live here; the texts to residents are in ``devices.sms`` (text messages) and
+``devices.resident_texts`` (e-mails and letters), translated through the catalogues into
+the resident's language; the donors' texts are here. Admins may replace any of them per
+organisation and language. Texts to residents say only what the reminder
 needs: their first name, the kind of device, a date, the organisation's phone number;
 never a health detail or why they were referred.
 """
@@ -10,12 +12,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
 from inclusion.accounts.models import Organisation
 from inclusion.extensions import db
 from inclusion.messages import service as messages
 from inclusion.messages.texts import Purpose, Text
+
+from . import resident_texts, sms
 
 #: Loan reminders go this many days before the due date, at 10:00 local time.
 DUE_SOON_DAYS = 3
@@ -46,27 +51,14 @@ LOAN_DUE_SOON = Purpose(
     audience="resident",
     placeholders=_RESIDENT,
     texts={
-        "sms": Text(
-            "Hello ((first_name)), the ((device)) you borrowed from ((organisation)) is due "
-            "back on ((due_date)). Please bring it back, or call ((organisation_phone)) if "
-            "you need it for longer."
-        ),
+        "sms": Text(sms.LOAN_DUE_SOON),
         "email": Text(
-            subject="Your ((device)) is due back on ((due_date))",
-            body=(
-                "Hello ((first_name)),\n\nThe ((device)) you borrowed from ((organisation)) "
-                "is due back on ((due_date)) (loan ((loan))).\n\nPlease bring it back, with "
-                "its charger, or call us on ((organisation_phone)) if you need it for longer."
-            ),
+            subject=resident_texts.LOAN_DUE_SOON_EMAIL_SUBJECT,
+            body=resident_texts.LOAN_DUE_SOON_EMAIL,
         ),
         "letter": Text(
-            subject="Your ((device)) is due back on ((due_date))",
-            body=(
-                "Dear ((first_name)),\n\nThe ((device)) you borrowed from us is due back on "
-                "((due_date)) (loan ((loan))).\n\nPlease bring it back, with its charger. If "
-                "you need it for longer, please call us on ((organisation_phone)).\n\n"
-                "With best wishes,\n((organisation))"
-            ),
+            subject=resident_texts.LOAN_DUE_SOON_LETTER_SUBJECT,
+            body=resident_texts.LOAN_DUE_SOON_LETTER,
         ),
     },
 )
@@ -77,28 +69,14 @@ LOAN_OVERDUE = Purpose(
     audience="resident",
     placeholders=_RESIDENT,
     texts={
-        "sms": Text(
-            "Hello ((first_name)), the ((device)) you borrowed from ((organisation)) was due "
-            "back on ((due_date)). Please call us on ((organisation_phone)) so we can arrange "
-            "its return or more time."
-        ),
+        "sms": Text(sms.LOAN_OVERDUE),
         "email": Text(
-            subject="Your ((device)) was due back on ((due_date))",
-            body=(
-                "Hello ((first_name)),\n\nThe ((device)) you borrowed from ((organisation)) "
-                "was due back on ((due_date)) (loan ((loan))).\n\nPlease call us on "
-                "((organisation_phone)) so we can arrange its return, or more time if you "
-                "need it."
-            ),
+            subject=resident_texts.LOAN_OVERDUE_EMAIL_SUBJECT,
+            body=resident_texts.LOAN_OVERDUE_EMAIL,
         ),
         "letter": Text(
-            subject="Your ((device)) was due back on ((due_date))",
-            body=(
-                "Dear ((first_name)),\n\nThe ((device)) you borrowed from us was due back on "
-                "((due_date)) (loan ((loan))).\n\nPlease call us on ((organisation_phone)) so "
-                "we can arrange its return, or more time if you need it.\n\n"
-                "With best wishes,\n((organisation))"
-            ),
+            subject=resident_texts.LOAN_OVERDUE_LETTER_SUBJECT,
+            body=resident_texts.LOAN_OVERDUE_LETTER,
         ),
     },
 )
@@ -109,25 +87,14 @@ BUNDLE_EXPIRING = Purpose(
     audience="resident",
     placeholders=_BUNDLE,
     texts={
-        "sms": Text(
-            "Hello ((first_name)), the ((network)) data you have from ((organisation)) runs "
-            "out on ((expiry_date)). Call us on ((organisation_phone)) if you still need data."
-        ),
+        "sms": Text(sms.BUNDLE_EXPIRING),
         "email": Text(
-            subject="Your data runs out on ((expiry_date))",
-            body=(
-                "Hello ((first_name)),\n\nThe ((network)) data you have from ((organisation)) "
-                "runs out on ((expiry_date)).\n\nIf you still need data, call us on "
-                "((organisation_phone))."
-            ),
+            subject=resident_texts.BUNDLE_EXPIRING_EMAIL_SUBJECT,
+            body=resident_texts.BUNDLE_EXPIRING_EMAIL,
         ),
         "letter": Text(
-            subject="Your data runs out on ((expiry_date))",
-            body=(
-                "Dear ((first_name)),\n\nThe ((network)) data you have from us runs out on "
-                "((expiry_date)).\n\nIf you still need data, please call us on "
-                "((organisation_phone)).\n\nWith best wishes,\n((organisation))"
-            ),
+            subject=resident_texts.BUNDLE_EXPIRING_LETTER_SUBJECT,
+            body=resident_texts.BUNDLE_EXPIRING_LETTER,
         ),
     },
 )
@@ -143,8 +110,8 @@ DONATION_RECEIPT = Purpose(
     required=("receipt_link",),
     texts={
         "email": Text(
-            subject="Thank you: your donation ((reference)) to ((organisation))",
-            body=(
+            subject=_("Thank you: your donation ((reference)) to ((organisation))"),
+            body=_(
                 "Dear ((contact_name)),\n\nThank you for pledging devices from ((business)) "
                 "to ((organisation)). Your reference is ((reference)).\n\nYour receipt: "
                 "((receipt_link))\n\nWe will be in touch to arrange the drop-off or "
@@ -161,8 +128,8 @@ DONATION_RECEIVED = Purpose(
     placeholders={**_DONOR, "count": ("How many devices arrived", "120")},
     texts={
         "email": Text(
-            subject="We have received your donation ((reference))",
-            body=(
+            subject=_("We have received your donation ((reference))"),
+            body=_(
                 "Dear ((contact_name)),\n\nThe ((count)) devices of donation ((reference)) "
                 "from ((business)) have arrived at ((organisation)). We will wipe and check "
                 "each one before it is lent to someone who needs it.\n\nThank you."
@@ -178,8 +145,8 @@ DONATION_FIRST_LENT = Purpose(
     placeholders=_DONOR,
     texts={
         "email": Text(
-            subject="Your donation ((reference)) is helping someone get online",
-            body=(
+            subject=_("Your donation ((reference)) is helping someone get online"),
+            body=_(
                 "Dear ((contact_name)),\n\nThe first device from donation ((reference)) "
                 "has just been lent to a resident by ((organisation)), to help them get "
                 "online.\n\nThank you from all of us."
@@ -196,10 +163,6 @@ PURPOSES = (
     DONATION_RECEIVED,
     DONATION_FIRST_LENT,
 )
-
-
-def _day(value: date) -> str:
-    return value.strftime("%A %-d %B")
 
 
 def _morning(day: date) -> datetime:
@@ -219,8 +182,9 @@ def _organisation(organisation_id: int) -> Organisation:
 def _loan_values(loan) -> dict:
     return {
         "first_name": loan.resident.first_name,
-        "device": (loan.device.kind_label or "device").lower(),
-        "due_date": _day(loan.due_on),
+        "device": resident_texts.DEVICE_WORDS.get(loan.device.kind, resident_texts.DEVICE),
+        # a date: written out in the resident's language when the text is rendered
+        "due_date": loan.due_on,
         "loan": loan.reference,
     }
 
@@ -272,7 +236,7 @@ def queue_bundle_expiring(bundle, *, by=None):
         values={
             "first_name": bundle.resident.first_name,
             "network": bundle.network,
-            "expiry_date": _day(bundle.expires_on),
+            "expiry_date": bundle.expires_on,
         },
         by=by,
     )

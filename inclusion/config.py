@@ -151,6 +151,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "NOTIFY_BASE_URL": env.get(
             "INCLUSION_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"
         ),
+        # The bearer token GOV.UK Notify sends with its delivery-status callbacks (set the
+        # same in Notify's "Callbacks for delivery receipts"); without it they are refused.
+        "NOTIFY_CALLBACK_TOKEN": env.get("INCLUSION_NOTIFY_CALLBACK_TOKEN", ""),
+        "NOTIFY_CALLBACK_LIMIT": env.get("INCLUSION_NOTIFY_CALLBACK_LIMIT", "600 per minute"),
         "SMTP_HOST": env.get("INCLUSION_SMTP_HOST", ""),
         "SMTP_PORT": _int(env, "INCLUSION_SMTP_PORT", 587, 1),
         "SMTP_USERNAME": env.get("INCLUSION_SMTP_USERNAME", ""),

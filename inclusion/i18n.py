@@ -83,6 +83,10 @@ RESIDENT_FACING = (
     "buddies/__init__.py",
     "devices/forms.py",
     "devices/loans/pdf.py",
+    # what the outbox says to residents: texts, e-mails and letters
+    "devices/sms.py",
+    "devices/resident_texts.py",
+    "inclusion/messages/letters.py",
     "buddies/forms.py",
 )
 

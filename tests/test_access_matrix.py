@@ -53,6 +53,20 @@ def _outcome(response) -> str:
     return f"HTTP {code}"
 
 
+def _speaks(app, route, response, language: str) -> bool:
+    """A public page (one anyone may open) drawn as HTML speaks the language of the
+    cookie, with its direction: ``<html lang="ur" dir="rtl">``. Staff pages stay English."""
+    from inclusion.i18n import LANGUAGES
+
+    view = app.view_functions.get(route.endpoint)
+    if getattr(view, "permission", "") is not None or response.status_code != 200:
+        return True
+    if response.mimetype != "text/html":
+        return True
+    lang = LANGUAGES[language]
+    return f'<html lang="{lang.code}" dir="{lang.dir}"' in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("language", ["en", "ur"])  # and once right to left, in Urdu
 @pytest.mark.parametrize("role", ROLES)
 def test_role_matrix(
@@ -90,6 +104,8 @@ def test_role_matrix(
         got, want = _outcome(response), route.expect(role)
         if got != want:
             failures.append(f"{route.method} {url}: expected {want}, got {got}")
+        elif language != "en" and not _speaks(app, route, response, language):
+            failures.append(f"{route.method} {url}: a public page not drawn in {language}")
         if route.endpoint == "accounts.logout" and got == OK and role != "anon":
             client = sign_in(app, users[role])  # signed out by the route itself
             client.set_cookie("lang", language)

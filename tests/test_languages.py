@@ -17,7 +17,8 @@ from tests.conftest import row_counts, sign_in
 from tests.factories import LoanFactory, OrganisationFactory, ResidentFactory
 
 OFFERED = [c for c in LANGUAGES if c != "en"]
-PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
+# %(name)s and {name} in the pages; ((name)) in the texts of messages (Notify's style).
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}|\(\(\s*\w+\s*\)\)")
 
 
 # ---- the catalogues ---------------------------------------------------------------------
@@ -53,6 +54,45 @@ def test_translated_text_messages_fit_two_segments(code):
         for m in catalogue(code)
         if m.id and m.string and i18n.is_sms(m.locations) and sms_segments(m.string) > 2
     ]
+    assert too_long == []
+
+
+@pytest.mark.parametrize("code", OFFERED)
+def test_translated_text_messages_fit_two_segments_with_the_longest_details(app, code):
+    """What a resident's phone gets: each text rendered in the language with the longest
+    name, organisation and phone number the admins' check uses, the longest date Babel
+    writes in that language and each kind of device, in two segments (the outbox would
+    otherwise send a letter or e-mail instead)."""
+    from datetime import date, timedelta
+
+    from devices import messages as device_messages
+    from devices import resident_texts
+    from inclusion.messages import texts
+
+    days = [date(2027, 1, 1) + timedelta(days=n) for n in range(365)]
+    too_long = []
+    with app.app_context(), i18n.in_language(code):
+        from flask_babel import format_date
+
+        longest_day = max(days, key=lambda d: len(format_date(d, "EEEE d MMMM")))
+        for purpose in (
+            device_messages.LOAN_DUE_SOON,
+            device_messages.LOAN_OVERDUE,
+            device_messages.BUNDLE_EXPIRING,
+        ):
+            wording = str(purpose.texts["sms"].body)
+            with i18n.in_language("en"):
+                assert wording != str(purpose.texts["sms"].body), f"{purpose.key} untranslated"
+            for device in [*resident_texts.DEVICE_WORDS.values(), resident_texts.DEVICE]:
+                values = {
+                    **purpose.sample(),
+                    "device": device,
+                    "due_date": longest_day,
+                    "expiry_date": longest_day,
+                }
+                segments = texts.sms_segments(texts.render(wording, values))
+                if segments.count > 2:
+                    too_long.append((purpose.key, str(device), segments))
     assert too_long == []
 
 

@@ -717,7 +717,7 @@ def test_a_text_notify_could_not_deliver_becomes_a_to_do(
     worker.run_once()
     notify.notifications[message.provider_id]["status"] = "permanent-failure"
     worker.run_once()
-    assert message.status == "sent" and message.provider_status == "permanent-failure"
+    assert message.status == "failed" and message.provider_status == "permanent-failure"
     assert service.is_to_do(message)
     page = coordinator.get("/messages").get_data(as_text=True)
     assert "1 message did not reach someone" in page and "permanent-failure" in page

@@ -3,6 +3,8 @@ per purpose, so the languages work can translate them)."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _
+
 from ..messages.texts import Purpose, Text
 
 INVITATION = Purpose(
@@ -17,8 +19,8 @@ INVITATION = Purpose(
     required=("link",),
     texts={
         "email": Text(
-            subject="Your account with ((organisation))",
-            body=(
+            subject=_("Your account with ((organisation))"),
+            body=_(
                 "Hello ((name)),\n\n"
                 "((organisation)) has made you an account on inclusion. To start, choose a "
                 "password with this link (it works once, for ((days)) days):\n\n"
@@ -42,8 +44,8 @@ PASSWORD_RESET = Purpose(
     required=("link",),
     texts={
         "email": Text(
-            subject="Reset your password",
-            body=(
+            subject=_("Reset your password"),
+            body=_(
                 "Hello ((name)),\n\n"
                 "Someone asked to reset the password of your inclusion account. If it was "
                 "you, choose a new password with this link (it works once, for ((minutes)) "

@@ -118,8 +118,9 @@ class NotifySms:
             return None
         return Delivery(self.name, str(found[0].get("id", "")), found[0].get("status", ""))
 
-    def status_of(self, message) -> str:
-        answer = self.client.get_notification_by_id(message.provider_id)
+    def status_of(self, notification_id: str) -> str:
+        """What Notify says became of the notification ``notification_id``."""
+        answer = self.client.get_notification_by_id(notification_id)
         return str(answer.get("status", ""))
 
 
@@ -253,8 +254,11 @@ def email_html(message) -> str:
         linked = _LINK.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', escaped)
         paragraphs.append(Markup(linked.replace("\n", "<br>\n")))
     # Straight from the environment: the worker has no request, so no page context.
+    from ..i18n import DEFAULT, LANGUAGES, language_for_preference
+
+    language = LANGUAGES[language_for_preference(getattr(message, "language", "")) or DEFAULT]
     template = current_app.jinja_env.get_template("messages/email.html")
-    return template.render(message=message, paragraphs=paragraphs)
+    return template.render(message=message, paragraphs=paragraphs, language=language)
 
 
 # ---- which channel ------------------------------------------------------------------

@@ -28,7 +28,7 @@ class ContactPreferenceForm(FlaskForm):
 class MessageTextForm(FlaskForm):
     language = SelectField("Language", choices=[(x, x) for x in LANGUAGES], default="English")
     subject = StringField("Subject (e-mail)", validators=[Optional(), Length(max=200)])
-    body = TextAreaField("Message", validators=[Length(max=4000)])
+    body = TextAreaField("Message", validators=[Length(max=4000)], render_kw={"rows": 8})
 
 
 class EmptyForm(FlaskForm):

@@ -43,15 +43,33 @@ STATUS_LABELS = {
     CANCELLED: "Cancelled",
 }
 # queued -> sending (claimed by a worker) -> sent, failed, or queued again to retry.
-# A letter goes queued -> sent when the coordinator confirms it was posted.
+# A letter goes queued -> sent when the coordinator confirms it was posted. A sent text
+# fails when the provider reports it never arrived (its delivery status).
 TRANSITIONS: dict[str, frozenset[str]] = {
     QUEUED: frozenset({SENDING, SENT, CANCELLED}),
     SENDING: frozenset({SENT, FAILED, QUEUED}),
-    SENT: frozenset(),
+    SENT: frozenset({FAILED}),
     FAILED: frozenset({QUEUED}),
     CANCELLED: frozenset(),
 }
 
+#: What GOV.UK Notify's final delivery statuses mean, as the message page says it (a text
+#: that never arrived fails, with this as its reason: a coordinator phones instead).
+DELIVERY_REASONS = {
+    "delivered": "Delivered to the phone.",
+    "permanent-failure": (
+        "The network says the number does not exist or cannot take texts (GOV.UK Notify: "
+        "permanent-failure). Check the number with them."
+    ),
+    "temporary-failure": (
+        "The phone was switched off or out of reach for 72 hours (GOV.UK Notify: "
+        "temporary-failure). It may work if tried again."
+    ),
+    "technical-failure": (
+        "GOV.UK Notify could not send it because of a problem on its side (technical-failure)."
+        " It may work if tried again."
+    ),
+}
 #: What the development outbox writes as the provider: nothing left the building.
 DEVELOPMENT = "development"
 
@@ -126,6 +144,13 @@ class Message(OrgScoped, db.Model):
     @property
     def channel_label(self) -> str:
         return CHANNELS.get(self.channel, self.channel)
+
+    @property
+    def delivery(self) -> str:
+        """What the provider last said became of it, in words (a text's delivery status)."""
+        if not self.provider_status or self.in_development:
+            return ""
+        return DELIVERY_REASONS.get(self.provider_status, self.provider_status)
 
     @property
     def in_development(self) -> bool:

@@ -30,6 +30,7 @@ from .channels import FINAL_SMS_STATUSES, Delivery, channel_available
 from .models import (
     CANCELLED,
     CHANNELS,
+    DELIVERY_REASONS,
     EMAIL,
     FAILED,
     LETTER,
@@ -48,7 +49,9 @@ QUIET_FROM = time(20, 0)
 #: A claim older than this belongs to a worker that died mid-send.
 STALE_CLAIM = timedelta(minutes=15)
 #: Delivery statuses of a sent text that mean it never arrived: a to-do like a failure.
-UNDELIVERED = ("permanent-failure", "temporary-failure", "technical-failure")
+UNDELIVERED = tuple(status for status in DELIVERY_REASONS if status != "delivered")
+#: The audit log's name for GOV.UK Notify calling back with a delivery status.
+NOTIFY_CALLBACK = "notify:callback"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Outgoing:
     organisation_name: str
     organisation_email: str
     uncertain: bool
+    language: str = "English"
 
     @classmethod
     def of(cls, message) -> Outgoing:
@@ -78,6 +82,7 @@ class Outgoing:
             organisation_name=message.organisation.name,
             organisation_email=message.organisation.contact_email or "",
             uncertain=message.uncertain,
+            language=message.language or "English",
         )
 
 
@@ -239,6 +244,21 @@ def _address(channel: str, recipient: Recipient, pref) -> str:
     return (pref.postal_address if pref else "") or ""
 
 
+def _language_for(to: Recipient, organisation) -> str:
+    """The language a message to ``to`` is written in: for a resident, their recorded
+    preferred language (the organisation's own text in it if an admin wrote one, else
+    inclusion's translation when the organisation offers that language, else English);
+    staff, buddies and donors get English."""
+    from ..i18n import language_for_preference, offered_codes
+
+    if to.kind != "resident":
+        return "English"
+    code = language_for_preference(to.language)
+    if code is not None and code not in offered_codes(organisation):
+        return "English"
+    return to.language or "English"
+
+
 def existing(organisation_id: int, key: str) -> Message | None:
     return db.session.scalar(
         select(Message)
@@ -280,20 +300,21 @@ def queue(
         "organisation_phone": organisation.contact_phone,
         **(values or {}),
     }
+    language = _language_for(to, organisation)
     chosen = None
     for channel in _candidate_channels(spec, to, pref):
         address = _address(channel, to, pref)
         if not address or not channel_available(channel):
             continue
-        wording = texts.wording(spec, channel, organisation.id, to.language)
-        body = texts.render(wording.body, values)
-        if channel == SMS and texts.sms_segments(body).count > texts.MAX_SMS_SEGMENTS:
+        wording = texts.wording(spec, channel, organisation.id, language)
+        text = texts.rendered(wording, values)
+        if channel == SMS and texts.sms_segments(text.body).count > texts.MAX_SMS_SEGMENTS:
             continue
-        chosen = (channel, address, wording, body)
+        chosen = (channel, address, wording, text)
         break
     if chosen is None:
         return None
-    channel, address, wording, body = chosen
+    channel, address, wording, text = chosen
     at = send_at or now()
     if channel == SMS and to.kind == "resident":
         at = outside_quiet_hours(at)
@@ -304,11 +325,11 @@ def queue(
         resident_id=to.id if to.kind == "resident" else None,
         channel=channel,
         purpose=purpose,
-        language=to.language if wording is not spec.texts.get(channel) else "English",
+        language=wording.language[:60],
         recipient_name=to.name[:200],
         address=address[:500],
-        subject=texts.render(wording.subject, values)[:200],
-        body=body,
+        subject=text.subject[:200],
+        body=text.body,
         large_print=bool(resident is not None and resident.access_sight),
         secret=secret,
         status=QUEUED,
@@ -623,6 +644,71 @@ def record_cancelled(message: Message, reason: str) -> None:
     _forget_secret(message)
     audit.record("message.cancelled", message, changed=["status"])
     db.session.flush()
+
+
+def record_delivery_status(message: Message, status: str) -> bool:
+    """What the provider says became of a sent text: the status is kept on the message
+    (``provider_status``); a text that never arrived fails with the provider's reason, a
+    to-do for a coordinator. Idempotent: the same status again changes nothing; a status
+    for a message already sent again (a retry) or not sent is ignored. True when it changed.
+    """
+    status = (status or "")[:40]
+    if message.status not in (SENT, FAILED) or status == message.provider_status:
+        return False
+    if message.status == FAILED and status not in UNDELIVERED:
+        return False  # a failed text stays failed (final statuses do not change back)
+    message.provider_status = status
+    if status in UNDELIVERED:
+        message.failure_reason = DELIVERY_REASONS[status][:300]
+        if message.status == SENT:
+            transition(
+                message,
+                FAILED,
+                TRANSITIONS,
+                action="message.undelivered",
+                extra_changed=["provider_status", "failure_reason"],
+            )
+        else:
+            audit.record(
+                "message.delivery_status", message, changed=["provider_status", "failure_reason"]
+            )
+    else:
+        audit.record("message.delivery_status", message, changed=["provider_status"])
+    db.session.flush()
+    return True
+
+
+def locked_message(message_id: int) -> Message | None:
+    """The message, its row locked and read afresh (any organisation: the worker's)."""
+    return db.session.scalar(
+        select(Message)
+        .where(Message.id == message_id)
+        .with_for_update()
+        .execution_options(all_organisations=True, populate_existing=True)
+    )
+
+
+def message_for_notification(notification_id: str, reference: str = "") -> Message | None:
+    """The text GOV.UK Notify knows as ``notification_id`` (any organisation: Notify calls
+    back without one), its row locked for the update; the reference we gave Notify
+    (``inclusion-message-<id>``) must agree when it is given."""
+    if not notification_id:
+        return None
+    message = db.session.scalar(
+        select(Message)
+        .where(
+            Message.provider == "notify",
+            Message.provider_id == str(notification_id)[:64],
+            Message.channel == SMS,
+        )
+        .with_for_update()
+        .execution_options(all_organisations=True, populate_existing=True)
+    )
+    if message is None:
+        return None
+    if reference and reference != f"inclusion-message-{message.id}":
+        return None
+    return message
 
 
 def awaiting_delivery_status(limit: int = 200) -> list[Message]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from ..registry import registry
 from .models import CHANNELS, EMAIL, LETTER, SMS
@@ -117,9 +118,21 @@ def placeholders_in(text: str) -> list[str]:
     return list(dict.fromkeys(PLACEHOLDER.findall(text or "")))
 
 
+def _shown(value) -> str:
+    """A placeholder's value as the text says it, in the language being rendered: a date
+    through Babel ("Wednesday 30 September", "dydd Mercher 30 Medi"), a lazily
+    translated word in that language."""
+    if isinstance(value, date):
+        from flask_babel import format_date
+
+        return format_date(value, "EEEE d MMMM")
+    return str(value if value is not None else "")
+
+
 def render(text: str, values: dict) -> str:
-    """``text`` with each ``((name))`` replaced by its value (unknown ones are left out)."""
-    return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), text or "")
+    """``text`` with each ``((name))`` replaced by its value (unknown ones are left out).
+    Dates and translated words come out in the current language (``in_language``)."""
+    return PLACEHOLDER.sub(lambda m: _shown(values.get(m.group(1), "")), str(text or ""))
 
 
 def problems(purpose: Purpose, channel: str, subject: str, body: str) -> dict[str, str]:
@@ -164,12 +177,42 @@ def problems(purpose: Purpose, channel: str, subject: str, body: str) -> dict[st
     return found
 
 
-def wording(purpose: Purpose, channel: str, organisation_id: int, language: str) -> Text:
-    """The organisation's own text for ``purpose`` on ``channel`` in ``language`` (then in
-    English), else the purpose's default."""
+@dataclass(frozen=True)
+class Wording:
+    """The text a message is rendered from, and the language it is in (its name as a
+    resident's record says it, and the code whose dates and words fill it in)."""
+
+    text: Text
+    language: str = "English"
+    code: str = "en"
+
+
+def _in(text: Text, code: str) -> Text:
+    """A purpose's default text in the language ``code``, through the catalogues."""
+    from ..i18n import in_language
+
+    with in_language(code):
+        return Text(body=str(text.body), subject=str(text.subject or ""))
+
+
+def wording(
+    purpose: Purpose, channel: str, organisation_id: int, language: str = "English"
+) -> Wording:
+    """What a message in ``language`` (a resident's recorded preferred language, e.g.
+    "Urdu") says on ``channel``:
+
+    1. the organisation's own text in that language, when an admin wrote one;
+    2. else, in a language inclusion ships a translation for, the purpose's default
+       text translated through the catalogues;
+    3. else the organisation's own English text, else the default in English.
+
+    An admin's own wording applies to the language it was written for: it is never
+    translated, and an English one does not replace the translation for a resident who
+    reads Urdu. Callers choose ``language`` (papers: ``i18n.paper_language``)."""
     from sqlalchemy import select
 
     from ..extensions import db
+    from ..i18n import DEFAULT, LANGUAGES, language_for_preference
     from .models import MessageText
 
     rows = db.session.scalars(
@@ -181,10 +224,26 @@ def wording(purpose: Purpose, channel: str, organisation_id: int, language: str)
         )
     ).all()
     by_language = {row.language: row for row in rows}
-    row = by_language.get(language) or by_language.get("English")
-    if row is not None:
-        return Text(body=row.body, subject=row.subject)
-    return purpose.texts[channel]
+    code = language_for_preference(language) or DEFAULT
+    own = by_language.get(language)
+    if own is not None:
+        return Wording(Text(body=own.body, subject=own.subject), language, code)
+    if code != DEFAULT:
+        return Wording(_in(purpose.texts[channel], code), LANGUAGES[code].english, code)
+    own = by_language.get("English")
+    if own is not None:
+        return Wording(Text(body=own.body, subject=own.subject), "English", DEFAULT)
+    return Wording(_in(purpose.texts[channel], DEFAULT), "English", DEFAULT)
+
+
+def rendered(found: Wording, values: dict) -> Text:
+    """``found``'s subject and body with ``values`` filled in, in its language."""
+    from ..i18n import in_language
+
+    with in_language(found.code):
+        return Text(
+            body=render(found.text.body, values), subject=render(found.text.subject, values)
+        )
 
 
 __all__ = ["EMAIL", "LETTER", "SMS", "Purpose", "Text", "sms_segments"]

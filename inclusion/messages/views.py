@@ -1,11 +1,25 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import hmac
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..permissions import can_manage_resident, requires
+from .. import audit
+from ..extensions import csrf, db, limiter
+from ..i18n import DEFAULT, LANGUAGES
+from ..permissions import can_manage_resident, public, requires
 from ..residents.models import Resident
 from ..web import attempt, get_or_404, invalid
 from . import service, texts
@@ -211,10 +225,9 @@ def contact(ref):
 def texts_index():
     from .models import MessageText
 
-    own = {
-        (row.purpose, row.channel, row.language): row
-        for row in db.session.scalars(select(MessageText))
-    }
+    own: dict[tuple[str, str], list[str]] = {}
+    for row in db.session.scalars(select(MessageText).order_by(MessageText.language)):
+        own.setdefault((row.purpose, row.channel), []).append(row.language)
     return render_template(
         "messages/texts.html",
         purposes=sorted(texts.purposes().values(), key=lambda p: (p.audience, p.key)),
@@ -232,13 +245,19 @@ def edit_text(purpose, channel):
     if spec is None or channel not in spec.texts:
         abort(404)
     language = request.values.get("language", "English")
-    wording = texts.wording(spec, channel, current_user.organisation_id, language)
+    wording = texts.wording(spec, channel, current_user.organisation_id, language).text
     form = MessageTextForm(
         data={"language": language, "subject": wording.subject, "body": wording.body}
     )
     if request.method == "POST":
         form = MessageTextForm()
-    context = dict(form=form, purpose=spec, channel=channel, channels=CHANNELS)
+    context = dict(
+        form=form,
+        purpose=spec,
+        channel=channel,
+        channels=CHANNELS,
+        translated=[lang.english for code, lang in LANGUAGES.items() if code != DEFAULT],
+    )
     if form.validate_on_submit():
         if request.form.get("action") != "save":
             return render_template(
@@ -277,3 +296,52 @@ def _preview(spec, channel: str, form) -> dict:
         "segments": texts.sms_segments(body) if channel == "sms" else None,
         "problems": problems,
     }
+
+
+# ---- GOV.UK Notify's delivery receipts ------------------------------------------------
+
+
+def _callback_problem(status: int, error: str, message: str):
+    response = jsonify({"error": error, "message": message})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="inclusion"'
+    return response
+
+
+def _callback_token_ok() -> bool:
+    """The bearer token Notify was given, compared in constant time (never when unset)."""
+    expected = current_app.config["NOTIFY_CALLBACK_TOKEN"]
+    header = request.headers.get("Authorization", "")
+    scheme, _, presented = header.partition(" ")
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(presented.strip().encode(), expected.encode())
+
+
+@bp.route("/messages/delivery-receipts", methods=["POST"])
+@csrf.exempt  # Notify authenticates with its bearer token, not a session cookie
+@limiter.limit(lambda: current_app.config["NOTIFY_CALLBACK_LIMIT"])
+@public  # no session: the bearer token below is the authentication
+def delivery_receipt():
+    """GOV.UK Notify calls back with what became of a text (``{"id", "reference",
+    "status", ...}``): the message's delivery status is updated, once."""
+    if not _callback_token_ok():
+        return _callback_problem(
+            401, "unauthorized", "Send the callback token: `Authorization: Bearer <token>`."
+        )
+    request.max_content_length = 16 * 1024  # a receipt is a few hundred bytes
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("status"), str):
+        return _callback_problem(400, "bad_request", "Send Notify's receipt as a JSON object.")
+    status = payload["status"]
+    if status not in service.DELIVERY_REASONS:
+        return _callback_problem(400, "bad_request", f"Unknown delivery status {status[:40]!r}.")
+    with audit.acting_as(service.NOTIFY_CALLBACK):
+        message = service.message_for_notification(
+            str(payload.get("id") or ""), str(payload.get("reference") or "")
+        )
+        if message is None:
+            return _callback_problem(404, "not_found", "No text was sent with this id.")
+        changed = service.record_delivery_status(message, status)
+    return jsonify({"message": message.id, "status": message.status, "changed": changed})

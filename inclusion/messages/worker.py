@@ -131,16 +131,20 @@ def refresh_delivery_statuses(result: RunResult, limit: int = 200) -> None:
     sender = sender_for("sms")
     if sender is None or not hasattr(sender, "status_of"):
         return
-    for message in service.awaiting_delivery_status(limit):
+    waiting = [(m.id, m.provider_id) for m in service.awaiting_delivery_status(limit)]
+    db.session.commit()  # no transaction stays open while Notify answers
+    for message_id, provider_id in waiting:
         try:
-            status = sender.status_of(message)
+            status = sender.status_of(provider_id)
         except Exception:  # noqa: BLE001 - a status we cannot read now is read next time
-            log.info("message %s: delivery status not available yet", message.id)
+            log.info("message %s: delivery status not available yet", message_id)
             continue
-        if status and status != message.provider_status:
-            message.provider_status = status[:40]
-            result.statuses += 1
-    db.session.commit()
+        with audit.acting_as(WORKER):
+            # locked: Notify's callback may be recording the same receipt right now
+            message = service.locked_message(message_id)
+            if message is not None and status and service.record_delivery_status(message, status):
+                result.statuses += 1
+        db.session.commit()
 
 
 def run_once(limit: int = 100, progress=None) -> RunResult:

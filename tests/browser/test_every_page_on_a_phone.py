@@ -285,6 +285,40 @@ def test_every_page_works_on_a_phone(page, live_server, role):
     )
 
 
+# One right-to-left language: every page a signed-out visitor (a resident, a member of the
+# public) may open, in Urdu, chosen once with ?lang=ur and then remembered by the cookie.
+RTL_LANGUAGE = "ur"
+
+
+@pytest.mark.parametrize("language", [RTL_LANGUAGE])
+def test_every_public_page_works_on_a_phone_right_to_left(page, live_server, language):
+    page.set_viewport_size(PHONE)
+    values = demo_values(live_server.app)
+    failures, unresolved, seen = [], [], 0
+    for template in pages_for("anon"):
+        url = fill(template, values)
+        if url is None:
+            unresolved.append(template)
+            continue
+        # the first page asks with ?lang=, every later one relies on the remembered cookie
+        asked = f"{url}{'&' if '?' in url else '?'}lang={language}" if not seen else url
+        response = page.goto(live_server(asked))
+        seen += 1
+        if response is None or response.status >= 400:
+            failures.append(f"{url}: HTTP {response and response.status}")
+            continue
+        html = page.evaluate("[document.documentElement.lang, document.documentElement.dir]")
+        problems = [] if html == [language, "rtl"] else [f"<html lang dir> is {html}"]
+        problems += audit(page) + axe_violations(page)
+        if problems:
+            failures.append(f"{url}:\n    " + "\n    ".join(problems))
+    assert not unresolved, f"no demo record for: {unresolved}"
+    assert seen > 3, "the public pages were not checked"
+    assert not failures, f"in {language}, {len(failures)} of {seen} pages have problems:\n" + (
+        "\n".join(failures)
+    )
+
+
 # ---------------------------------------------------------------------------
 # Keyboard: tab through the key forms.
 

@@ -8,6 +8,10 @@ from tests.factories import ResidentFactory
 
 from . import MISSING, Route, admin_only, public, staff
 
+# GOV.UK Notify's delivery receipts: public (no session), but only with the callback
+# token Notify was given; everyone else, signed in or not, gets 401.
+NO_TOKEN = "HTTP 401"
+
 
 def arrange(world) -> None:
     from inclusion.extensions import db
@@ -70,5 +74,17 @@ ROUTES = [
         donor=MISSING,
         other=MISSING,
         commissioner=MISSING,
+    ),
+    Route(
+        "messages.delivery_receipt",
+        "/messages/delivery-receipts",
+        "POST",
+        anon=NO_TOKEN,
+        admin=NO_TOKEN,
+        coordinator=NO_TOKEN,
+        buddy=NO_TOKEN,
+        donor=NO_TOKEN,
+        other=NO_TOKEN,
+        commissioner=NO_TOKEN,
     ),
 ]
