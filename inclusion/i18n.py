@@ -256,23 +256,10 @@ def init_app(app) -> None:
 
 # ---- text messages: what fits in two SMS segments -------------------------------------
 
-GSM_7BIT = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
-
 
 def sms_segments(text: str) -> int:
-    """How many SMS segments ``text`` takes: GSM 7-bit (160, or 153 a segment when
-    concatenated; extended characters count twice) unless a character needs UCS-2
-    (70, or 67 a segment when concatenated) — every Gurmukhi, Bengali, Arabic and Urdu text."""
-    if all(ch in GSM_7BIT or ch in GSM_EXTENDED for ch in text):
-        units = sum(2 if ch in GSM_EXTENDED else 1 for ch in text)
-        single, part = 160, 153
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, part = 70, 67
-    if units <= single:
-        return 1
-    return -(-units // part)
+    """How many SMS segments ``text`` takes (the outbox's own count: GSM-7 when it can,
+    UCS-2 — 67 characters a segment — for Gurmukhi, Bengali, Arabic and Urdu)."""
+    from .messages.texts import sms_segments as segments
+
+    return segments(text).count
