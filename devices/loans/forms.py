@@ -9,6 +9,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -122,6 +123,9 @@ class LendForm(FlaskForm):
         choices=list(AGREEMENT_METHODS.items()),
         validators=[InputRequired("Choose how the loan agreement was accepted.")],
     )
+    # The signature pad's drawing (a PNG data URL), when the agreement is signed on screen;
+    # devices.loans.service.signature_png checks it.
+    signature = HiddenField("The resident's signature")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
     def __init__(self, *args, device=None, bundles=(), **kwargs):

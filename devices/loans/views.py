@@ -228,6 +228,7 @@ def lend(tag):
                 agreement_method=form.agreement_method.data,
                 bundle=bundle,
                 notes=form.notes.data,
+                signature=form.signature.data,
                 by=current_user,
             )
         if not outcome.refused:
