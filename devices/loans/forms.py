@@ -109,6 +109,20 @@ class IssueBundleForm(FlaskForm):
     )
 
 
+class ChooseDeviceForm(FlaskForm):
+    """The first step of lending from a resident's page: scan the device (or type its tag,
+    serial number or IMEI). A GET form: choosing changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Scan the device or type its tag, serial number or IMEI",
+        description="A USB scanner types it and presses Enter for you.",
+        validators=[Length(max=200)],
+    )
+
+
 class LendForm(FlaskForm):
     resident = StringField(
         "Resident",

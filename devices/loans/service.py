@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from devices import messages as loan_messages
 from devices.models import CONDITION_GRADES, Device
-from devices.service import change_device_status, lock_device
+from devices.queries import device_by_serial
+from devices.service import change_device_status, device_by_tag, lock_device, normalise_tag
 from inclusion import audit
 from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
@@ -618,6 +619,26 @@ def lend_device(
     if device.donation is not None:
         loan_messages.queue_first_lent(device.donation, by=by)
     return loan
+
+
+def device_to_lend(text_value: str, field_name: str = "q") -> Device:
+    """The device a scan or a typed tag, serial number or IMEI names, when it can be lent
+    now; otherwise RuleBroken saying why (nothing matches, or why it cannot be lent)."""
+    text_value = (text_value or "").strip()
+    if not text_value:
+        raise RuleBroken("Scan the device or type its tag, serial number or IMEI.", field_name)
+    device = db.session.scalar(device_by_tag(text_value)) if normalise_tag(text_value) else None
+    device = device or device_by_serial(text_value)
+    if device is None:
+        raise RuleBroken(
+            f"No device of yours has the tag, serial number or IMEI “{text_value[:60]}”. "
+            "Check the label, or choose a device from the list.",
+            field_name,
+        )
+    blocked = why_not_lendable(device)
+    if blocked is not None:
+        raise RuleBroken(blocked.reason + " Choose another device.", field_name)
+    return device
 
 
 @dataclass
