@@ -363,3 +363,27 @@ def test_arabic_large_print_agreement_signed_on_screen_fits_its_pages(coordinato
     text = " ".join(s for _, spans in pages for s in spans)
     assert heading in text and loan.reference in text
     assert min(_font_sizes(pdf)) >= 16 and len(_images(pdf)) == 1
+
+
+def test_a_signature_is_exported_for_the_resident_and_removed_on_erasure(db, org, coordinator_user):
+    import json
+
+    from inclusion.clock import now
+    from inclusion.dataprotection import service as dataprotection
+
+    resident = ResidentFactory(
+        organisation=org, status="closed", outcome="goals_met", closed_at=now()
+    )
+    loan = _signed_loan(org, resident)
+    loan.ended_at, loan.end_kind = now(), "returned"
+    db.session.flush()
+
+    tables = dataprotection.held_about(resident).tables()
+    (row,) = tables["loan_signatures"]
+    assert row["loan_id"] == loan.id and row["png"].startswith("data:image/png;base64,")
+    json.dumps(tables, default=str)
+
+    changed = dataprotection.erase_resident(resident, by=coordinator_user)
+    assert "loan_signature.png" in changed
+    signature = db.session.scalars(select(LoanSignature)).one()
+    assert signature.png is None and signature.signed_at is not None
