@@ -136,6 +136,19 @@ def test_lend_a_device_from_the_resident_page(coordinator, org):
     assert 'id="chosen-resident"' in form and resident.full_name in form
 
 
+def test_the_ready_devices_take_a_constant_number_of_queries(coordinator, org, count_queries):
+    resident = ResidentFactory(organisation=org)
+    DeviceFactory(organisation=org)
+    url = f"/residents/{resident.reference}/lend"
+    with count_queries() as few:
+        assert coordinator.get(url).status_code == 200
+    for kind in ("tablet", "laptop", "smartphone", "chromebook", "tablet"):
+        DeviceFactory(organisation=org, kind=kind)
+    with count_queries() as many:
+        assert coordinator.get(url).status_code == 200
+    assert many.count == few.count
+
+
 def test_a_scan_that_names_no_lendable_device_says_why(coordinator, org):
     resident = ResidentFactory(organisation=org)
     dirty = DeviceFactory(organisation=org, status="awaiting_wipe", wiped=False)

@@ -35,7 +35,6 @@ ROUTES = [
     staff("loans.lend", "/devices/{lend_tag}/lend", record=True),
     staff("loans.lend", "/devices/{lend_tag}/lend", "POST", record=True),
     staff("loans.lend_to_resident", "/residents/{lend_resident_ref}/lend", record=True),
-    staff("loans.lend_to_resident", "/residents/{lend_resident_ref}/lend?q=IN-NONE", record=True),
     staff("loans.loans", "/loans"),
     staff("loans.loan", "/loans/{loan_ref}", record=True),
     staff("loans.agreement", "/loans/{loan_ref}/agreement.pdf", record=True),
