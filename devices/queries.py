@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from inclusion.extensions import db
+from inclusion.residents.models import Resident
 
 from .models import Device, DeviceStatusChange, Donation, DonorAccount, Wipe
 
@@ -109,3 +112,44 @@ def devices_dashboard() -> dict:
         "devices": {s: by_status[s] for s in DEVICE_STATUSES if by_status.get(s)},
         "donations": donations,
     }
+
+
+def normalise_serial(text: str) -> str:
+    """A serial number or IMEI as it is stored: no spaces, upper case (``devices.service``
+    stores serials the same way)."""
+    return re.sub(r"\s+", "", text or "").upper()
+
+
+def device_by_serial(text: str) -> Device | None:
+    """The device of the signed-in organisation whose serial number or IMEI is exactly
+    ``text`` (what a scanner reads off the box or the back of a phone), or None."""
+    serial = normalise_serial(text)
+    if not serial:
+        return None
+    return db.session.scalar(select(Device).where(Device.serial == serial))
+
+
+SCAN_RESULTS = 20  # the scan's fall-back search shows this many devices, then links the list
+
+
+def scan_matches(q: str):
+    """What a scan that named no tag or serial may have meant: devices whose tag, serial or
+    IMEI, make or model contains it (newest first, at most ``SCAN_RESULTS`` and the total),
+    and residents with that reference."""
+    stmt = device_list(q)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    devices = db.session.scalars(stmt.limit(SCAN_RESULTS)).unique().all()
+    residents = []
+    reference = _resident_reference(q)
+    if reference:
+        residents = db.session.scalars(
+            select(Resident).where(
+                Resident.reference == reference, Resident.anonymised_at.is_(None)
+            )
+        ).all()
+    return devices, total, residents
+
+
+def _resident_reference(q: str) -> str | None:
+    match = re.fullmatch(r"\s*R-?\s*(\d{1,6})\s*", q or "", re.IGNORECASE)
+    return f"R-{int(match.group(1)):06d}" if match else None

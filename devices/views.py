@@ -178,14 +178,20 @@ def public_device(tag):
 @bp.route("/scan")
 @requires("devices.manage")
 def scan():
-    """The scan box: a tag or a label URL opens the device page."""
-    q = (request.args.get("q") or "").strip()
+    """The scan box: a tag, a label URL, or a serial number or IMEI opens the device page;
+    anything else shows what it may have meant."""
+    q = (request.args.get("q") or "").strip()[:200]
     if not q:
         return render_template("devices/scan.html", q="")
     device = db.session.scalar(service.device_by_tag(q)) if service.normalise_tag(q) else None
-    if device is None:
-        return render_template("devices/scan.html", q=q, not_found=True), 404
-    return redirect(url_for("devices.detail", tag=device.asset_tag))
+    device = device or queries.device_by_serial(q)
+    if device is not None:
+        return redirect(url_for("devices.detail", tag=device.asset_tag))
+    devices, total, residents = queries.scan_matches(q)
+    page = render_template(
+        "devices/scan.html", q=q, devices=devices, total=total, residents=residents, searched=True
+    )
+    return page, (200 if devices or residents else 404)
 
 
 @bp.route("/scan/camera")

@@ -286,11 +286,11 @@ def test_desk_says_which_language_the_agreement_is_printed_in(coordinator, org, 
         resident=ResidentFactory(organisation=org, preferred_language="Urdu"),
     )
     html = coordinator.get(f"/loans/{loan.reference}?lent=1").get_data(as_text=True)
-    assert "Agreement printed in Urdu." in html
+    assert "Agreement printed in Urdu, normal print." in html
     org.languages = "cy"
     db.session.flush()
     html = coordinator.get(f"/loans/{loan.reference}?lent=1").get_data(as_text=True)
-    assert "Agreement printed in English." in html
+    assert "Agreement printed in English, normal print." in html
     assert "Urdu is not offered, so it is in English." in html
 
 

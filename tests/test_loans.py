@@ -330,7 +330,7 @@ def test_lending_takes_the_resident_off_the_waiting_list(db, org):
         DeviceFactory(organisation=org),
         entry.resident,
         due_on=today() + timedelta(days=7),
-        agreement_method="screen",
+        agreement_method="phone",
     )
     entry = db.session.get(WaitingListEntry, entry.id)
     assert entry.status == "lent" and entry.loan_id == loan.id

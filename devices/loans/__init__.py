@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 
 def init_app(app) -> None:
     """Register the blueprint, navigation, the resident page section and template helpers."""
@@ -40,7 +42,14 @@ def _declare_personal_data(app) -> None:
     subject access request, their free text removed on erasure."""
     from inclusion.personal_data import declare, name_of
 
-    from .models import DataBundle, Loan, LoanExtension, ReminderCall, WaitingListEntry
+    from .models import (
+        DataBundle,
+        Loan,
+        LoanExtension,
+        LoanSignature,
+        ReminderCall,
+        WaitingListEntry,
+    )
 
     declare(
         app,
@@ -74,6 +83,18 @@ def _declare_personal_data(app) -> None:
     )
     declare(
         app,
+        LoanSignature,
+        via=("loan_id", "loan"),
+        export="loan_signatures",
+        # The export is JSON: the PNG goes as the data URL a browser shows.
+        export_extra=lambda s: {
+            "png": "data:image/png;base64," + base64.b64encode(s.png).decode() if s.png else None
+        },
+        order_by=("signed_at", "id"),
+        anonymise=_forget_signature,
+    )
+    declare(
+        app,
         DataBundle,
         resident_column="resident_id",
         free_text=("notes",),
@@ -103,3 +124,11 @@ def _declare_personal_data(app) -> None:
         export_extra=lambda c: {"called_by": name_of(c.called_by)},
         order_by=("called_at", "id"),
     )
+
+
+def _forget_signature(signature) -> list[str]:
+    """An erased resident's signature is removed; when they signed stays."""
+    if signature.png is None:
+        return []
+    signature.png = None
+    return ["png"]

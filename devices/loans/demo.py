@@ -6,8 +6,12 @@ Each part is skipped when the organisation already has records of that kind.
 
 from __future__ import annotations
 
+import base64
+import io
+import math
 from datetime import timedelta
 
+from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
 from inclusion.clock import now, today
@@ -20,6 +24,17 @@ from . import service
 from .models import DataBundle, Loan, WaitingListEntry
 
 NETWORKS = ["Vodafone", "Three", "O2", "EE"]
+
+
+def demo_signature() -> str:
+    """A drawn signature as the signature pad posts it (a PNG data URL): a looped line
+    on a transparent background."""
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    points = [(40 + t * 5, 110 - 45 * math.sin(t / 6) - 20 * math.cos(t / 2.5)) for t in range(100)]
+    ImageDraw.Draw(image).line(points, fill=(11, 12, 12, 255), width=4, joint="curve")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 def _count(model, org_id) -> int:
@@ -132,6 +147,7 @@ def _load_org(org, coordinator, rng, scale: int = 1) -> None:
                     resident,
                     due_on=today() + timedelta(days=56),
                     agreement_method=["paper", "phone", "screen"][step % 3],
+                    signature=demo_signature() if step % 3 == 2 else None,
                     bundle=(
                         next(stock, None)
                         if step % 2 == 0 and service.bundle_fits("sim", device.kind)

@@ -9,6 +9,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -108,6 +109,20 @@ class IssueBundleForm(FlaskForm):
     )
 
 
+class ChooseDeviceForm(FlaskForm):
+    """The first step of lending from a resident's page: scan the device (or type its tag,
+    serial number or IMEI). A GET form: choosing changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Scan the device or type its tag, serial number or IMEI",
+        description="A USB scanner types it and presses Enter for you.",
+        validators=[Length(max=200)],
+    )
+
+
 class LendForm(FlaskForm):
     resident = StringField(
         "Resident",
@@ -122,6 +137,9 @@ class LendForm(FlaskForm):
         choices=list(AGREEMENT_METHODS.items()),
         validators=[InputRequired("Choose how the loan agreement was accepted.")],
     )
+    # The signature pad's drawing (a PNG data URL), when the agreement is signed on screen;
+    # devices.loans.service.signature_png checks it.
+    signature = HiddenField("The resident's signature")
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
     def __init__(self, *args, device=None, bundles=(), **kwargs):

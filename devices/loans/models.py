@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -83,6 +84,10 @@ AGREEMENT_METHODS = {
     "phone": "Read aloud and agreed by phone",
     "screen": "Signed on screen",
 }
+# A signature drawn on screen is kept as a PNG of at most this many bytes (a signature pad
+# at 600 x 200 px draws 5 to 30 kB), and at most this wide and high in pixels.
+SIGNATURE_MAX_BYTES = 200_000
+SIGNATURE_MAX_PIXELS = (2400, 1200)
 END_KINDS = {
     "returned": "Returned",
     "gifted": "Gifted to the resident",
@@ -244,6 +249,7 @@ class Loan(OrgScoped, db.Model):
     extensions: Mapped[list[LoanExtension]] = relationship(
         back_populates="loan", order_by="LoanExtension.at, LoanExtension.id"
     )
+    signature: Mapped[LoanSignature | None] = relationship(back_populates="loan", uselist=False)
 
     __table_args__ = (
         UniqueConstraint("organisation_id", "reference", name="uq_loan_org_reference"),
@@ -303,6 +309,27 @@ class Loan(OrgScoped, db.Model):
 
     def __repr__(self) -> str:
         return f"<Loan {self.reference}>"
+
+
+class LoanSignature(OrgScoped, db.Model):
+    """The resident's signature drawn on screen when they accepted the loan agreement
+    there: a PNG, printed on the agreement. Removed (``png`` null) if the resident is
+    erased; when it was signed stays."""
+
+    __tablename__ = "loan_signature"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id", ondelete="CASCADE"), unique=True)
+    png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signed_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+    loan: Mapped[Loan] = relationship(back_populates="signature")
+
+    __table_args__ = (
+        CheckConstraint(
+            f"png IS NULL OR length(png) BETWEEN 1 AND {SIGNATURE_MAX_BYTES}", name="png_size"
+        ),
+    )
 
 
 class LoanExtension(OrgScoped, db.Model):

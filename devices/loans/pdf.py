@@ -1,30 +1,29 @@
-"""The printable loan agreement: what was lent, until when, how to return it — in the
+"""The printable loan agreement: what was lent, until when, how to return it, and how and
+when the resident accepted it (with their signature when they signed on screen) — in the
 resident's language (``inclusion.i18n.paper_language``) and script, shaped by HarfBuzz and
-ordered right to left for Urdu and Arabic (``inclusion.typesetting``)."""
+ordered right to left for Urdu and Arabic (``inclusion.typesetting``), on the page set-up
+every document shares (``inclusion.pdf.Document``), in normal or large print.
+"""
 
 from __future__ import annotations
 
 import io
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
-from flask_babel import format_date
+from flask import current_app
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image
 
 from inclusion.i18n import in_language, paper_language
-from inclusion.typesetting import (
-    SCRIPT_OF_LANGUAGE,
-    ShapedParagraph,
-    TextStyle,
-    isolate,
-    register_fonts,
-)
+from inclusion.pdf import Document
+from inclusion.typesetting import SCRIPT_OF_LANGUAGE, isolate
 
-NORMAL = {"body": 13, "heading": 22, "sub": 15, "label": 40 * mm}
-# Large print: 18 pt body at least (RNIB's clear print guidance recommends 16 to 18 pt).
-LARGE = {"body": 18, "heading": 28, "sub": 21, "label": 52 * mm}
+# The widths of the label column of the agreement's table, in normal and large print.
+LABEL_WIDTH = {False: 40 * mm, True: 56 * mm}
+SIGNATURE_WIDTH = 70 * mm
 
 
 def agreement_language(loan):
@@ -32,44 +31,66 @@ def agreement_language(loan):
     return paper_language(loan.resident, loan.organisation)
 
 
+def large_print_for(resident) -> bool:
+    """The agreement is printed large for a resident with a sight need."""
+    return bool(resident.access_sight)
+
+
 def loan_agreement(loan, *, large_print: bool | None = None) -> bytes:
     """A4 agreement in plain type, in the resident's language; large print when asked or
     when the resident has a sight need."""
     language = agreement_language(loan)
     if large_print is None:
-        large_print = bool(loan.resident.access_sight)
+        large_print = large_print_for(loan.resident)
     with in_language(language.code):
-        return _build(loan, language, LARGE if large_print else NORMAL)
+        return _build(loan, language, large_print)
 
 
-def _build(loan, language, sizes) -> bytes:
-    register_fonts()
+def _local(value):
+    """A stored (UTC) time as the clock on the organisation's wall shows it."""
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Europe/London"))
+    return value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+
+
+def acceptance_sentence(loan) -> str:
+    """How and when the resident accepted the agreement, as the PDF prints it."""
+    lent_at = _local(loan.lent_at)
+    if loan.agreement_method == "screen":
+        signed = loan.signature
+        at = _local(signed.signed_at) if signed is not None else lent_at
+        return _(
+            "Accepted on screen on %(date)s at %(time)s, signed by the resident.",
+            date=format_date(at, "d MMMM y"),
+            time=format_time(at, "HH:mm"),
+        )
+    if loan.agreement_method == "phone":
+        by = loan.lent_by.name if loan.lent_by else loan.organisation.name
+        return _(
+            "%(method)s on %(date)s, recorded by %(name)s.",
+            method=_("Read aloud and agreed by phone"),
+            date=format_date(lent_at, "long"),
+            name=isolate(by),
+        )
+    return _("Accepted on paper: signed by the resident below.")
+
+
+def _build(loan, language, large_print: bool) -> bytes:
     org = loan.organisation
     device = loan.device
     resident = loan.resident
-    script = SCRIPT_OF_LANGUAGE[language.code]
-    rtl = language.rtl
-    size = sizes["body"]
-
-    def para(text, points=size, bold=False, after=4):
-        style = TextStyle(size=points, leading=points * 1.4, bold=bold, space_after=after)
-        return ShapedParagraph(text, script, style, rtl=rtl)
+    doc = Document(
+        _("Loan agreement %(reference)s", reference=loan.reference),
+        org,
+        print_size="large" if large_print else "normal",
+        script=SCRIPT_OF_LANGUAGE[language.code],
+        rtl=language.rtl,
+        language=language.code,
+        page_label=lambda number: _("Page %(number)s", number=number),
+    )
 
     def day(value, fmt="long"):
         return format_date(value, fmt)
 
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=_("Loan agreement %(reference)s", reference=loan.reference),
-        author=org.name,
-        lang=language.code,
-    )
     bundles = ", ".join(
         _(
             "%(network)s %(allowance)s (%(reference)s), until %(date)s",
@@ -97,24 +118,6 @@ def _build(loan, language, sizes) -> bytes:
         (_("Lent on"), day(loan.lent_at)),
         (_("Due back"), day(loan.due_on, "full")),
     ]
-    label_width = sizes["label"]
-    widths = [label_width, 170 * mm - label_width]
-    cells = [[para(a, bold=True, after=0), para(b, after=0)] for a, b in rows]
-    if rtl:
-        # Right to left, the label column is on the right.
-        cells = [list(reversed(r)) for r in cells]
-        widths = list(reversed(widths))
-    label_col = -1 if rtl else 0
-    table = Table(cells, colWidths=widths)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                ("BACKGROUND", (label_col, 0), (label_col, -1), colors.HexColor("#f0f0f0")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
     contact = " / ".join(
         isolate(x, unbreakable=True) for x in (org.contact_phone, org.contact_email) if x
     )
@@ -127,13 +130,13 @@ def _build(loan, language, sizes) -> bytes:
             "Where: %(address)s.", address=isolate(" ".join(org.return_address.split()))
         )
     give_back += " " + _("If you need it for longer, call us: we can usually extend the loan.")
-    story = [
-        para(isolate(org.name), sizes["sub"], bold=True),
-        para(_("Device loan agreement"), sizes["heading"], bold=True, after=8),
-        table,
-        Spacer(1, 6 * mm),
-        para(_("What we agree"), sizes["sub"], bold=True),
-        para(
+    doc.add(
+        doc.p(isolate(org.name), "subheading"),
+        doc.title(_("Device loan agreement")),
+        doc.pairs(rows, LABEL_WIDTH[large_print]),
+        doc.space(4),
+        doc.p(_("What we agree"), "subheading"),
+        doc.p(
             _(
                 "%(organisation)s lends this device to you free of charge so you can get "
                 "online. It stays the property of the scheme. Please look after it, keep it "
@@ -143,12 +146,10 @@ def _build(loan, language, sizes) -> bytes:
                 organisation=isolate(org.name),
             )
         ),
-        Spacer(1, 3 * mm),
-        para(_("Giving it back"), sizes["sub"], bold=True),
-        para(give_back),
-        Spacer(1, 3 * mm),
-        para(_("Who to call"), sizes["sub"], bold=True),
-        para(
+        doc.p(_("Giving it back"), "subheading"),
+        doc.p(give_back),
+        doc.p(_("Who to call"), "subheading"),
+        doc.p(
             _(
                 "If it stops working, is lost or damaged, or you have a question: "
                 "%(contact)s. Quote loan %(reference)s and tag %(tag)s.",
@@ -157,29 +158,28 @@ def _build(loan, language, sizes) -> bytes:
                 tag=isolate(device.asset_tag),
             )
         ),
-        Spacer(1, 8 * mm),
-    ]
+        doc.space(5),
+        doc.p(acceptance_sentence(loan)),
+    )
     if loan.agreement_method == "paper":
-        story += [
-            para(_("Signed (resident):") + " ____________________   " + _("Date:") + " ________"),
-            Spacer(1, 6 * mm),
-            para(_("Signed (for the scheme):") + " ______________   " + _("Date:") + " ________"),
-        ]
-    else:
-        method = {
-            "phone": _("Read aloud and agreed by phone"),
-            "screen": _("Signed on screen"),
-        }.get(loan.agreement_method, loan.agreement_label)
-        by = loan.lent_by.name if loan.lent_by else org.name
-        story.append(
-            para(
-                _(
-                    "%(method)s on %(date)s, recorded by %(name)s.",
-                    method=method,
-                    date=day(loan.lent_at),
-                    name=isolate(by),
-                )
-            )
+        doc.add(
+            doc.space(4),
+            doc.p(_("Signed (resident):") + " ____________________   " + _("Date:") + " ________"),
+            doc.space(4),
+            doc.p(_("Signed (for the scheme):") + " ______________   " + _("Date:") + " ________"),
         )
-    doc.build(story)
-    return buffer.getvalue()
+    signature = loan.signature
+    if loan.agreement_method == "screen" and signature is not None and signature.png:
+        doc.add(_signature_image(signature.png, rtl=language.rtl))
+    return doc.build()
+
+
+def _signature_image(png: bytes, *, rtl: bool) -> Image:
+    """The signature drawn on screen, 70 mm wide (its proportions kept), at the start of
+    the line."""
+    image = Image(io.BytesIO(png))
+    ratio = image.imageHeight / image.imageWidth if image.imageWidth else 0.33
+    image.drawWidth = SIGNATURE_WIDTH
+    image.drawHeight = SIGNATURE_WIDTH * ratio
+    image.hAlign = "RIGHT" if rtl else "LEFT"
+    return image

@@ -185,3 +185,12 @@ def loans_dashboard() -> dict:
         "in_stock": count(select(DataBundle.id).where(DataBundle.status == "in_stock")),
         "waiting": count(waiting_list_query()),
     }
+
+
+def ready_devices(preferred_kinds=()):
+    """Devices ready to lend: those of ``preferred_kinds`` (what suits the resident) first,
+    then by kind and tag."""
+    order = [Device.kind, Device.asset_tag]
+    if preferred_kinds:
+        order.insert(0, case((Device.kind.in_(list(preferred_kinds)), 0), else_=1))
+    return select(Device).where(Device.status == "ready").order_by(*order, Device.id)

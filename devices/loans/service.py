@@ -6,16 +6,21 @@ Functions change objects, audit and flush; the request or CLI command commits, s
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from PIL import Image, ImageChops, UnidentifiedImageError
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from devices import messages as loan_messages
 from devices.models import CONDITION_GRADES, Device
-from devices.service import change_device_status, lock_device
+from devices.queries import device_by_serial
+from devices.service import change_device_status, device_by_tag, lock_device, normalise_tag
 from inclusion import audit
 from inclusion.clock import now, today
 from inclusion.csvfile import CsvUnreadable, column_name, csv_rows
@@ -43,6 +48,8 @@ from .models import (
     LOST_END_KINDS,
     MAX_ALLOWANCE_GB,
     RETURNED,
+    SIGNATURE_MAX_BYTES,
+    SIGNATURE_MAX_PIXELS,
     VALIDITY_DAYS,
     WAITING_PRIORITIES,
     WAITING_REASONS,
@@ -50,6 +57,7 @@ from .models import (
     DataBundle,
     Loan,
     LoanExtension,
+    LoanSignature,
     ReminderCall,
     WaitingListEntry,
 )
@@ -425,6 +433,57 @@ def default_due_date(organisation) -> date:
     return today() + timedelta(days=organisation.default_loan_days)
 
 
+_DATA_URL_PREFIX = "data:image/png;base64,"
+# The fewest drawn pixels that can be a signature rather than a slip of the finger.
+SIGNATURE_MIN_INK = 40
+
+
+def signature_png(value: str | None, field_name: str = "signature") -> bytes:
+    """The PNG of a signature drawn on screen, from the ``data:image/png;base64,…`` the
+    signature pad posts: a real PNG (decoded by Pillow, not only named so), at most
+    ``SIGNATURE_MAX_BYTES`` and ``SIGNATURE_MAX_PIXELS``, and not blank (something was
+    drawn). Anything else raises RuleBroken on ``field_name``."""
+    text = (value or "").strip()
+    sign_again = "Ask the resident to sign in the box, or choose signed on paper."
+    if not text:
+        raise RuleBroken("The resident has not signed yet. " + sign_again, field_name)
+    if len(text) > len(_DATA_URL_PREFIX) + (SIGNATURE_MAX_BYTES * 4) // 3 + 4:
+        raise RuleBroken("The signature is too large to keep. " + sign_again, field_name)
+    if not text.startswith(_DATA_URL_PREFIX):
+        raise RuleBroken("The signature is not a PNG image. " + sign_again, field_name)
+    try:
+        data = base64.b64decode(text[len(_DATA_URL_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise RuleBroken("The signature could not be read. " + sign_again, field_name) from None
+    if len(data) > SIGNATURE_MAX_BYTES:
+        raise RuleBroken("The signature is too large to keep. " + sign_again, field_name)
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise RuleBroken("The signature is not a PNG image. " + sign_again, field_name)
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            width, height = image.size
+            if width > SIGNATURE_MAX_PIXELS[0] or height > SIGNATURE_MAX_PIXELS[1]:
+                raise RuleBroken("The signature is too large to keep. " + sign_again, field_name)
+            image.load()
+            rgba = image.convert("RGBA")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise RuleBroken("The signature could not be read. " + sign_again, field_name) from None
+    if _ink(rgba) < SIGNATURE_MIN_INK:
+        raise RuleBroken("The signature box is empty. " + sign_again, field_name)
+    return data
+
+
+def _ink(rgba: Image.Image) -> int:
+    """How many pixels differ from the background (the top-left pixel): drawn on a
+    transparent pad, those that are not transparent; on a filled one, another colour."""
+    alpha = rgba.getchannel("A")
+    if alpha.getextrema()[0] < 255:  # a transparent background: the ink is what has alpha
+        return sum(alpha.point(lambda a: 255 if a > 32 else 0).histogram()[255:])
+    background = Image.new("RGBA", rgba.size, rgba.getpixel((0, 0)))
+    diff = ImageChops.difference(rgba, background).convert("L")
+    return sum(diff.point(lambda v: 255 if v > 32 else 0).histogram()[255:])
+
+
 def lend_device(
     device: Device,
     resident: Resident,
@@ -433,10 +492,12 @@ def lend_device(
     agreement_method: str,
     bundle: DataBundle | None = None,
     notes: str = "",
+    signature: str | None = None,
     by=None,
 ) -> Loan:
     """Lend a ready device to a resident with an open case, with an optional data bundle
-    that fits the device, in one transaction.
+    that fits the device, in one transaction. Accepted on screen, the agreement carries the
+    resident's signature (``signature``, checked by ``signature_png``), kept with the loan.
 
     A device has at most one open loan: the device row is locked, its status must be
     *ready*, and the partial unique index ``uq_loan_open_device`` refuses a second open
@@ -449,6 +510,7 @@ def lend_device(
     refuse_if_closed(resident)
     if agreement_method not in AGREEMENT_METHODS:
         raise RuleBroken("Choose how the loan agreement was accepted.", "agreement_method")
+    png = signature_png(signature) if agreement_method == "screen" else None
     if due_on is None or due_on <= today():
         raise RuleBroken("The due date must be after today.", "due_on")
     if due_on > today() + timedelta(days=MAX_LOAN_DAYS):
@@ -500,6 +562,13 @@ def lend_device(
         changed=["device_id", "resident_id", "due_on", "agreement_method"],
         actor=by,
     )
+    if png is not None:
+        signed = LoanSignature(
+            organisation_id=loan.organisation_id, loan_id=loan.id, png=png, signed_at=loan.lent_at
+        )
+        db.session.add(signed)
+        db.session.flush()
+        audit.record("loan.signed", signed, changed=["png", "signed_at"], actor=by)
     change_device_status(device, "on_loan", note=f"Lent as {loan.reference}", by=by, loan=loan)
     if bundle is not None:
         issue_bundle(bundle, resident, loan=loan, by=by)
@@ -525,6 +594,26 @@ def lend_device(
     if device.donation is not None:
         loan_messages.queue_first_lent(device.donation, by=by)
     return loan
+
+
+def device_to_lend(text_value: str, field_name: str = "q") -> Device:
+    """The device a scan or a typed tag, serial number or IMEI names, when it can be lent
+    now; otherwise RuleBroken saying why (nothing matches, or why it cannot be lent)."""
+    text_value = (text_value or "").strip()
+    if not text_value:
+        raise RuleBroken("Scan the device or type its tag, serial number or IMEI.", field_name)
+    device = db.session.scalar(device_by_tag(text_value)) if normalise_tag(text_value) else None
+    device = device or device_by_serial(text_value)
+    if device is None:
+        raise RuleBroken(
+            f"No device of yours has the tag, serial number or IMEI “{text_value[:60]}”. "
+            "Check the label, or choose a device from the list.",
+            field_name,
+        )
+    blocked = why_not_lendable(device)
+    if blocked is not None:
+        raise RuleBroken(blocked.reason + " Choose another device.", field_name)
+    return device
 
 
 @dataclass

@@ -21,6 +21,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from devices.models import DEVICE_KINDS
 from devices.service import device_by_tag
 from inclusion.csvfile import SafeCsvWriter, phone
 from inclusion.extensions import db
@@ -36,6 +37,7 @@ from .forms import (
     BundleForm,
     BundleImportForm,
     CallForm,
+    ChooseDeviceForm,
     EndLoanForm,
     ExtendForm,
     IssueBundleForm,
@@ -44,7 +46,7 @@ from .forms import (
     WaitingListForm,
 )
 from .models import DataBundle, Loan, WaitingListEntry
-from .pdf import agreement_language, loan_agreement
+from .pdf import agreement_language, large_print_for, loan_agreement
 
 bp = Blueprint("loans", __name__)
 
@@ -218,6 +220,7 @@ def lend(tag):
                 agreement_method=form.agreement_method.data,
                 bundle=bundle,
                 notes=form.notes.data,
+                signature=form.signature.data,
                 by=current_user,
             )
         if not outcome.refused:
@@ -229,6 +232,38 @@ def lend(tag):
         stock = service.bundles_for_device(device)
     candidates = service.search_residents(form.resident.data, limit=10)
     return invalid("loans/lend.html", **_lend_context(device, form, stock, candidates))
+
+
+@bp.route("/residents/<reference>/lend")
+@requires("devices.manage")
+def lend_to_resident(reference):
+    """Lend from the resident's page: scan or choose a device, then the lend form with the
+    resident already chosen."""
+    resident = get_or_404(
+        select(Resident).where(
+            Resident.reference == reference.upper(), Resident.anonymised_at.is_(None)
+        )
+    )
+    form = ChooseDeviceForm(request.args)
+    context = dict(resident=resident, form=form)
+    if not is_open_case(resident):
+        # Nothing is lent to a closed case: say so, offer no device.
+        return render_template("loans/lend_to_resident.html", closed=True, **context), 409
+    status = 200
+    if form.q.data:
+        with attempt(form) as outcome:
+            device = service.device_to_lend(form.q.data)
+        if not outcome.refused:
+            return redirect(
+                url_for("loans.lend", tag=device.asset_tag, resident=resident.reference)
+            )
+        status = 422
+    kinds = [kind for kind in DEVICE_KINDS if service.device_fits(kind, resident)]
+    page = db.paginate(queries.ready_devices(kinds), per_page=current_app.config["PER_PAGE"])
+    page_html = render_template(
+        "loans/lend_to_resident.html", page=page, fitting=set(kinds), **context
+    )
+    return page_html, status
 
 
 @bp.route("/loans")
@@ -251,6 +286,7 @@ def loan(reference):
         loan=loan,
         just_lent=bool(request.args.get("lent")),
         agreement_language=agreement_language(loan),
+        large_print=large_print_for(loan.resident),
     )
 
 

@@ -120,6 +120,9 @@ def demo_values(app) -> dict[str, object]:
             ),
             match_id=first(Match.id, Match.status == "active"),
             dp_resident_ref=first(Resident.reference, Resident.status == "closed"),
+            lend_resident_ref=first(
+                Resident.reference, Resident.status != "closed", Resident.anonymised_at.is_(None)
+            ),
             lend_tag=first(Device.asset_tag, Device.status == "ready"),
             loan_ref=open_loan and open_loan.reference,
             loan_tag=open_loan and open_loan.device.asset_tag,

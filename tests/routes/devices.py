@@ -44,6 +44,8 @@ ROUTES = [
     public("devices.public_device", "/d/{device_tag}"),
     # scanning
     staff("devices.scan", "/scan"),
+    # a scan finds only the organisation's own device (another one's search finds nothing)
+    staff("devices.scan", "/scan?q={device_tag}", record=True),
     staff("devices.scan_camera", "/scan/camera"),
     # devices
     staff("devices.index", "/devices"),

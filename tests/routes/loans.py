@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from tests.factories import DataBundleFactory, DeviceFactory, LoanFactory, WaitingListEntryFactory
+from tests.factories import (
+    DataBundleFactory,
+    DeviceFactory,
+    LoanFactory,
+    ResidentFactory,
+    WaitingListEntryFactory,
+)
 
 from . import staff
 
 
 def arrange(world) -> None:
     world.lend_tag = DeviceFactory(organisation=world.org).asset_tag
+    world.lend_resident_ref = ResidentFactory(organisation=world.org).reference
     loan = LoanFactory(organisation=world.org)
     world.loan_ref = loan.reference
     world.loan_tag = loan.device.asset_tag
@@ -27,6 +34,7 @@ ROUTES = [
     staff("loans.expire_bundles", "/bundles/expire", "POST"),
     staff("loans.lend", "/devices/{lend_tag}/lend", record=True),
     staff("loans.lend", "/devices/{lend_tag}/lend", "POST", record=True),
+    staff("loans.lend_to_resident", "/residents/{lend_resident_ref}/lend", record=True),
     staff("loans.loans", "/loans"),
     staff("loans.loan", "/loans/{loan_ref}", record=True),
     staff("loans.agreement", "/loans/{loan_ref}/agreement.pdf", record=True),
