@@ -90,6 +90,15 @@ def normalise_tag(text: str) -> str | None:
     return f"{prefix}-{body}"
 
 
+def device_by_code(text: str) -> Device | None:
+    """The device a scan or a typed code names: its asset tag (or label URL), else an exact
+    serial number or IMEI (what a scanner reads off the box or the back of a phone)."""
+    from .queries import device_by_serial
+
+    device = db.session.scalar(device_by_tag(text)) if normalise_tag(text) else None
+    return device or device_by_serial(text)
+
+
 def device_by_tag(tag: str):
     """A select of the device with this tag (scoped to the signed-in organisation by tenancy).
 

@@ -183,8 +183,7 @@ def scan():
     q = (request.args.get("q") or "").strip()[:200]
     if not q:
         return render_template("devices/scan.html", q="")
-    device = db.session.scalar(service.device_by_tag(q)) if service.normalise_tag(q) else None
-    device = device or queries.device_by_serial(q)
+    device = service.device_by_code(q)
     if device is not None:
         return redirect(url_for("devices.detail", tag=device.asset_tag))
     devices, total, residents = queries.scan_matches(q)

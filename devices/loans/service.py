@@ -19,8 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from devices import messages as loan_messages
 from devices.models import CONDITION_GRADES, Device
-from devices.queries import device_by_serial
-from devices.service import change_device_status, device_by_tag, lock_device, normalise_tag
+from devices.service import change_device_status, device_by_code, lock_device
 from inclusion import audit
 from inclusion.clock import now, today
 from inclusion.csvfile import CsvUnreadable, column_name, csv_rows
@@ -602,8 +601,7 @@ def device_to_lend(text_value: str, field_name: str = "q") -> Device:
     text_value = (text_value or "").strip()
     if not text_value:
         raise RuleBroken("Scan the device or type its tag, serial number or IMEI.", field_name)
-    device = db.session.scalar(device_by_tag(text_value)) if normalise_tag(text_value) else None
-    device = device or device_by_serial(text_value)
+    device = device_by_code(text_value)
     if device is None:
         raise RuleBroken(
             f"No device of yours has the tag, serial number or IMEI “{text_value[:60]}”. "

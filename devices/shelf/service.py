@@ -19,6 +19,7 @@ from devices.models import CONDITION_GRADES, DEVICE_KINDS, DEVICE_STATUS_LABELS,
 from devices.service import (
     change_device_status,
     create_device,
+    device_by_code,
     lock_device,
     normalise_tag,
     record_wipe,
@@ -53,19 +54,6 @@ class BulkRefused(Exception):
 def clean_code(code: str) -> str:
     """What a scanner or a person typed, as a code: no spaces, upper case."""
     return re.sub(r"\s+", "", code or "").upper()[:100]
-
-
-def device_by_code(code: str) -> Device | None:
-    """The device whose asset tag (or label URL), serial number or IMEI this is."""
-    tag = normalise_tag(code)
-    if tag:
-        device = db.session.scalar(select(Device).where(Device.asset_tag == tag))
-        if device is not None:
-            return device
-    serial = clean_code(code)
-    if not serial:
-        return None
-    return db.session.scalar(select(Device).where(Device.serial == serial))
 
 
 # ---- stocktakes -----------------------------------------------------------------------------
