@@ -59,6 +59,7 @@ ALL_CODES = ",".join(code for code in LANGUAGES if code != DEFAULT)
 # that occurs in one of them must be translated for its language to be offered.
 RESIDENT_FACING = (
     "templates/base.html",
+    "templates/_macros.html",
     "templates/error.html",
     "templates/errors/minimal.html",
     "inclusion/errors.py",
@@ -75,6 +76,8 @@ RESIDENT_FACING = (
     "templates/buddies/_checks.html",
     "templates/buddies/_public_nav.html",
     "templates/main/home.html",
+    "templates/devices/_home_card.html",
+    "templates/buddies/_home_card.html",
     "inclusion/residents/forms.py",
     "inclusion/validators.py",
     "inclusion/__init__.py",
