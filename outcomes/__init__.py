@@ -27,7 +27,11 @@ def init_app(app) -> None:
 
     reg.add_template_helper("outcome_answer_sets_of", service.answer_sets_of)
     reg.add_template_helper("outcome_follow_ups_due", _due_for_dashboard)
+    reg.add_call_list_section("outcomes/_call_list.html", _due_for_call_list)
     reg.add_demo_loader("outcomes", demo.load)
+    from .report import OUTCOMES_SECTION
+
+    reg.add_report_section(OUTCOMES_SECTION)
     from .cli import add_commissioner
 
     reg.add_command(add_commissioner)
@@ -45,6 +49,23 @@ def _due_for_dashboard():
     if not has_permission(current_user, "residents.manage"):
         return []
     return service.follow_ups_due(current_user.organisation_id)
+
+
+def _due_for_call_list():
+    """The follow-ups due that the signed-in user may ask (the call list is staff's)."""
+    from flask_login import current_user
+
+    from inclusion.permissions import can_view_resident, has_permission
+
+    from . import service
+
+    if not has_permission(current_user, "outcomes.record"):
+        return []
+    return [
+        d
+        for d in service.follow_ups_due(current_user.organisation_id)
+        if can_view_resident(current_user, d.resident)
+    ]
 
 
 def _forget(answer_set) -> list[str]:

@@ -8,11 +8,13 @@ Views stay thin: permission, form, one service call, flash, redirect.
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from inclusion.csvfile import write_csv
 from inclusion.permissions import authorize, can_manage_resident, can_view_resident, requires
+from inclusion.redirects import safe_next
 from inclusion.residents.models import Resident
 from inclusion.web import attempt, get_or_404, invalid
 
@@ -70,8 +72,9 @@ def record(reference):
         )
     if outcome.refused:
         return invalid("outcomes/record.html", **context)
-    flash(f"Outcome answers recorded for {resident.reference}.", "success")
-    return redirect(url_for("outcomes.follow_ups"))
+    flash(_("Outcome answers recorded for %(reference)s.", reference=resident.reference), "success")
+    # Back where the call was made from (the call list), or to the follow-ups due.
+    return redirect(safe_next(request.args.get("next"), url_for("outcomes.follow_ups")))
 
 
 @bp.route("/questionnaire.pdf")
