@@ -20,6 +20,10 @@ def init_app(app) -> None:
     reg.add_navigation("outcomes.record", "outcomes.follow_ups", "Follow-ups")
     reg.add_navigation("reports.view", "outcomes.report_page", "Outcomes")
     reg.add_navigation("programme.view", "outcomes.programme_page", "Programme")
+    # No account manages the whole deployment: programmes are set up with the CLI
+    # (add-commissioner, programme-remove-organisation); an organisation's admin sees which
+    # programmes read its figures, and who commissions them.
+    reg.add_navigation("settings.manage", "outcomes.programmes", "Programmes", admin=True)
     reg.add_role_home("commissioner", "outcomes.programme_page")
     reg.add_resident_section("outcomes/_resident_section.html")
     reg.add_dashboard_panel("outcomes/_dashboard.html")
@@ -32,9 +36,10 @@ def init_app(app) -> None:
     from .report import OUTCOMES_SECTION
 
     reg.add_report_section(OUTCOMES_SECTION)
-    from .cli import add_commissioner
+    from .cli import add_commissioner, remove_programme_organisation
 
     reg.add_command(add_commissioner)
+    reg.add_command(remove_programme_organisation)
     reg.provide("referral_outcome", service.referral_outcome)
     _declare_personal_data(app)
 

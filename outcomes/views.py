@@ -187,3 +187,12 @@ def programme_page():
     return render_template("outcomes/programme.html", form=form, period=period, figures=figures), (
         200 if period else 422
     )
+
+
+@bp.route("/programmes")
+@requires("settings.manage")
+def programmes():
+    return render_template(
+        "outcomes/programmes.html",
+        programmes=service.programmes_including(current_user.organisation_id),
+    )

@@ -226,3 +226,97 @@ def test_a_commissioner_sees_figures_and_targets_of_the_programme_and_nothing_of
         if response.status_code == 200:
             assert route.commissioner == "ok", url
     assert db.session.scalar(select(AnswerSet.id).limit(1)) is not None
+
+
+# ---- SNOMED CT ----------------------------------------------------------------------------
+
+
+def test_a_declined_case_carries_the_checked_code_and_a_deployment_may_set_an_unknown_one(
+    app, db, org, coordinator_user, monkeypatch
+):
+    resident = _with_pair(org, coordinator_user, ANSWERS, ANSWERS)
+    resident.status, resident.outcome = "closed", "declined"
+    summary = service.outcome_summary(resident)
+    assert summary.referral_concept["code"] == "871731000000106"
+    assert summary.outcome_concept["code"] == "871711000000103"
+    assert "socialrx.co.uk" in summary.outcome_concept["source"]
+
+    resident.outcome = "goals_met"  # no checked id: the words, without a code
+    assert service.outcome_summary(resident).outcome_concept["code"] is None
+    monkeypatch.setitem(app.config, "SNOMED_IDS", {"completed": "1234567890"})
+    concept = service.outcome_summary(resident).outcome_concept
+    assert concept["code"] == "1234567890" and "INCLUSION_SNOMED_IDS" in concept["source"]
+
+
+def test_the_snomed_ids_setting_refuses_a_malformed_entry(tmp_path, monkeypatch):
+    import pytest
+
+    from inclusion.config import ConfigError, load_config
+
+    monkeypatch.setenv("INCLUSION_SNOMED_IDS", "completed=1, declined")
+    with pytest.raises(ConfigError, match="key=value"):
+        load_config(str(tmp_path))
+    monkeypatch.setenv("INCLUSION_SNOMED_IDS", "completed=1")
+    assert load_config(str(tmp_path))["SNOMED_IDS"] == {"completed": "1"}
+
+
+# ---- programmes: the CLI sets them up, an organisation's admin sees them --------------------
+
+
+def test_an_admin_sees_which_programmes_include_their_organisation(
+    admin, db, org, other_org, commissioner_user
+):
+    third = OrganisationFactory(name="Third Scheme", code="THR")
+    elsewhere = Programme(name="Somewhere else")
+    db.session.add(elsewhere)
+    db.session.flush()
+    db.session.add(ProgrammeMember(programme_id=elsewhere.id, organisation_id=third.id))
+    db.session.flush()
+    page = admin.get("/outcomes/programmes").get_data(as_text=True)
+    assert "Test programme" in page and other_org.name in page
+    assert commissioner_user.name in page
+    assert "Somewhere else" not in page and "Third Scheme" not in page
+
+
+def test_an_admin_of_an_organisation_in_no_programme_is_told_so(app, db, other_org):
+    user = UserFactory(organisation=other_org, role="admin")
+    page = sign_in(app, user).get("/outcomes/programmes").get_data(as_text=True)
+    assert "Your organisation is in no programme" in page
+
+
+def test_the_cli_takes_an_organisation_out_of_a_programme_audited(
+    app, db, org, other_org, commissioner_user
+):
+    import pytest
+
+    from inclusion.audit import AuditEvent
+    from inclusion.cli import cli
+    from inclusion.errors import RuleBroken
+
+    before = row_counts(ProgrammeMember)
+    with pytest.raises(RuleBroken, match="has their account at"):
+        service.remove_member(programme_name="Test programme", code=org.code)
+    with pytest.raises(RuleBroken, match="No programme is called 'Nope'"):
+        service.remove_member(programme_name="Nope", code=org.code)
+    with pytest.raises(RuleBroken, match="No organisation has the code"):
+        service.remove_member(programme_name="Test programme", code="ZZZ")
+    assert row_counts(ProgrammeMember) == before
+
+    runner = app.test_cli_runner()
+    done = runner.invoke(
+        cli,
+        [
+            "programme-remove-organisation",
+            "--programme=Test programme",
+            f"--organisation={other_org.code}",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    members = db.session.scalars(select(ProgrammeMember.organisation_id)).all()
+    assert other_org.id not in members and org.id in members
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "programme.member_removed")
+    )
+    assert event is not None and event.organisation_id == other_org.id
+    page = sign_in(app, commissioner_user).get("/outcomes/programme").get_data(as_text=True)
+    assert other_org.name not in page
