@@ -84,6 +84,9 @@ RESIDENT_FACING = (
     "devices/forms.py",
     "devices/loans/pdf.py",
     "buddies/forms.py",
+    # the printable outcome questionnaire and the questions' wording a resident reads
+    "outcomes/questionnaire.py",
+    "outcomes/measures.py",
 )
 
 

@@ -305,7 +305,7 @@ def tables_of(fig: dict, count=_identity) -> list[ReportTable]:
     )
     for key, (title, labels) in DISTRIBUTIONS.items():
         dist = fig["distributions"][key]
-        names = [*labels.values(), "Prefers not to say"]
+        names = [*(str(v) for v in labels.values()), "Prefers not to say"]
         tables.append(
             ReportTable(
                 f"{key}_distribution",
@@ -365,7 +365,7 @@ def charts_of(fig: dict, count=_identity) -> list[BarChart]:
                     f"{title}: {words}",
                     f"How many people gave each answer {words}.",
                     [
-                        (name, n if isinstance(count(n), int) else 0, count(n))
+                        (str(name), n if isinstance(count(n), int) else 0, count(n))
                         for name, n in zip(labels.values(), counts, strict=False)
                     ],
                     table=slug,

@@ -22,6 +22,7 @@ from . import pdf, programme, report, service
 from .forms import PeriodForm, ScheduleForm, answer_values, answers_form
 from .measures import DIRECT, UCLA, WELLBEING, WELLBEING_INTRO
 from .models import occasion_label
+from .questionnaire import questionnaire_language, questionnaire_pdf
 
 bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")
 
@@ -80,7 +81,9 @@ def record(reference):
 @bp.route("/questionnaire.pdf")
 @requires("outcomes.record")
 def questionnaire():
-    return _pdf(pdf.questionnaire_pdf(current_user.organisation), "outcome-questions.pdf")
+    org = current_user.organisation
+    language = questionnaire_language(org, request.args.get("language"))
+    return _pdf(questionnaire_pdf(org, language), f"outcome-questions-{language}.pdf")
 
 
 @bp.route("/residents/<reference>/letter.pdf")

@@ -320,3 +320,12 @@ def test_the_cli_takes_an_organisation_out_of_a_programme_audited(
     assert event is not None and event.organisation_id == other_org.id
     page = sign_in(app, commissioner_user).get("/outcomes/programme").get_data(as_text=True)
     assert other_org.name not in page
+
+
+def test_the_printable_questionnaire_is_in_large_print_with_every_question(coordinator, db):
+    response = coordinator.get("/outcomes/questionnaire.pdf?language=xx")  # not offered: English
+    assert response.status_code == 200
+    assert 'filename="outcome-questions-en.pdf"' in response.headers["Content-Disposition"]
+    text = " ".join(_pdf_text(response).split())  # lines wrap anywhere
+    assert "are you with your life nowadays?" in text  # ("satisﬁed": a ligature)
+    assert "How often do you feel lonely?" in text and "Prefer not to say" in text
