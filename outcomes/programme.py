@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from inclusion.accounts.models import Organisation
-from inclusion.disclosure import publishable
+from inclusion.disclosure import SMALL_NUMBER_THRESHOLD, publishable
 from inclusion.extensions import db
 from inclusion.reports.service import Report, build_report
 from inclusion.tenancy import unscoped
@@ -142,4 +142,18 @@ def figures_for(user, period) -> ProgrammeFigures:
                 ],
             )
         )
-    return ProgrammeFigures(programme, overall, publishable(total), per_org, year_label)
+    shown_total = _total(total, [o.referrals for o in per_org])
+    return ProgrammeFigures(programme, overall, shown_total, per_org, year_label)
+
+
+def _total(total: int, parts: list) -> int | str:
+    """The programme's total beside its organisations' counts. When one of them is hidden
+    ("fewer than 5"), an exact total would give it away (total minus the others): the total
+    is then "at least" the sum of the counts that are shown."""
+    hidden = [p for p in parts if isinstance(p, str)]
+    if not hidden or total == 0:
+        return publishable(total)
+    shown = sum(p for p in parts if not isinstance(p, str))
+    if shown == 0:  # every organisation's count is hidden
+        return publishable(total) if total < SMALL_NUMBER_THRESHOLD else "5 or more"
+    return f"at least {shown}"

@@ -329,3 +329,13 @@ def test_the_printable_questionnaire_is_in_large_print_with_every_question(coord
     text = " ".join(_pdf_text(response).split())  # lines wrap anywhere
     assert "are you with your life nowadays?" in text  # ("satisﬁed": a ligature)
     assert "How often do you feel lonely?" in text and "Prefer not to say" in text
+
+
+def test_the_programme_total_does_not_give_away_a_hidden_organisation_count():
+    from outcomes.programme import _total
+
+    assert _total(23, [20, "fewer than 5"]) == "at least 20"
+    assert _total(25, [20, 5]) == 25
+    assert _total(3, ["fewer than 5"]) == "fewer than 5"
+    assert _total(7, ["fewer than 5", "fewer than 5"]) == "5 or more"
+    assert _total(0, [0, 0]) == 0
