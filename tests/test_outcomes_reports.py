@@ -339,3 +339,22 @@ def test_the_programme_total_does_not_give_away_a_hidden_organisation_count():
     assert _total(3, ["fewer than 5"]) == "fewer than 5"
     assert _total(7, ["fewer than 5", "fewer than 5"]) == "5 or more"
     assert _total(0, [0, 0]) == 0
+
+
+def test_the_outcome_figures_take_a_constant_number_of_queries(
+    db, org, coordinator_user, count_queries
+):
+    from outcomes.report import outcome_figures
+
+    end = date.today()
+    start = end - timedelta(days=365)
+    for _ in range(2):
+        _with_pair(org, coordinator_user, ANSWERS, ANSWERS | {"happy": 6})
+    with count_queries() as few:
+        outcome_figures(start, end, [org.id])
+    for _ in range(12):
+        _with_pair(org, coordinator_user, ANSWERS, ANSWERS | {"happy": 7})
+    with count_queries() as many:
+        figures = outcome_figures(start, end, [org.id])
+    assert figures["pairs"] == 14
+    assert many.count == few.count <= 2
