@@ -90,10 +90,12 @@ class ReportSection:
 class CallListSection:
     """A feature's part of the call list (the page staff phone residents from):
     ``load()`` returns its rows for the signed-in user (a fixed number of queries) and
-    ``template`` draws them, given as ``items``."""
+    ``template`` draws them, given as ``items``; ``calls(items)`` gives them for the call
+    list's CSV as ``(resident, what to discuss, date it is due)``."""
 
     template: str
     load: Callable
+    calls: Callable = _nothing
 
 
 @dataclass
@@ -219,10 +221,13 @@ class Registry:
         runs every source daily."""
         _append_once(self.reminder_sources, queue_reminders)
 
-    def add_call_list_section(self, template: str, loader: Callable) -> None:
+    def add_call_list_section(
+        self, template: str, loader: Callable, calls: Callable = _nothing
+    ) -> None:
         """Rows a feature adds to the call list (outcome follow-ups due): ``loader()`` gives
-        them for the signed-in user, ``template`` draws them (see ``CallListSection``)."""
-        _append_once(self.call_list_sections, CallListSection(template, loader))
+        them for the signed-in user, ``template`` draws them, ``calls(items)`` puts them in
+        the call list's CSV (see ``CallListSection``)."""
+        _append_once(self.call_list_sections, CallListSection(template, loader, calls))
 
     def add_command(self, command) -> None:
         """A ``flask inclusion …`` command (added to the CLI by the app factory)."""

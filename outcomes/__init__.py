@@ -31,7 +31,7 @@ def init_app(app) -> None:
 
     reg.add_template_helper("outcome_answer_sets_of", service.answer_sets_of)
     reg.add_template_helper("outcome_follow_ups_due", _due_for_dashboard)
-    reg.add_call_list_section("outcomes/_call_list.html", _due_for_call_list)
+    reg.add_call_list_section("outcomes/_call_list.html", _due_for_call_list, _calls)
     reg.add_demo_loader("outcomes", demo.load)
     from .report import OUTCOMES_SECTION
 
@@ -71,6 +71,11 @@ def _due_for_call_list():
         for d in service.follow_ups_due(current_user.organisation_id)
         if can_view_resident(current_user, d.resident)
     ]
+
+
+def _calls(due) -> list[tuple]:
+    """The follow-ups due as rows of the call list's CSV."""
+    return [(d.resident, f"Outcome questions: {d.label}", d.due_on) for d in due]
 
 
 def _forget(answer_set) -> list[str]:

@@ -119,6 +119,10 @@ def test_the_follow_ups_due_are_on_the_call_list_with_a_link_to_the_questions(
     link = f"/outcomes/residents/{due.reference}/answers?occasion=months_3&amp;next=/reminders"
     assert link in page
     assert not_yet.reference not in page and elsewhere.reference not in page
+    csv_text = coordinator.get("/reminders.csv").get_data(as_text=True)
+    assert f"{due.reference},{due.full_name},07700 900123" in csv_text
+    assert "Outcome questions: 3-month follow-up" in csv_text
+    assert not_yet.reference not in csv_text
 
     # Recorded from the call list: back to the call list, and the follow-up is no longer due.
     form = {k: str(v) for k, v in ANSWERS.items()} | {"occasion": "months_3", "method": "phone"}

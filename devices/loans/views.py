@@ -437,6 +437,22 @@ def reminders_csv():
                 call.outcome_label if call else "",
             ]
         )
+    for section in registry().call_list_sections:  # other features' calls (follow-ups)
+        for r, to_discuss, due_on in section.calls(section.load()):
+            writer.writerow(
+                [
+                    r.reference,
+                    r.full_name,
+                    phone(r.phone),
+                    r.preferred_language,
+                    "yes" if r.interpreter_needed else "",
+                    to_discuss,
+                    due_on.isoformat(),
+                    "",
+                    "",
+                    "",
+                ]
+            )
     return Response(
         out.getvalue(),
         mimetype="text/csv",
