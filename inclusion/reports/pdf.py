@@ -184,12 +184,11 @@ def report_pdf(report, organisation) -> bytes:
     doc.add(*table_flowable(key))
     if report.progress:
         doc.add(*table_flowable(report.progress_table))
-    charts = {c.table: c for c in report.charts}
+    charts: dict[str, list] = {}
+    for c in report.charts:  # a table may have more than one (before and after)
+        charts.setdefault(c.table, []).append(c)
     for table in report.tables:
-        parts = []
-        chart = charts.get(table.slug)
-        if chart is not None:
-            parts.append(chart_drawing(chart))
+        parts = [chart_drawing(chart) for chart in charts.get(table.slug, [])]
         parts += table_flowable(table)
         doc.add(doc.space(3), KeepTogether(parts))
     doc.add(
