@@ -155,9 +155,11 @@ def report_pdf(report, organisation) -> bytes:
 
     def table_flowable(table):
         # The first column names the row; the figures share the rest, each at least 15%
-        # of the page so a heading like "Target for these 4 months" keeps to two lines.
+        # of the page so a heading like "Target for these 4 months" keeps to two lines, and
+        # the first at least 20% however many figures there are (an outcome table has eight).
         figures = len(table.columns) - 1
         each = max(0.38 / figures, 0.15) if figures >= 4 else 0.38 / figures
+        each = min(each, 0.8 / figures)
         widths = [PAGE_WIDTH * (1 - each * figures)] + [PAGE_WIDTH * each] * figures
         parts = [
             doc.p(table.title, "subheading"),
