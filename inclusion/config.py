@@ -63,6 +63,17 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
+def _pairs(value: str) -> dict[str, str]:
+    """``a=1, b=2`` as ``{"a": "1", "b": "2"}`` (an entry without ``=`` is refused)."""
+    pairs = {}
+    for entry in _names(value):
+        key, sep, found = entry.partition("=")
+        if not sep or not key.strip() or not found.strip():
+            raise ConfigError(f"expected key=value, got {entry!r}")
+        pairs[key.strip()] = found.strip()
+    return pairs
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment (and test overrides).
 
@@ -176,6 +187,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Local time for quiet hours (no texts before 09:00 or after 20:00).
         "TIMEZONE": env.get("INCLUSION_TIMEZONE", "Europe/London"),
         "PASSWORD_RESET_LIMIT": env.get("INCLUSION_PASSWORD_RESET_LIMIT", "5 per hour"),
+        # SNOMED CT ids a deployment sets or corrects (``key=id,…``; keys and the checked
+        # ids in outcomes/snomed.py).
+        "SNOMED_IDS": _pairs(env.get("INCLUSION_SNOMED_IDS", "")),
         # Feature packages the app loads, each registering itself (inclusion/registry.py).
         "FEATURES": _names(env.get("INCLUSION_FEATURES", "devices,buddies,outcomes")),
     }

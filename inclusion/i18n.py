@@ -91,6 +91,9 @@ RESIDENT_FACING = (
     "devices/resident_texts.py",
     "inclusion/messages/letters.py",
     "buddies/forms.py",
+    # the printable outcome questionnaire and the questions' wording a resident reads
+    "outcomes/questionnaire.py",
+    "outcomes/measures.py",
 )
 
 

@@ -2,7 +2,7 @@
 
 Each feature package (``devices``, ``buddies``, …) is named in ``INCLUSION_FEATURES`` and has an
 ``init_app(app)`` that registers, here, what it adds: navigation entries with the permission that
-shows them, dashboard panels, resident-page sections, header tools (the scan box), public
+shows them, dashboard panels, resident-page sections, header tools (the scan box), call-list sections, public
 navigation and home-page cards, template helpers, who may see a resident, CLI commands, its
 report sections, and its demo and benchmark loaders. The core iterates what was registered; it
 never imports a feature to ask.
@@ -86,6 +86,18 @@ class ReportSection:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class CallListSection:
+    """A feature's part of the call list (the page staff phone residents from):
+    ``load()`` returns its rows for the signed-in user (a fixed number of queries) and
+    ``template`` draws them, given as ``items``; ``calls(items)`` gives them for the call
+    list's CSV as ``(resident, what to discuss, date it is due)``."""
+
+    template: str
+    load: Callable
+    calls: Callable = _nothing
+
+
 @dataclass
 class Registry:
     navigation: list[NavigationEntry] = field(default_factory=list)
@@ -111,6 +123,7 @@ class Registry:
     # purpose key -> inclusion.messages.texts.Purpose (what a message is for, its texts)
     message_purposes: dict = field(default_factory=dict)
     reminder_sources: list[Callable] = field(default_factory=list)
+    call_list_sections: list[CallListSection] = field(default_factory=list)
 
     # -- what features call from their init_app --------------------------------------------
 
@@ -207,6 +220,14 @@ class Registry:
         (idempotently) and returns how many it queued; ``flask inclusion queue-reminders``
         runs every source daily."""
         _append_once(self.reminder_sources, queue_reminders)
+
+    def add_call_list_section(
+        self, template: str, loader: Callable, calls: Callable = _nothing
+    ) -> None:
+        """Rows a feature adds to the call list (outcome follow-ups due): ``loader()`` gives
+        them for the signed-in user, ``template`` draws them, ``calls(items)`` puts them in
+        the call list's CSV (see ``CallListSection``)."""
+        _append_once(self.call_list_sections, CallListSection(template, loader, calls))
 
     def add_command(self, command) -> None:
         """A ``flask inclusion …`` command (added to the CLI by the app factory)."""

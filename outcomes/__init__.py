@@ -20,6 +20,10 @@ def init_app(app) -> None:
     reg.add_navigation("outcomes.record", "outcomes.follow_ups", "Follow-ups")
     reg.add_navigation("reports.view", "outcomes.report_page", "Outcomes")
     reg.add_navigation("programme.view", "outcomes.programme_page", "Programme")
+    # No account manages the whole deployment: programmes are set up with the CLI
+    # (add-commissioner, programme-remove-organisation); an organisation's admin sees which
+    # programmes read its figures, and who commissions them.
+    reg.add_navigation("settings.manage", "outcomes.programmes", "Programmes", admin=True)
     reg.add_role_home("commissioner", "outcomes.programme_page")
     reg.add_resident_section("outcomes/_resident_section.html")
     reg.add_dashboard_panel("outcomes/_dashboard.html")
@@ -27,10 +31,15 @@ def init_app(app) -> None:
 
     reg.add_template_helper("outcome_answer_sets_of", service.answer_sets_of)
     reg.add_template_helper("outcome_follow_ups_due", _due_for_dashboard)
+    reg.add_call_list_section("outcomes/_call_list.html", _due_for_call_list, _calls)
     reg.add_demo_loader("outcomes", demo.load)
-    from .cli import add_commissioner
+    from .report import OUTCOMES_SECTION
+
+    reg.add_report_section(OUTCOMES_SECTION)
+    from .cli import add_commissioner, remove_programme_organisation
 
     reg.add_command(add_commissioner)
+    reg.add_command(remove_programme_organisation)
     reg.provide("referral_outcome", service.referral_outcome)
     _declare_personal_data(app)
 
@@ -45,6 +54,28 @@ def _due_for_dashboard():
     if not has_permission(current_user, "residents.manage"):
         return []
     return service.follow_ups_due(current_user.organisation_id)
+
+
+def _due_for_call_list():
+    """The follow-ups due that the signed-in user may ask (the call list is staff's)."""
+    from flask_login import current_user
+
+    from inclusion.permissions import can_view_resident, has_permission
+
+    from . import service
+
+    if not has_permission(current_user, "outcomes.record"):
+        return []
+    return [
+        d
+        for d in service.follow_ups_due(current_user.organisation_id)
+        if can_view_resident(current_user, d.resident)
+    ]
+
+
+def _calls(due) -> list[tuple]:
+    """The follow-ups due as rows of the call list's CSV."""
+    return [(d.resident, f"Outcome questions: {d.label}", d.due_on) for d in due]
 
 
 def _forget(answer_set) -> list[str]:

@@ -43,3 +43,22 @@ def add_commissioner(email, name, programme_name, codes, password, by_email):
         raise click.ClickException(err.message) from None
     db.session.commit()
     click.echo(f"Commissioner {user.email} reads the programme {programme_name!r}.")
+
+
+@click.command("programme-remove-organisation")
+@click.option("--programme", "programme_name", required=True)
+@click.option("--organisation", "code", required=True, help="Code of the member organisation.")
+@by_option
+@with_appcontext
+def remove_programme_organisation(programme_name, code, by_email):
+    """Take an organisation out of a programme (its commissioners stop seeing its figures)."""
+    from . import service
+
+    try:
+        with acting_for("programme-remove-organisation", by_email):
+            programme = service.remove_member(programme_name=programme_name, code=code)
+    except RuleBroken as err:
+        db.session.rollback()
+        raise click.ClickException(err.message) from None
+    db.session.commit()
+    click.echo(f"{code.upper()} is no longer in the programme {programme.name!r}.")

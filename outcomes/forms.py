@@ -3,6 +3,7 @@ say" an answer of its own), the follow-up schedule."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
@@ -10,14 +11,14 @@ from wtforms.validators import InputRequired, Optional
 from .measures import DIRECT, DIRECT_ANSWERS, HOW_ASKED, UCLA, UCLA_ANSWERS, WELLBEING
 
 DECLINED = "declined"
-DECLINED_LABEL = "Prefers not to say"
+DECLINED_LABEL = _("Prefers not to say")
 
 
 def _radio(item, choices):
     return RadioField(
         item.question,
         choices=[*choices, (DECLINED, DECLINED_LABEL)],
-        validators=[InputRequired(f"Choose an answer, or {DECLINED_LABEL.lower()}.")],
+        validators=[InputRequired(_("Choose an answer, or prefers not to say."))],
         description=item.hint,
     )
 
@@ -27,14 +28,14 @@ def answers_form(occasions: list[tuple[str, str]], **kwargs) -> FlaskForm:
 
     class AnswersForm(FlaskForm):
         occasion = SelectField(
-            "Which time is this?", choices=occasions, validators=[InputRequired()]
+            _("Which time is this?"), choices=occasions, validators=[InputRequired()]
         )
         method = RadioField(
-            "How were the questions asked?",
+            _("How were the questions asked?"),
             choices=list(HOW_ASKED.items()),
-            validators=[InputRequired("Choose how the questions were asked.")],
+            validators=[InputRequired(_("Choose how the questions were asked."))],
         )
-        asked_on = DateField("Date asked", validators=[Optional()])
+        asked_on = DateField(_("Date asked"), validators=[Optional()])
 
     for item in WELLBEING:
         setattr(AnswersForm, item.key, _radio(item, [(str(v), str(v)) for v in range(11)]))

@@ -27,9 +27,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _
+
 PREFERS_NOT_TO_SAY = ""  # the form's value for "prefers not to say"
 
-WELLBEING_INTRO = (
+# The wording a resident reads (the questions, their hints and answers, on the page and on
+# the printable questionnaire) is marked for translation; the short labels are staff's.
+WELLBEING_INTRO = _(
     "Next I would like to ask you four questions about your feelings on aspects of your life. "
     "There are no right or wrong answers. For each of these questions I'd like you to give an "
     "answer on a scale of nought to 10, where nought is 'not at all' and 10 is 'completely'."
@@ -49,26 +53,30 @@ WELLBEING = (
     Item(
         "life_satisfaction",
         "Life satisfaction",
-        "Overall, how satisfied are you with your life nowadays?",
-        "Where nought is 'not at all satisfied' and 10 is 'completely satisfied'.",
+        _("Overall, how satisfied are you with your life nowadays?"),
+        _("Where nought is 'not at all satisfied' and 10 is 'completely satisfied'."),
     ),
     Item(
         "worthwhile",
         "Worthwhile",
-        "Overall, to what extent do you feel that the things you do in your life are worthwhile?",
-        "Where nought is 'not at all worthwhile' and 10 is 'completely worthwhile'.",
+        _(
+            "Overall, to what extent do you feel that the things you do in your life are worthwhile?"
+        ),
+        _("Where nought is 'not at all worthwhile' and 10 is 'completely worthwhile'."),
     ),
     Item(
         "happy",
         "Happiness",
-        "Overall, how happy did you feel yesterday?",
-        "Where nought is 'not at all happy' and 10 is 'completely happy'.",
+        _("Overall, how happy did you feel yesterday?"),
+        _("Where nought is 'not at all happy' and 10 is 'completely happy'."),
     ),
     Item(
         "anxious",
         "Anxiety",
-        "On a scale where nought is 'not at all anxious' and 10 is 'completely anxious', "
-        "overall, how anxious did you feel yesterday?",
+        _(
+            "On a scale where nought is 'not at all anxious' and 10 is 'completely anxious', "
+            "overall, how anxious did you feel yesterday?"
+        ),
         "",
         higher_is_better=False,
     ),
@@ -79,26 +87,26 @@ UCLA = (
     Item(
         "ucla_companionship",
         "Lack companionship",
-        "How often do you feel that you lack companionship?",
+        _("How often do you feel that you lack companionship?"),
     ),
-    Item("ucla_left_out", "Left out", "How often do you feel left out?"),
-    Item("ucla_isolated", "Isolated", "How often do you feel isolated from others?"),
+    Item("ucla_left_out", "Left out", _("How often do you feel left out?")),
+    Item("ucla_isolated", "Isolated", _("How often do you feel isolated from others?")),
 )
-UCLA_ANSWERS = {1: "Hardly ever or never", 2: "Some of the time", 3: "Often"}
+UCLA_ANSWERS = {1: _("Hardly ever or never"), 2: _("Some of the time"), 3: _("Often")}
 UCLA_MIN, UCLA_MAX = 3, 9
 
 DIRECT = Item(
     "lonely_direct",
     "How often lonely",
-    "How often do you feel lonely?",
+    _("How often do you feel lonely?"),
     higher_is_better=True,  # 1 often/always … 5 never: higher is less lonely
 )
 DIRECT_ANSWERS = {
-    1: "Often or always",
-    2: "Some of the time",
-    3: "Occasionally",
-    4: "Hardly ever",
-    5: "Never",
+    1: _("Often or always"),
+    2: _("Some of the time"),
+    3: _("Occasionally"),
+    4: _("Hardly ever"),
+    5: _("Never"),
 }
 OFTEN_OR_ALWAYS = 1
 

@@ -32,7 +32,7 @@ from inclusion.extensions import db
 from inclusion.schema import sql_list
 from inclusion.tenancy import OrgScoped
 
-from .measures import HOW_ASKED, UCLA, WELLBEING
+from .measures import DIRECT_ANSWERS, HOW_ASKED, UCLA, WELLBEING
 
 BASELINE = "baseline"
 CLOSURE = "closure"
@@ -104,6 +104,11 @@ class AnswerSet(OrgScoped, db.Model):
     @property
     def method_label(self) -> str:
         return HOW_ASKED.get(self.method, self.method)
+
+    @property
+    def lonely_direct_label(self) -> str | None:
+        """The answer to "How often do you feel lonely?" in words (None: declined)."""
+        return None if self.lonely_direct is None else DIRECT_ANSWERS.get(self.lonely_direct)
 
 
 class FollowUpSchedule(OrgScoped, db.Model):

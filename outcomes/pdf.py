@@ -1,5 +1,5 @@
-"""PDFs of outcomes: the large-print questionnaire for paper answers, the outcome letter
-back to the referrer, and the outcomes report."""
+"""PDFs of outcomes: the outcome letter back to the referrer and the outcomes report (the
+large-print questionnaire for paper answers is ``questionnaire.py``)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from inclusion.clock import today
 
-from .measures import DIRECT, DIRECT_ANSWERS, UCLA, UCLA_ANSWERS, WELLBEING, WELLBEING_INTRO, scores
+from .measures import scores
 
 PAGE_WIDTH = A4[0] - 36 * mm
 
@@ -45,46 +45,6 @@ def _grid(rows, widths, font_size=10):
         )
     )
     return table
-
-
-def questionnaire_pdf(organisation) -> bytes:
-    """Large print (16 point and up), one question a block, boxes to tick."""
-    big = ParagraphStyle("big", fontName="Helvetica", fontSize=16, leading=22, spaceAfter=6)
-    head = ParagraphStyle("head", parent=big, fontName="Helvetica-Bold", fontSize=22, leading=28)
-    q = ParagraphStyle("q", parent=big, fontName="Helvetica-Bold", spaceBefore=10)
-    buffer = io.BytesIO()
-    doc = _doc(buffer, "How are you feeling?", organisation.name)
-    story = [
-        Paragraph(escape(organisation.name), head),
-        Paragraph("How are you feeling? A few questions", head),
-        Paragraph("Name: ______________________    Date: ____________", big),
-        Paragraph(escape(WELLBEING_INTRO), big),
-        Paragraph("Circle one number for each question, or tick 'Prefer not to say'.", big),
-    ]
-    numbers = [[str(v) for v in range(11)]]
-    for item in WELLBEING:
-        story.append(Paragraph(escape(item.question), q))
-        story.append(_grid(numbers, [PAGE_WIDTH / 11] * 11, font_size=16))
-        story.append(Paragraph("0 = not at all    10 = completely    [ ] Prefer not to say", big))
-    story.append(Paragraph("Tick one box for each question.", q))
-    for item in UCLA:
-        story.append(Paragraph(escape(item.question), q))
-        choices = "    ".join(f"[ ] {label}" for label in UCLA_ANSWERS.values())
-        story.append(Paragraph(escape(choices + "    [ ] Prefer not to say"), big))
-    story.append(Paragraph(escape(DIRECT.question), q))
-    for label in [*DIRECT_ANSWERS.values(), "Prefer not to say"]:
-        story.append(Paragraph(f"[ ] {escape(label)}", big))
-    story.append(Spacer(1, 6 * mm))
-    story.append(
-        Paragraph(
-            "Questions: Office for National Statistics personal well-being and loneliness "
-            "measures (Open Government Licence v3.0); three-item UCLA loneliness scale "
-            "(Hughes et al. 2004).",
-            ParagraphStyle("small", parent=big, fontSize=12, leading=16),
-        )
-    )
-    doc.build(story)
-    return buffer.getvalue()
 
 
 def _score_text(value) -> str:

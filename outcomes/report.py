@@ -10,7 +10,7 @@ link still exists; after erasure a pair counts in the totals and in "Not known".
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -18,10 +18,19 @@ from sqlalchemy.orm import selectinload
 
 from inclusion.disclosure import publishable
 from inclusion.extensions import db
+from inclusion.registry import ReportSection
 from inclusion.reports.charts import BarChart, bar_chart
+from inclusion.reports.tables import ReportTable
 from inclusion.residents.models import ACCESS_NEEDS, SOURCES
+from inclusion.tenancy import unscoped
 
-from .measures import DIRECT_ANSWERS, OFTEN_OR_ALWAYS, OUTCOME_SCORES, scores
+from .measures import (
+    DIRECT_ANSWERS,
+    INDEPENDENCE_TARGET,
+    OFTEN_OR_ALWAYS,
+    OUTCOME_SCORES,
+    scores,
+)
 from .models import BASELINE, AnswerSet
 from .statistics import MIN_PAIRS, Change, paired_change, significance_words
 
@@ -40,18 +49,6 @@ GROUPS = {
     "area": "Area",
 }
 NOT_KNOWN = "Not known"
-
-
-@dataclass
-class ReportTable:
-    """One table of the report (shaped as ``inclusion.reports.tables.ReportTable``, which
-    this feature cannot import: the reports package stands on top of every feature)."""
-
-    slug: str
-    title: str
-    columns: list[str]
-    rows: list[list] = field(default_factory=list)
-    note: str = ""
 
 
 @dataclass
@@ -96,13 +93,15 @@ def _groups_of(resident, on: date) -> dict[str, list[str]]:
     }
 
 
-def pairs_in(start: date, end: date) -> list[Pair]:
-    """Baseline and latest follow-up in [start, end] of each person (in the current tenancy
-    scope: one organisation, or a programme's). Two queries whatever the number of people."""
+def pairs_in(start: date, end: date, organisation_ids=None) -> list[Pair]:
+    """Baseline and latest follow-up in [start, end] of each person (of ``organisation_ids``,
+    or in the current tenancy scope: one organisation, or a programme's). Two queries
+    whatever the number of people."""
+    stmt = select(AnswerSet).where(AnswerSet.asked_on <= end)
+    if organisation_ids is not None:
+        stmt = stmt.where(AnswerSet.organisation_id.in_(list(organisation_ids)))
     rows = db.session.scalars(
-        select(AnswerSet)
-        .options(selectinload(AnswerSet.resident))
-        .order_by(AnswerSet.asked_on, AnswerSet.id)
+        stmt.options(selectinload(AnswerSet.resident)).order_by(AnswerSet.asked_on, AnswerSet.id)
     ).all()
     by_person: dict[str, list[AnswerSet]] = defaultdict(list)
     for row in rows:
@@ -136,17 +135,96 @@ def _fmt(value: float | None, signed: bool = True) -> str:
     return f"{value:+.1f}" if signed else f"{value:.1f}"
 
 
-def build(start: date, end: date, *, suppressed: bool) -> OutcomeReport:
-    """The report of the current scope. ``suppressed``: every count from 1 to 4 is "fewer
-    than 5" (always, for a commissioner; for publication otherwise)."""
-    count = publishable if suppressed else (lambda n: n)
-    pairs = pairs_in(start, end)
-    changes = changes_of(pairs)
-    report = OutcomeReport(start, end, suppressed, len(pairs), changes)
+def _identity(n):
+    return n
 
-    # -- the change of each measure ---------------------------------------------------------
+
+# -- the figures: plain values, computed once (cached with the reports' figures) -------------
+
+DISTRIBUTIONS = {
+    "life_satisfaction": ("Life satisfaction (0 to 10)", {v: str(v) for v in range(11)}),
+    "lonely_direct": ("How often do you feel lonely?", DIRECT_ANSWERS),
+}
+
+
+def outcome_figures(start: date, end: date, organisation_ids=None) -> dict:
+    """Every outcome figure of [start, end] as plain values (numbers, strings, dicts), for
+    the organisations ``organisation_ids`` (``None``: the current tenancy scope). Exact
+    figures: ``tables_of`` and ``charts_of`` apply the small-number rule."""
+    if organisation_ids is None:
+        pairs = pairs_in(start, end)
+    else:
+        with unscoped():  # the organisations are given: each statement filters on them
+            pairs = pairs_in(start, end, organisation_ids)
+    changes = changes_of(pairs)
+    lonely = [
+        p
+        for p in pairs
+        if p.before.lonely_direct == OFTEN_OR_ALWAYS and p.after.lonely_direct is not None
+    ]
+    distributions = {}
+    for key, (_title, labels) in DISTRIBUTIONS.items():
+        before = Counter(getattr(p.before, key) for p in pairs)
+        after = Counter(getattr(p.after, key) for p in pairs)
+        distributions[key] = {
+            "before": [before[v] for v in labels] + [before[None]],
+            "after": [after[v] for v in labels] + [after[None]],
+        }
+    independent = {
+        when: sum(
+            1 for p in pairs if (getattr(p, when).independent_tasks or 0) >= INDEPENDENCE_TARGET
+        )
+        for when in ("before", "after")
+    }
+    groups = {}
+    for group_key in GROUPS:
+        members: dict[str, list[Pair]] = defaultdict(list)
+        for pair in pairs:
+            for name in pair.groups[group_key]:
+                members[name].append(pair)
+        groups[group_key] = {
+            name: asdict(changes_of(members[name])["life_satisfaction"]) for name in sorted(members)
+        }
+    return {
+        "pairs": len(pairs),
+        "changes": {key: asdict(change) for key, change in changes.items()},
+        "lonely_at_start": len(lonely),
+        "lonely_moved_out": sum(1 for p in lonely if p.after.lonely_direct != OFTEN_OR_ALWAYS),
+        "independent": independent,
+        "distributions": distributions,
+        "groups": groups,
+    }
+
+
+def _changes(fig: dict) -> dict[str, Change]:
+    return {key: Change(**values) for key, values in fig["changes"].items()}
+
+
+def sentences_of(fig: dict, count=_identity) -> list[str]:
+    """The plain-words sentences: one per measure, and the loneliness move."""
+    out = []
+    for key, change in _changes(fig).items():
+        if change.enough:
+            out.append(f"{change.sentence} {significance_words(change)}")
+        else:
+            out.append(
+                f"{OUTCOME_SCORES[key][0]}: {count(change.pairs)} people asked at both times, "
+                f"fewer than {MIN_PAIRS}: no statistics are shown."
+            )
+    if fig["lonely_at_start"]:
+        out.append(
+            f"Of the {count(fig['lonely_at_start'])} people often or always lonely at the "
+            f"start, {count(fig['lonely_moved_out'])} no longer were at follow-up."
+        )
+    return out
+
+
+def tables_of(fig: dict, count=_identity) -> list[ReportTable]:
+    """The report's tables; ``count`` is the small-number rule (or none). A measure or a
+    group with fewer than ``MIN_PAIRS`` pairs shows only its count."""
+    tables = []
     rows = []
-    for key, change in changes.items():
+    for key, change in _changes(fig).items():
         label = OUTCOME_SCORES[key][0]
         if change.enough:
             rows.append(
@@ -162,14 +240,9 @@ def build(start: date, end: date, *, suppressed: bool) -> OutcomeReport:
                     "" if change.wilcoxon_p is None else f"{change.wilcoxon_p:.3f}",
                 ]
             )
-            report.sentences.append(f"{change.sentence} {significance_words(change)}")
         else:
             rows.append([label, count(change.pairs), "", "", "", "", "", "", ""])
-            report.sentences.append(
-                f"{label}: {count(change.pairs)} people asked at both times, fewer than "
-                f"{MIN_PAIRS}: no statistics are shown."
-            )
-    report.tables.append(
+    tables.append(
         ReportTable(
             "outcome_change",
             "Change from baseline to follow-up (better is positive)",
@@ -185,21 +258,17 @@ def build(start: date, end: date, *, suppressed: bool) -> OutcomeReport:
                 "Wilcoxon signed-rank p",
             ],
             rows,
-            note=(
-                "Anxiety and the UCLA loneliness score are lower when better: their change is "
-                f"turned round so that better is positive. Fewer than {MIN_PAIRS} pairs: count only."
+            note=" ".join(
+                [
+                    *sentences_of(fig, count),
+                    "Anxiety and the UCLA loneliness score are lower when better: their change "
+                    "is turned round so that better is positive. Fewer than "
+                    f"{MIN_PAIRS} pairs: count only.",
+                ]
             ),
         )
     )
-
-    # -- loneliness: out of "often or always" ------------------------------------------------
-    lonely = [
-        p
-        for p in pairs
-        if p.before.lonely_direct == OFTEN_OR_ALWAYS and p.after.lonely_direct is not None
-    ]
-    moved_out = sum(1 for p in lonely if p.after.lonely_direct != OFTEN_OR_ALWAYS)
-    report.tables.append(
+    tables.append(
         ReportTable(
             "loneliness_often",
             "Often or always lonely at the start",
@@ -207,69 +276,51 @@ def build(start: date, end: date, *, suppressed: bool) -> OutcomeReport:
             [
                 [
                     "Often or always lonely at the baseline (answered both times)",
-                    count(len(lonely)),
+                    count(fig["lonely_at_start"]),
                 ],
-                ["No longer often or always lonely at follow-up", count(moved_out)],
+                [
+                    "No longer often or always lonely at follow-up",
+                    count(fig["lonely_moved_out"]),
+                ],
             ],
         )
     )
-    if lonely:
-        report.sentences.append(
-            f"Of the {count(len(lonely))} people often or always lonely at the start, "
-            f"{count(moved_out)} no longer were at follow-up."
+    tables.append(
+        ReportTable(
+            "digital_independence",
+            f"Doing {INDEPENDENCE_TARGET} or more tasks alone",
+            ["Measure", "People"],
+            [
+                [
+                    f"{INDEPENDENCE_TARGET} or more tasks alone at the baseline",
+                    count(fig["independent"]["before"]),
+                ],
+                [
+                    f"{INDEPENDENCE_TARGET} or more tasks alone at follow-up",
+                    count(fig["independent"]["after"]),
+                ],
+            ],
+            note="Of the people asked at both times; tasks at 'can do it alone' or above.",
         )
-
-    # -- distributions, before and after ----------------------------------------------------
-    def distribution(slug, title, key, values, labels):
-        before = Counter(getattr(p.before, key) for p in pairs)
-        after = Counter(getattr(p.after, key) for p in pairs)
-        table_rows = [[labels[v], count(before[v]), count(after[v])] for v in values]
-        table_rows.append(["Prefers not to say", count(before[None]), count(after[None])])
-        report.tables.append(
-            ReportTable(slug, title, ["Answer", "At the baseline", "At follow-up"], table_rows)
-        )
-        for when, counter in (("before", before), ("after", after)):
-            report.charts.append(
-                bar_chart(
-                    f"{slug}-{when}",
-                    f"{title}: {'at the baseline' if when == 'before' else 'at follow-up'}",
-                    f"How many people gave each answer {'at the baseline' if when == 'before' else 'at follow-up'}.",
-                    [
-                        (
-                            labels[v],
-                            0 if not isinstance(count(counter[v]), int) else counter[v],
-                            count(counter[v]),
-                        )
-                        for v in values
-                    ],
-                    table=slug,
-                )
+    )
+    for key, (title, labels) in DISTRIBUTIONS.items():
+        dist = fig["distributions"][key]
+        names = [*(str(v) for v in labels.values()), "Prefers not to say"]
+        tables.append(
+            ReportTable(
+                f"{key}_distribution",
+                title,
+                ["Answer", "At the baseline", "At follow-up"],
+                [
+                    [name, count(b), count(a)]
+                    for name, b, a in zip(names, dist["before"], dist["after"], strict=True)
+                ],
             )
-
-    distribution(
-        "life_satisfaction_distribution",
-        "Life satisfaction (0 to 10)",
-        "life_satisfaction",
-        list(range(11)),
-        {v: str(v) for v in range(11)},
-    )
-    distribution(
-        "lonely_direct_distribution",
-        "How often do you feel lonely?",
-        "lonely_direct",
-        list(DIRECT_ANSWERS),
-        DIRECT_ANSWERS,
-    )
-
-    # -- change by group --------------------------------------------------------------------
+        )
     for group_key, group_label in GROUPS.items():
-        members: dict[str, list[Pair]] = defaultdict(list)
-        for pair in pairs:
-            for name in pair.groups[group_key]:
-                members[name].append(pair)
-        group_rows, items = [], []
-        for name in sorted(members):
-            change = changes_of(members[name])["life_satisfaction"]
+        group_rows = []
+        for name, values in fig["groups"][group_key].items():
+            change = Change(**values)
             if change.enough:
                 group_rows.append(
                     [
@@ -280,13 +331,11 @@ def build(start: date, end: date, *, suppressed: bool) -> OutcomeReport:
                         f"{change.share(change.improved):.0%}",
                     ]
                 )
-                items.append((name, max(change.mean, 0), _fmt(change.mean)))
             else:
                 group_rows.append([name, count(change.pairs), "", "", ""])
-        slug = f"life_satisfaction_by_{group_key}"
-        report.tables.append(
+        tables.append(
             ReportTable(
-                slug,
+                f"life_satisfaction_by_{group_key}",
                 f"Change in life satisfaction by {group_label.lower()}",
                 [
                     group_label,
@@ -299,17 +348,96 @@ def build(start: date, end: date, *, suppressed: bool) -> OutcomeReport:
                 note=f"A group with fewer than {MIN_PAIRS} pairs shows only its count.",
             )
         )
+    return tables
+
+
+def charts_of(fig: dict, count=_identity) -> list[BarChart]:
+    """Before/after distributions and change by group, each drawn next to its table (which
+    has every number). A suppressed count draws no bar."""
+    charts = []
+    for key, (title, labels) in DISTRIBUTIONS.items():
+        slug = f"{key}_distribution"
+        for when, words in (("before", "at the baseline"), ("after", "at follow-up")):
+            counts = fig["distributions"][key][when]
+            charts.append(
+                bar_chart(
+                    f"{slug}-{when}",
+                    f"{title}: {words}",
+                    f"How many people gave each answer {words}.",
+                    [
+                        (str(name), n if isinstance(count(n), int) else 0, count(n))
+                        for name, n in zip(labels.values(), counts, strict=False)
+                    ],
+                    table=slug,
+                )
+            )
+    for group_key, group_label in GROUPS.items():
+        items = []
+        for name, values in fig["groups"][group_key].items():
+            change = Change(**values)
+            if change.enough:
+                items.append((name, max(change.mean, 0), _fmt(change.mean)))
         if items:
-            report.charts.append(
+            slug = f"life_satisfaction_by_{group_key}"
+            charts.append(
                 bar_chart(
                     f"{slug}-chart",
                     f"Mean change in life satisfaction by {group_label.lower()}",
-                    f"Groups with {MIN_PAIRS} or more pairs; rises only are drawn, the table has every figure.",
+                    f"Groups with {MIN_PAIRS} or more pairs; rises only are drawn, "
+                    "the table has every figure.",
                     items,
                     table=slug,
                 )
             )
-    return report
+    return charts
+
+
+def build(start: date, end: date, *, suppressed: bool) -> OutcomeReport:
+    """The report of the current scope. ``suppressed``: every count from 1 to 4 is "fewer
+    than 5" (always, for a commissioner; for publication otherwise)."""
+    return report_of(outcome_figures(start, end), start, end, suppressed=suppressed)
+
+
+def report_of(fig: dict, start: date, end: date, *, suppressed: bool) -> OutcomeReport:
+    count = publishable if suppressed else _identity
+    return OutcomeReport(
+        start,
+        end,
+        suppressed,
+        fig["pairs"],
+        _changes(fig),
+        tables=tables_of(fig, count),
+        charts=charts_of(fig, count),
+        sentences=sentences_of(fig, count),
+    )
+
+
+# -- the section of the reports page, its CSV zip and its PDF ------------------------------
+
+
+def _section_figures(organisation_id: int, start: date, end: date) -> dict:
+    return {"outcomes": outcome_figures(start, end, [organisation_id])}
+
+
+def _section_headlines(figures: dict) -> list[tuple]:
+    return [(figures["outcomes"]["pairs"], "people asked at the start and at follow-up")]
+
+
+def _section_key_figures(tables: dict) -> list[list]:
+    change = tables["outcome_change"].rows[0]
+    return [["People asked about life satisfaction at both times", change[1]]]
+
+
+OUTCOMES_SECTION = ReportSection(
+    "outcomes",
+    "Outcomes: wellbeing, loneliness and independence",
+    figures=_section_figures,
+    tables=lambda figures, shown: tables_of(figures["outcomes"], shown.count),
+    charts=lambda figures, shown: charts_of(figures["outcomes"], shown.count),
+    headlines=_section_headlines,
+    key_figures=_section_key_figures,
+    order=60,
+)
 
 
 def as_csv(built: OutcomeReport, write_csv) -> str:

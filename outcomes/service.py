@@ -399,3 +399,85 @@ def add_commissioner(*, email: str, name: str, programme_name: str, codes, passw
     )
     db.session.flush()
     return user
+
+
+def remove_member(*, programme_name: str, code: str):
+    """Take an organisation out of a programme: its commissioners stop seeing its figures
+    from the next request (audited). The commissioner's home organisation stays a member
+    while they have an account there, so no account is left reading nothing of its own."""
+    from inclusion.accounts.models import Organisation
+
+    from .models import Programme, ProgrammeCommissioner, ProgrammeMember
+
+    programme = db.session.scalar(select(Programme).where(Programme.name == programme_name.strip()))
+    if programme is None:
+        raise RuleBroken(f"No programme is called {programme_name!r}.", "programme")
+    org = db.session.scalar(select(Organisation).where(Organisation.code == code.strip().upper()))
+    if org is None:
+        raise RuleBroken(f"No organisation has the code {code!r}.", "organisation")
+    member = db.session.scalar(
+        select(ProgrammeMember)
+        .where(
+            ProgrammeMember.programme_id == programme.id, ProgrammeMember.organisation_id == org.id
+        )
+        .with_for_update()
+    )
+    if member is None:
+        raise RuleBroken(f"{org.name} is not in the programme {programme.name}.", "organisation")
+    from inclusion.accounts.models import User
+
+    homes = db.session.scalars(
+        select(User.organisation_id)
+        .join(ProgrammeCommissioner, ProgrammeCommissioner.user_id == User.id)
+        .where(ProgrammeCommissioner.programme_id == programme.id)
+    ).all()
+    if org.id in homes:
+        raise RuleBroken(
+            f"A commissioner of {programme.name} has their account at {org.name}: "
+            "it stays in the programme.",
+            "organisation",
+        )
+    audit.record(
+        "programme.member_removed", member, changed=["organisation_id"], organisation_id=org.id
+    )
+    db.session.delete(member)
+    db.session.flush()
+    return programme
+
+
+def programmes_including(organisation_id: int) -> list[dict]:
+    """The programmes an organisation is in, for its admin: each programme's name, its
+    member organisations' names and who commissions it (names only). Three queries."""
+    from inclusion.accounts.models import Organisation, User
+    from inclusion.tenancy import unscoped
+
+    from .models import Programme, ProgrammeCommissioner, ProgrammeMember
+
+    with unscoped():  # across organisations on purpose: the programme's other members
+        programmes = db.session.scalars(
+            select(Programme)
+            .join(ProgrammeMember, ProgrammeMember.programme_id == Programme.id)
+            .where(ProgrammeMember.organisation_id == organisation_id)
+            .order_by(Programme.name)
+        ).all()
+        ids = [p.id for p in programmes]
+        members = db.session.execute(
+            select(ProgrammeMember.programme_id, Organisation.name)
+            .join(Organisation, Organisation.id == ProgrammeMember.organisation_id)
+            .where(ProgrammeMember.programme_id.in_(ids))
+            .order_by(Organisation.name)
+        ).all()
+        readers = db.session.execute(
+            select(ProgrammeCommissioner.programme_id, User.name)
+            .join(User, User.id == ProgrammeCommissioner.user_id)
+            .where(ProgrammeCommissioner.programme_id.in_(ids), User.active.is_(True))
+            .order_by(User.name)
+        ).all()
+    return [
+        {
+            "name": p.name,
+            "organisations": [name for pid, name in members if pid == p.id],
+            "commissioners": [name for pid, name in readers if pid == p.id],
+        }
+        for p in programmes
+    ]

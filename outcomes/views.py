@@ -8,11 +8,13 @@ Views stay thin: permission, form, one service call, flash, redirect.
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from inclusion.csvfile import write_csv
 from inclusion.permissions import authorize, can_manage_resident, can_view_resident, requires
+from inclusion.redirects import safe_next
 from inclusion.residents.models import Resident
 from inclusion.web import attempt, get_or_404, invalid
 
@@ -20,6 +22,7 @@ from . import pdf, programme, report, service
 from .forms import PeriodForm, ScheduleForm, answer_values, answers_form
 from .measures import DIRECT, UCLA, WELLBEING, WELLBEING_INTRO
 from .models import occasion_label
+from .questionnaire import questionnaire_language, questionnaire_pdf
 
 bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")
 
@@ -70,14 +73,17 @@ def record(reference):
         )
     if outcome.refused:
         return invalid("outcomes/record.html", **context)
-    flash(f"Outcome answers recorded for {resident.reference}.", "success")
-    return redirect(url_for("outcomes.follow_ups"))
+    flash(_("Outcome answers recorded for %(reference)s.", reference=resident.reference), "success")
+    # Back where the call was made from (the call list), or to the follow-ups due.
+    return redirect(safe_next(request.args.get("next"), url_for("outcomes.follow_ups")))
 
 
 @bp.route("/questionnaire.pdf")
 @requires("outcomes.record")
 def questionnaire():
-    return _pdf(pdf.questionnaire_pdf(current_user.organisation), "outcome-questions.pdf")
+    org = current_user.organisation
+    language = questionnaire_language(org, request.args.get("language"))
+    return _pdf(questionnaire_pdf(org, language), f"outcome-questions-{language}.pdf")
 
 
 @bp.route("/residents/<reference>/letter.pdf")
@@ -183,4 +189,13 @@ def programme_page():
     figures = programme.figures_for(current_user, period) if period else None
     return render_template("outcomes/programme.html", form=form, period=period, figures=figures), (
         200 if period else 422
+    )
+
+
+@bp.route("/programmes")
+@requires("settings.manage")
+def programmes():
+    return render_template(
+        "outcomes/programmes.html",
+        programmes=service.programmes_including(current_user.organisation_id),
     )

@@ -149,6 +149,7 @@ def test_catalogues_hold_every_marked_string():
         ("inclusion/**.py", "python"),
         ("devices/**.py", "python"),
         ("buddies/**.py", "python"),
+        ("outcomes/**.py", "python"),
         ("templates/**.html", "jinja2"),
     ]
     root = str(i18n.TRANSLATIONS.parent.parent)

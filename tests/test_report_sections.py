@@ -73,7 +73,13 @@ def _pdf_text(response) -> str:
 
 def test_the_packages_register_their_sections_in_order(coordinator):
     sections = registry(coordinator.application).report_sections
-    assert [s.key for s in sections] == ["referrals", "devices", "practice", "waiting_list"]
+    assert [s.key for s in sections] == [
+        "referrals",
+        "devices",
+        "practice",
+        "waiting_list",
+        "outcomes",
+    ]
 
 
 def test_a_new_feature_adds_its_report_figure_with_its_own_init_app(make_app):

@@ -22,6 +22,7 @@ from inclusion.reports.models import ReportTarget
 from inclusion.reports.periods import financial_year, financial_year_of, last_quarter, this_month
 from inclusion.reports.queries import report_figures
 from inclusion.residents.models import StatusChange
+from outcomes.report import GROUPS
 from tests.conftest import row_counts
 from tests.factories import (
     BuddyProfileFactory,
@@ -536,6 +537,13 @@ def test_csv_zip_holds_one_file_per_table_with_exact_figures(coordinator, org):
         "skill_gains.csv",
         "skill_gains_by_area.csv",
         "waiting_list.csv",
+        # the outcomes' section
+        "outcome_change.csv",
+        "loneliness_often.csv",
+        "digital_independence.csv",
+        "life_satisfaction_distribution.csv",
+        "lonely_direct_distribution.csv",
+        *(f"life_satisfaction_by_{group}.csv" for group in GROUPS),
     }
     assert files["referrals_by_source.csv"][0] == ["Source", "Referrals"]
     assert ["GP practice", "3"] in files["referrals_by_source.csv"]
@@ -613,7 +621,8 @@ def test_figures_take_a_constant_number_of_queries(db, org, count_queries):
     with count_queries() as many:
         figures = report_figures(org.id, START, END)
     assert figures["practice"]["sessions"] == 3 + 8
-    assert many.count == few.count <= 6
+    # six aggregate statements, and the outcomes' answer sets (with their residents when any)
+    assert many.count == few.count <= 8
 
 
 def test_the_page_takes_a_constant_number_of_queries(coordinator, org, count_queries):

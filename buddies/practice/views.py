@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -139,7 +140,7 @@ def log_session(reference):
             flash("That session was saved already; it has not been saved twice.", "info")
         planned = buddies.active_match_of(found).next_visit_on if created else None
         if planned is not None:
-            flash(_("Next visit: %(day)s.", day=f"{planned:%A %d %B %Y}"), "info")
+            flash(_("Next visit: %(day)s.", day=format_date(planned, "EEEE d MMMM y")), "info")
         if session.safeguarding_concern and created:
             flash("Your safeguarding concern is on the coordinators' alert list.", "info")
         return redirect(url_for("practice.resident", reference=reference))
@@ -198,7 +199,7 @@ def next_visit(reference):
                 _(
                     "Next visit with %(name)s: %(day)s.",
                     name=card.name,
-                    day=f"{match.next_visit_on:%A %d %B %Y}",
+                    day=format_date(match.next_visit_on, "EEEE d MMMM y"),
                 ),
                 "success",
             )

@@ -26,6 +26,7 @@ from devices.service import device_by_tag
 from inclusion.csvfile import SafeCsvWriter, phone
 from inclusion.extensions import db
 from inclusion.permissions import requires
+from inclusion.registry import registry
 from inclusion.residents.models import Resident
 from inclusion.residents.service import is_open_case
 from inclusion.uploads import takes_import_file, uploaded_text
@@ -405,9 +406,11 @@ def resident_search():
 
 def _call_page(form, status=200):
     rows = service.call_list()
+    # Other features' calls to make (outcome follow-ups due), each drawn by its template.
+    sections = [(s.template, s.load()) for s in registry().call_list_sections]
     if status == 422:
-        return invalid("loans/reminders.html", rows=rows, form=form)
-    return render_template("loans/reminders.html", rows=rows, form=form)
+        return invalid("loans/reminders.html", rows=rows, form=form, sections=sections)
+    return render_template("loans/reminders.html", rows=rows, form=form, sections=sections)
 
 
 @bp.route("/reminders")
@@ -460,6 +463,22 @@ def reminders_csv():
                 call.outcome_label if call else "",
             ]
         )
+    for section in registry().call_list_sections:  # other features' calls (follow-ups)
+        for r, to_discuss, due_on in section.calls(section.load()):
+            writer.writerow(
+                [
+                    r.reference,
+                    r.full_name,
+                    phone(r.phone),
+                    r.preferred_language,
+                    "yes" if r.interpreter_needed else "",
+                    to_discuss,
+                    due_on.isoformat(),
+                    "",
+                    "",
+                    "",
+                ]
+            )
     return Response(
         out.getvalue(),
         mimetype="text/csv",

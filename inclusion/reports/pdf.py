@@ -155,9 +155,11 @@ def report_pdf(report, organisation) -> bytes:
 
     def table_flowable(table):
         # The first column names the row; the figures share the rest, each at least 15%
-        # of the page so a heading like "Target for these 4 months" keeps to two lines.
+        # of the page so a heading like "Target for these 4 months" keeps to two lines, and
+        # the first at least 20% however many figures there are (an outcome table has eight).
         figures = len(table.columns) - 1
         each = max(0.38 / figures, 0.15) if figures >= 4 else 0.38 / figures
+        each = min(each, 0.8 / figures)
         widths = [PAGE_WIDTH * (1 - each * figures)] + [PAGE_WIDTH * each] * figures
         parts = [
             doc.p(table.title, "subheading"),
@@ -184,12 +186,11 @@ def report_pdf(report, organisation) -> bytes:
     doc.add(*table_flowable(key))
     if report.progress:
         doc.add(*table_flowable(report.progress_table))
-    charts = {c.table: c for c in report.charts}
+    charts: dict[str, list] = {}
+    for c in report.charts:  # a table may have more than one (before and after)
+        charts.setdefault(c.table, []).append(c)
     for table in report.tables:
-        parts = []
-        chart = charts.get(table.slug)
-        if chart is not None:
-            parts.append(chart_drawing(chart))
+        parts = [chart_drawing(chart) for chart in charts.get(table.slug, [])]
         parts += table_flowable(table)
         doc.add(doc.space(3), KeepTogether(parts))
     doc.add(

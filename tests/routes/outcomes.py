@@ -28,6 +28,8 @@ ROUTES = [
     staff("outcomes.report_pdf", "/outcomes/report.pdf"),
     admin_only("outcomes.schedule", "/outcomes/schedule"),
     admin_only("outcomes.schedule", "/outcomes/schedule", "POST"),
+    # The programmes that include the admin's own organisation (names only, no figures).
+    admin_only("outcomes.programmes", "/outcomes/programmes"),
     Route(
         "outcomes.programme_page",
         "/outcomes/programme",
