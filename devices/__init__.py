@@ -15,8 +15,8 @@ def init_app(app) -> None:
 
     app.register_blueprint(bp)
     reg = registry(app)
-    reg.add_navigation("devices.manage", "devices.index", "Devices")
-    reg.add_navigation("donations.manage", "devices.donations", "Donations")
+    reg.add_navigation("devices.manage", "devices.index", "Devices", group="devices")
+    reg.add_navigation("donations.manage", "devices.donations", "Donations", group="devices")
     reg.add_navigation("donations.follow", "devices.my_donations", "My donations")
     reg.add_navigation("impact.view", "devices.impact", "Your impact")
     reg.add_dashboard_panel("devices/_dashboard.html")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask import request
 from flask_login import current_user
 
 from .permissions import has_permission
@@ -34,14 +35,10 @@ def init_templating(app) -> None:
     @app.context_processor
     def _navigation():
         if not current_user.is_authenticated:
-            return {"navigation": [], "admin_navigation": []}
-
-        def allowed(entries):
-            return [
-                (e.endpoint, e.label) for e in entries if has_permission(current_user, e.permission)
-            ]
-
-        return {
-            "navigation": allowed(contributions.navigation),
-            "admin_navigation": allowed(contributions.admin_navigation),
-        }
+            return {"menu": [], "menu_current": None}
+        menu = contributions.menu(lambda permission: has_permission(current_user, permission))
+        # The group the page shown belongs to: its other pages are the row under the menu.
+        exact = [item for item in menu if request.endpoint in item.endpoints]
+        near = [item for item in menu if item.is_current(request.endpoint, request.blueprint)]
+        current = (exact or near or [None])[0]
+        return {"menu": menu, "menu_current": current}
