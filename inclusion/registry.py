@@ -133,6 +133,8 @@ class Registry:
     navigation: list[NavigationEntry] = field(default_factory=list)
     admin_navigation: list[NavigationEntry] = field(default_factory=list)
     dashboard_panels: list[str] = field(default_factory=list)
+    # what needs doing today (safeguarding alerts, overdue loans): the top of the dashboard
+    urgent_dashboard_panels: list[str] = field(default_factory=list)
     resident_sections: list[str] = field(default_factory=list)
     header_tools: list[str] = field(default_factory=list)
     public_navigation: list[str] = field(default_factory=list)
@@ -190,8 +192,10 @@ class Registry:
                 items.append(MenuItem(group.label, members[0].endpoint, members, group.key))
         return items
 
-    def add_dashboard_panel(self, template: str) -> None:
-        _append_once(self.dashboard_panels, template)
+    def add_dashboard_panel(self, template: str, *, urgent: bool = False) -> None:
+        """A panel of the dashboard. An ``urgent`` one (safeguarding alerts, overdue loans:
+        what needs doing today) is at the top, above the counts; the others follow them."""
+        _append_once(self.urgent_dashboard_panels if urgent else self.dashboard_panels, template)
 
     def add_resident_section(self, template: str) -> None:
         _append_once(self.resident_sections, template)

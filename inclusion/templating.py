@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import phonenumbers
 from flask import request
 from flask_login import current_user
 
@@ -23,9 +24,40 @@ def _fmt_datetime(value):
     return _fmt_date(value, "%d %b %Y %H:%M")
 
 
+def status_label(value) -> str:
+    """One way of writing a status on screen: sentence case, words not keys
+    (``on_loan`` -> "On loan", ``referred`` -> "Referred")."""
+    if value is None:
+        return ""
+    return str(value).replace("_", " ").strip().capitalize()
+
+
+def phone_label(value) -> str:
+    """One way of writing a phone number on screen: a UK number in national format
+    (``+447911123408`` and ``07911123408`` -> "07911 123408"), another country's in
+    international format; anything that is not a phone number is shown as typed."""
+    text = (value or "").strip()
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_possible_number(number):
+        return text
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 44
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
 def init_templating(app) -> None:
     app.jinja_env.filters["date"] = _fmt_date
     app.jinja_env.filters["datetime"] = _fmt_datetime
+    app.jinja_env.filters["status"] = status_label
+    app.jinja_env.filters["phone"] = phone_label
     app.jinja_env.globals["can"] = lambda permission: has_permission(current_user, permission)
     contributions = registry(app)
     # What features registered: their template helpers, and the lists the layout iterates.

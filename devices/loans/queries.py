@@ -185,3 +185,11 @@ def loans_dashboard() -> dict:
         "in_stock": count(select(DataBundle.id).where(DataBundle.status == "in_stock")),
         "waiting": count(waiting_list_query()),
     }
+
+
+def overdue_loans(limit: int = 5) -> tuple[list[Loan], int]:
+    """The loans most overdue first (at most ``limit``) and how many are overdue in all:
+    the top of a coordinator's home page."""
+    stmt = loan_list("overdue")
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return list(db.session.scalars(stmt.limit(limit)).unique()), total or 0

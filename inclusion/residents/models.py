@@ -213,3 +213,7 @@ class StatusChange(OrgScoped, db.Model):
 
     resident: Mapped[Resident] = relationship(back_populates="history")
     by = relationship("User")
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOMES.get(self.outcome or "", self.outcome or "")
