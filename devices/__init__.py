@@ -56,7 +56,7 @@ def _declare_personal_data(app) -> None:
         free_text=("collection_address", "notes", "decline_reason"),
         not_free_text=("wipe_certificate",),
     )
-    declare(app, DonationItem, not_free_text=("make_model",))
+    declare(app, DonationItem, not_free_text=("make", "model"))
     declare(app, Device, free_text=("accessories", "notes"))
     declare(app, DeviceStatusChange, free_text=("note",))
     declare(app, Wipe, free_text=("notes",), not_free_text=("wiped_by",))

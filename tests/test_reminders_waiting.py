@@ -50,7 +50,7 @@ def test_call_list_groups_by_resident_most_urgent_first(coordinator, org):
     assert soon.resident.phone == "+44 7911 123456" and "07911 123456" in page
     assert "Punjabi (interpreter)" in page
     row = page.split(f'id="call-{soon.resident.reference}"', 1)[1].split("</tr>", 1)[0]
-    assert f'govuk-tag--yellow tag tag-referred">Referred<' in row
+    assert 'govuk-tag--yellow tag tag-referred">Referred<' in row
     assert page.index(overdue.resident.full_name) < page.index(soon.resident.full_name)
 
 

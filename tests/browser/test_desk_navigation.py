@@ -28,10 +28,16 @@ def test_the_menu_is_one_line_at_1280_px_and_each_group_shows_its_pages(page, li
         assert group.get_by_role("link", name=name, exact=True).is_visible()
     group.get_by_role("link", name="Donations").click()
     page.wait_for_url("**/donations")
-    assert main.locator(".govuk-service-navigation__item--active > a").inner_text().strip() == "Devices and data"
-    assert page.get_by_role("navigation", name="Devices and data").locator(
-        "[aria-current=page]"
-    ).inner_text() == "Donations"
+    assert (
+        main.locator(".govuk-service-navigation__item--active > a").inner_text().strip()
+        == "Devices and data"
+    )
+    assert (
+        page.get_by_role("navigation", name="Devices and data")
+        .locator("[aria-current=page]")
+        .inner_text()
+        == "Donations"
+    )
 
 
 def test_on_a_phone_the_header_takes_a_quarter_of_the_screen_at_most(page, live_server):

@@ -46,7 +46,8 @@ def test_pledge_receive_wipe_print_scan(page, live_server, output_path):
     page.get_by_label("Email address").fill("pat@plumbing.example.com")
     page.locator("#items-0-kind").select_option("tablet")
     page.locator("#items-0-quantity").fill("2")
-    page.locator("#items-0-make_model").fill("Lenovo Tab M10")
+    page.locator("#items-0-make").fill("Lenovo")
+    page.locator("#items-0-model").fill("Tab M10")
     page.locator("#items-0-chargers_included").check()
     page.get_by_role("button", name="Send pledge").click()
 
