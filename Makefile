@@ -17,7 +17,7 @@ export FLASK_APP := inclusion
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test lock browser lint format check bench clean translations vendor
+.PHONY: run reset-demo test install install-test lock browser lint format check bench clean translations vendor
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -59,6 +59,12 @@ run: install
 	@echo "inclusion is running on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	@echo ""
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## make reset-demo: delete the embedded demo database (stop make run first); make run makes a new one
+reset-demo:
+	@if [ -n "$$INCLUSION_DATABASE_URL" ]; then echo "INCLUSION_DATABASE_URL is set: reset that database yourself"; exit 1; fi
+	rm -f instance/inclusion.sqlite3 instance/inclusion.sqlite3-wal instance/inclusion.sqlite3-shm
+	@echo "Demo database deleted: 'make run' creates a new one with fresh demo data."
 
 ## Debian's Chromium for the browser tests (installed when missing and running as root)
 browser:

@@ -135,6 +135,7 @@ class Registry:
     dashboard_panels: list[str] = field(default_factory=list)
     # what needs doing today (safeguarding alerts, overdue loans): the top of the dashboard
     urgent_dashboard_panels: list[str] = field(default_factory=list)
+    _panel_order: dict[str, int] = field(default_factory=dict, repr=False)
     resident_sections: list[str] = field(default_factory=list)
     header_tools: list[str] = field(default_factory=list)
     public_navigation: list[str] = field(default_factory=list)
@@ -192,10 +193,15 @@ class Registry:
                 items.append(MenuItem(group.label, members[0].endpoint, members, group.key))
         return items
 
-    def add_dashboard_panel(self, template: str, *, urgent: bool = False) -> None:
+    def add_dashboard_panel(self, template: str, *, urgent: bool = False, order: int = 100) -> None:
         """A panel of the dashboard. An ``urgent`` one (safeguarding alerts, overdue loans:
-        what needs doing today) is at the top, above the counts; the others follow them."""
-        _append_once(self.urgent_dashboard_panels if urgent else self.dashboard_panels, template)
+        what needs doing today) is at the top, above the counts; the others follow them.
+        Panels are in ``order``, then in the order they were registered."""
+        panels = self.urgent_dashboard_panels if urgent else self.dashboard_panels
+        if template not in panels:
+            panels.append(template)
+            self._panel_order[template] = order
+            panels.sort(key=lambda t: self._panel_order[t])
 
     def add_resident_section(self, template: str) -> None:
         _append_once(self.resident_sections, template)

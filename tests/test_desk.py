@@ -101,9 +101,10 @@ def test_safeguarding_alerts_and_overdue_loans_are_at_the_top(coordinator, db, o
     panel = page[overdue:counts]
     assert loan.resident.full_name in panel and loan.device.name in panel
     assert "07911 123456" in panel  # the phone to call, in national format
+    assert safeguarding < overdue  # a person at risk comes before a device
     assert registry(coordinator.application).urgent_dashboard_panels == [
-        "loans/_overdue_dashboard.html",
         "practice/_dashboard.html",
+        "loans/_overdue_dashboard.html",
     ]
 
 

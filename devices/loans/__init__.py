@@ -28,7 +28,7 @@ def init_app(app) -> None:
     reg.add_navigation("devices.manage", "loans.reminders", "Call list", group="devices")
     reg.add_navigation("devices.manage", "loans.waiting_list", "Waiting list", group="devices")
     reg.add_resident_section("loans/_resident_section.html")
-    reg.add_dashboard_panel("loans/_overdue_dashboard.html", urgent=True)
+    reg.add_dashboard_panel("loans/_overdue_dashboard.html", urgent=True, order=20)
     reg.add_dashboard_panel("loans/_dashboard.html")
     reg.add_template_helper("loan_panel_of", loan_panel_of)
     reg.add_template_helper("loans_of_resident", loans_of_resident)
