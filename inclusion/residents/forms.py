@@ -285,14 +285,16 @@ def status_steps_form(steps: list[str], formdata=None) -> FlaskForm:
     class StatusStepsForm(FlaskForm):
         pass
 
+    example = f"{today():%-d %-m %Y}"
     for status in steps:
         setattr(
             StatusStepsForm,
             f"{status}_on",
             DateInputField(
                 f"Date {status}",
+                description=f"For example, {example}",
                 validators=[Optional()],
-                example=f"{today():%-d %-m %Y}",
+                example=example,
             ),
         )
     form = StatusStepsForm(formdata=formdata)

@@ -53,3 +53,24 @@ def test_on_a_phone_the_header_takes_a_quarter_of_the_screen_at_most(page, live_
     main = page.get_by_role("navigation", name="Main")
     main.get_by_role("link", name="Donations", exact=True).click()
     page.wait_for_url("**/donations")
+
+
+def test_contacted_and_assessed_in_one_step_from_the_resident_page(page, live_server):
+    from datetime import date, timedelta
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server, "coordinator@wdi.example.org")
+    page.goto(live_server("/residents?status=referred"))
+    page.locator("main table a.govuk-link").first.click()
+    page.get_by_text("Record steps already done, with their dates").click()
+    today = date.today()
+    for status, day in (("contacted", today - timedelta(days=1)), ("assessed", today)):
+        group = page.get_by_role("group", name=f"Date {status}")
+        group.get_by_label("Day").fill(str(day.day))
+        group.get_by_label("Month").fill(str(day.month))
+        group.get_by_label("Year").fill(str(day.year))
+    page.get_by_role("button", name="Record steps").click()
+    page.get_by_text("2 steps recorded").wait_for()
+    timeline = page.locator("ol.timeline").inner_text()
+    assert "Referred → Contacted" in timeline and "Contacted → Assessed" in timeline
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
