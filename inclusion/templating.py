@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import phonenumbers
 from flask import request
 from flask_login import current_user
 
 from .permissions import has_permission
 from .registry import registry
+from .validators import display_phone
 
 
 def _fmt_date(value, fmt="%d %b %Y"):
@@ -33,24 +33,10 @@ def status_label(value) -> str:
 
 
 def phone_label(value) -> str:
-    """One way of writing a phone number on screen: a UK number in national format
-    (``+447911123408`` and ``07911123408`` -> "07911 123408"), another country's in
-    international format; anything that is not a phone number is shown as typed."""
+    """A phone number on screen, written the one way (``validators.display_phone``:
+    ``+447911123408`` -> "07911 123408"); anything that is not one is shown as typed."""
     text = (value or "").strip()
-    if not text:
-        return ""
-    try:
-        number = phonenumbers.parse(text, "GB")
-    except phonenumbers.NumberParseException:
-        return text
-    if not phonenumbers.is_possible_number(number):
-        return text
-    style = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if number.country_code == 44
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, style)
+    return display_phone(text) or text
 
 
 def init_templating(app) -> None:
