@@ -196,13 +196,20 @@ class DonationItem(OrgScoped, db.Model):
     position: Mapped[int] = mapped_column(Integer, default=1)
     kind: Mapped[str] = mapped_column(String(12))
     quantity: Mapped[int] = mapped_column(Integer)
-    make_model: Mapped[str] = mapped_column(String(200), default="")
+    # Make and model as the donor typed them, apart: "iPad 9th gen" is a model, not a make.
+    make: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    model: Mapped[str] = mapped_column(String(100), default="", server_default="")
     approx_age: Mapped[str] = mapped_column(String(10), default="unknown")
     condition: Mapped[str] = mapped_column(String(10), default="unknown")
     chargers_included: Mapped[bool] = mapped_column(Boolean, default=False)
     quantity_received: Mapped[int | None] = mapped_column(Integer)
 
     donation: Mapped[Donation] = relationship(back_populates="items")
+
+    @property
+    def make_model(self) -> str:
+        """Make and model together, as a line of the pledge is shown."""
+        return " ".join(part for part in (self.make, self.model) if part)
 
     __table_args__ = (
         CheckConstraint(f"kind IN ({sql_list(DEVICE_KINDS)})", name="kind_known"),

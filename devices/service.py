@@ -312,8 +312,11 @@ def _clean_items(items: list[dict]) -> list[dict]:
     for n, raw in enumerate(items, start=1):
         kind = (raw.get("kind") or "").strip()
         quantity = raw.get("quantity")
-        make_model = (raw.get("make_model") or "").strip()
-        if not kind and not quantity and not make_model:
+        make = (raw.get("make") or "").strip()
+        # A caller that has make and model in one ("make_model") keeps it whole as the
+        # model: splitting at the first space would make "iPad 9th gen" an "iPad" make.
+        model = (raw.get("model") or raw.get("make_model") or "").strip()
+        if not kind and not quantity and not make and not model:
             continue
         if kind not in DEVICE_KINDS:
             raise RuleBroken(f"Line {n}: choose what kind of device.", "items")
@@ -327,7 +330,8 @@ def _clean_items(items: list[dict]) -> list[dict]:
             dict(
                 kind=kind,
                 quantity=quantity,
-                make_model=make_model[:200],
+                make=make[:100],
+                model=model[:100],
                 approx_age=age,
                 condition=condition,
                 chargers_included=bool(raw.get("chargers_included")),
@@ -546,15 +550,14 @@ def process_donation(donation: Donation, grades: dict[int, dict], *, by=None) ->
         grade = spec.get("condition_grade") or "B"
         if grade not in CONDITION_GRADES:
             raise RuleBroken(f"Line {item.position}: choose a grade.", f"item_{item.id}")
-        make, _, model = item.make_model.partition(" ")
         for _ in range(item.quantity_received or 0):
             devices.append(
                 create_device(
                     donation.organisation_id,
                     {
                         "kind": item.kind,
-                        "make": make,
-                        "model": model,
+                        "make": item.make,
+                        "model": item.model,
                         "condition_grade": grade,
                         "accessories": "Charger" if item.chargers_included else "",
                         "storage_location": spec.get("storage_location") or "",

@@ -46,7 +46,11 @@ def test_call_list_groups_by_resident_most_urgent_first(coordinator, org):
     assert rows[1].loans == [soon] and rows[1].bundles == [bundle]
     page = coordinator.get("/reminders").get_data(as_text=True)
     assert overdue.resident.full_name in page and "overdue" in page
-    assert soon.resident.phone in page and "Punjabi (interpreter)" in page
+    # The phone number in national format, and each resident's case status as a tag.
+    assert soon.resident.phone == "+44 7911 123456" and "07911 123456" in page
+    assert "Punjabi (interpreter)" in page
+    row = page.split(f'id="call-{soon.resident.reference}"', 1)[1].split("</tr>", 1)[0]
+    assert 'govuk-tag--yellow tag tag-referred">Referred<' in row
     assert page.index(overdue.resident.full_name) < page.index(soon.resident.full_name)
 
 

@@ -194,3 +194,11 @@ def ready_devices(preferred_kinds=()):
     if preferred_kinds:
         order.insert(0, case((Device.kind.in_(list(preferred_kinds)), 0), else_=1))
     return select(Device).where(Device.status == "ready").order_by(*order, Device.id)
+
+
+def overdue_loans(limit: int = 5) -> tuple[list[Loan], int]:
+    """The loans most overdue first (at most ``limit``) and how many are overdue in all:
+    the top of a coordinator's home page."""
+    stmt = loan_list("overdue")
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return list(db.session.scalars(stmt.limit(limit)).unique()), total or 0

@@ -30,6 +30,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "supported": frozenset({"closed"}),
     "closed": frozenset({"referred"}),
 }
+#: The steps that usually follow each other: the resident page records several at once,
+#: each with its date (``service.record_steps``).
+USUAL_PATH = ("referred", "contacted", "assessed", "supported")
 OUTCOMES = {
     "goals_met": "Goals met: using their device with confidence",
     "partly_met": "Partly met",
@@ -213,3 +216,7 @@ class StatusChange(OrgScoped, db.Model):
 
     resident: Mapped[Resident] = relationship(back_populates="history")
     by = relationship("User")
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOMES.get(self.outcome or "", self.outcome or "")
