@@ -160,6 +160,10 @@ class Resident(OrgScoped, db.Model):
         ),
         # Reports: referrals of one organisation in a period.
         Index("ix_report_resident_referral", "organisation_id", "referral_date"),
+        # Pages: organisation_id first, then what the page filters and orders by, so
+        # every scoped query finds its rows through one index (SQLite has no statistics
+        # without ANALYZE, and would otherwise read the whole organisation).
+        Index("ix_resident_org_status", "organisation_id", "status"),
     )
 
     @property
@@ -213,3 +217,9 @@ class StatusChange(OrgScoped, db.Model):
 
     resident: Mapped[Resident] = relationship(back_populates="history")
     by = relationship("User")
+
+    __table_args__ = (
+        Index(
+            "ix_resident_status_change_org_resident", "organisation_id", "resident_id", "at", "id"
+        ),
+    )
