@@ -51,6 +51,7 @@ from reports import fresh_database, generate  # noqa: E402  (benchmarks/reports.
 HOST = "127.0.0.1"
 PASSWORD = "bench-" + secrets.token_urlsafe(12)
 LIST_P50, LIST_P95, REPORT_P50 = 2.0, 3.0, 3.0
+WARM_UP_SECONDS = 1.0
 LOG_DIR = Path(os.environ.get("TMPDIR", "/tmp"))
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -123,7 +124,7 @@ class Client:
 @dataclass
 class Result:
     name: str
-    kind: str  # floor, page, report, write
+    kind: str  # floor, info (shown, no target), page, report, write
     times: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str = ""
@@ -640,24 +641,40 @@ def main(argv=None) -> int:
             return [timed(floor_client, "GET", "/")]
 
         year = financial_year_of(today()) - 1
+        drive("floor", "floor", args.concurrency, WARM_UP_SECONDS, floor_step)  # warm-up
         results = [
             drive("floor: hello world", "floor", args.concurrency, args.duration, floor_step)
         ]
+        # What the app costs before any page work (session, user, headers, commit): a
+        # signed-in request for / answers a redirect to the dashboard. Shown, no target.
+        app_client = Client(app_port, signed_in["coordinator"])
+
+        def app_floor_step(i, n):
+            return [timed(Client(app_port, app_client.cookies), "GET", "/", expect=(302,))]
+
+        drive("app floor", "info", args.concurrency, WARM_UP_SECONDS, app_floor_step)
+        results.append(
+            drive(
+                "app floor: signed-in redirect",
+                "info",
+                args.concurrency,
+                args.duration,
+                app_floor_step,
+            )
+        )
         for name, kind, role, path in pages(plan, year):
             if args.only and args.only not in name:
                 continue
             client = Client(app_port, signed_in[role])
-            # one warm-up request per worker process (templates compiled, caches filled)
             print(f"  ... {name}", file=sys.stderr, flush=True)
-            for _ in range(workers * 2):
-                try:
-                    client.request("GET", path)
-                except OSError:
-                    break  # counted when measured
 
             def step(i, n, client=client, path=path):
                 return [timed(Client(app_port, client.cookies), "GET", path)]
 
+            # Warm-up, not measured: every worker compiles the page's templates and fills
+            # its kept figures (concurrent requests, so that each worker gets some).
+            drive(name, kind, workers * 2, WARM_UP_SECONDS, step)
+            drain(app_port)
             results.append(drive(name, kind, args.concurrency, args.duration, step))
             drain(app_port)
         results.append(drive("floor again", "floor", args.concurrency, args.duration, floor_step))
