@@ -25,6 +25,11 @@ depends_on = None
 INDEXES = [
     ("ix_resident_org_status", "resident", ["organisation_id", "status"]),
     (
+        "ix_resident_org_search",
+        "resident",
+        ["organisation_id", "referral_date", "id", "first_name", "last_name", "reference", "postcode"],
+    ),
+    (
         "ix_resident_status_change_org_resident",
         "resident_status_change",
         ["organisation_id", "resident_id", "at", "id"],
