@@ -276,7 +276,6 @@ def test_bench_data_generates_a_region_of_organisations(app, db):
             == 0
         )
     assert f"{BENCH_CODE}…{BENCH_CODE}03" in result.output
-    # Asked again: refused, nothing written; --replace generates them again.
-    again = _bench(app, "--organisations", "3")
+    # Asked again: refused.
+    again = _bench(app, "--organisations", "2")
     assert again.exit_code != 0 and "already exists" in again.output
-    assert _bench(app, "--organisations", "2", "--replace").exit_code == 0

@@ -61,7 +61,9 @@ def _seq_scans(plan) -> list[str]:
 
 
 @pytest.fixture
-def world(org, buddy_user, donor_user):
+def world(app, org, buddy_user, donor_user):
+    if app.backend != "postgresql":
+        pytest.skip("EXPLAIN plans are checked on PostgreSQL")
     profile = BuddyProfileFactory(organisation=org, user=buddy_user)
     match = MatchFactory(organisation=org, buddy=profile)
     for days in (20, 10):
@@ -99,8 +101,6 @@ def _pages(world):
 
 
 def test_the_main_pages_read_large_tables_through_indexes(app, world, coordinator, buddy, donor):
-    if app.backend != "postgresql":
-        pytest.skip("EXPLAIN plans are checked on PostgreSQL")
     clients = {"coordinator": coordinator, "buddy": buddy, "donor": donor}
     connection = db.engines[None]  # the test transaction's connection
     problems = []

@@ -49,7 +49,7 @@ def _reference(resident_id: int):
 
 @pytest.mark.usefixtures("db")
 @settings(
-    max_examples=8,
+    max_examples=5,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
