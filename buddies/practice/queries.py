@@ -8,10 +8,9 @@ number of residents, sessions or checkpoints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import load_only
 
 from inclusion.clock import today
 from inclusion.extensions import db
@@ -145,9 +144,26 @@ class TaskProgress:
         return self.latest - self.first
 
 
+@dataclass(frozen=True, slots=True)
+class SessionLine:
+    """One session as the progress page lists it."""
+
+    id: int
+    held_on: date
+    minutes: int
+    mode: str
+    place: str
+    next_steps: str
+    safeguarding_concern: bool
+    safeguarding_actioned_at: datetime | None
+
+    mode_label = PracticeSession.mode_label
+    alert_open = PracticeSession.alert_open
+
+
 @dataclass
 class ResidentProgress:
-    sessions: list[PracticeSession]
+    sessions: list[SessionLine]
     has_baseline: bool
     rows: list[TaskProgress] = field(default_factory=list)
     chart: object = None
@@ -162,11 +178,12 @@ def resident_progress(resident_id: int) -> ResidentProgress:
     the baseline (point 0) and after each session (1, 2, …); and per task, the first and
     latest level. Three statements; the checkpoints come as plain tuples and are walked
     once (a resident with 500 sessions and 5,000 checkpoints: a few milliseconds)."""
-    # What the sessions list shows, and no more of the rows.
-    sessions = db.session.scalars(
-        select(PracticeSession)
-        .options(
-            load_only(
+    # What the sessions list shows, as plain rows (no ORM objects to track).
+    sessions = [
+        SessionLine(*row)
+        for row in db.session.execute(
+            select(
+                PracticeSession.id,
                 PracticeSession.held_on,
                 PracticeSession.minutes,
                 PracticeSession.mode,
@@ -175,10 +192,10 @@ def resident_progress(resident_id: int) -> ResidentProgress:
                 PracticeSession.safeguarding_concern,
                 PracticeSession.safeguarding_actioned_at,
             )
+            .where(PracticeSession.resident_id == resident_id)
+            .order_by(PracticeSession.held_on, PracticeSession.id)
         )
-        .where(PracticeSession.resident_id == resident_id)
-        .order_by(PracticeSession.held_on, PracticeSession.id)
-    ).all()
+    ]
     number = {session.id: i + 1 for i, session in enumerate(sessions)}
     # (point, id, task, level, recorded on): point 0 is the baseline (no session).
     checkpoints = sorted(
