@@ -6,7 +6,9 @@ Inclusion (generated)") holding, at scale 1, 20,000 residents, 5,000 devices, 50
 donors, donations and their items, wipes, device and referral histories, loans (returned,
 gifted, lost, open, overdue, extended), data bundles, the device waiting list and buddy
 matches: three years of a growing programme that ends today. ``--scale 0.01`` makes a
-hundredth of it (for tests); the same seed gives the same data.
+hundredth of it (for tests); the same seed gives the same data. ``--organisations N`` makes
+N of them (BENCH, BENCH02, …, each at the scale, each from its own seed): a region sharing
+one deployment.
 
 How it is built: the core plans and writes the residents (``inclusion/residents/bench.py``);
 each feature package registers its benchmark loaders in its own ``init_app``
