@@ -582,6 +582,12 @@ def main(argv=None) -> int:
         default=os.environ.get("INCLUSION_BENCH_DATABASE_URL"),
         help="a PostgreSQL server to create a throwaway database on (default: SQLite)",
     )
+    parser.add_argument(
+        "--organisations",
+        type=int,
+        default=1,
+        help="generate a region (BENCH, BENCH02, ...); the pages are BENCH's",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both apps)")
     parser.add_argument("--concurrency", type=int, default=20, help="concurrent clients")
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per page")
@@ -607,7 +613,7 @@ def main(argv=None) -> int:
         with app.app_context():
             flask_migrate.upgrade(revision="heads")
             db.engine.dispose()
-        generate_seconds = generate(app, args.scale)
+        generate_seconds = generate(app, args.scale, args.organisations)
         plan = prepare(app, flows=args.write_concurrency * 4)
         with app.app_context():
             db.engine.dispose()
@@ -695,7 +701,8 @@ def main(argv=None) -> int:
         floor_p50 = statistics.mean(r.pct(0.5) for r in floors)
         floor_p95 = statistics.mean(r.pct(0.95) for r in floors)
         print(
-            f"load benchmark on {backend}, scale {args.scale:g}: gunicorn {workers} sync "
+            f"load benchmark on {backend}, scale {args.scale:g} x {args.organisations} "
+            f"organisation(s): gunicorn {workers} sync "
             f"workers, {args.concurrency} clients, {args.duration:g} s per page "
             f"(bench-data took {generate_seconds:.0f} s)"
         )
