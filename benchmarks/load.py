@@ -15,6 +15,11 @@ floor, each page, the floor again, and the lend-and-return write flow.
     python benchmarks/load.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     python benchmarks/load.py --scale 0.05 --duration 3 --no-targets   # a quick look
 
+Each page and the floor are warmed up (a second of concurrent requests, not measured) before
+they are measured; an "app floor" line (a signed-in request for ``/``, a redirect) shows what
+the app costs before any page work. ``--organisations N`` generates a region (BENCH,
+BENCH02, …) and measures BENCH's pages in it.
+
 Prints per page: requests, errors, p50/p95/p99 in ms and the p50 and p95 as multiples of the
 floor's (the mean of the two floor runs). Targets: list, detail and dashboard pages p50 at
 most 2x and p95 at most 3x the floor; the reports page p50 at most 3x; no errors anywhere;
