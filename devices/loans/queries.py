@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from inclusion.clock import today
 from inclusion.extensions import db
+from inclusion.kept import kept_for_scope
 from inclusion.residents.models import Resident
 from inclusion.residents.service import open_case
 
@@ -167,8 +168,12 @@ def loans_of_resident(resident) -> dict:
 
 
 def loans_dashboard() -> dict:
-    """The numbers on a coordinator's home page (scoped to their organisation)."""
+    """The numbers on a coordinator's home page (scoped to their organisation; kept until
+    its next change)."""
+    return kept_for_scope("loans-dashboard", _loans_dashboard)
 
+
+def _loans_dashboard() -> dict:
     def count(stmt):
         return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
 
