@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 
 from devices.loans import service
-from devices.loans.models import DataBundle, Loan
+from devices.loans.models import DataBundle, Loan, LoanExtension
 from devices.models import Device, DeviceStatusChange
 from devices.service import change_device_status
 from inclusion.accounts.models import User
@@ -344,3 +344,76 @@ def test_a_case_closed_while_a_desk_lends_to_it_gets_no_device(pg_two_sessions):
     with pg_two_sessions.reading() as session:
         assert session.scalars(select(Loan).where(Loan.device_id == ids.device)).all() == []
         assert session.get(Device, ids.device).status == "ready"
+
+
+def test_an_extension_racing_a_return_of_the_loan_is_refused_on_the_ended_loan(pg_two_sessions):
+    """The extend page showed the loan open; a return at another desk got there first: the
+    extension waits for the return, then sees the loan has ended and leaves no extension."""
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        loan = LoanFactory(organisation=org, due_on=today() + timedelta(days=14))
+        ids = SimpleNamespace(loan=loan.id, device=loan.device_id)
+        due_on = loan.due_on
+
+    def give_back(ready):
+        loan = db.session.get(Loan, ids.loan)
+        ready()
+        service.return_device(loan, condition="B", received_by="Cleo")
+        time.sleep(0.5)  # still returning when the extension arrives
+
+    def extend(ready):
+        loan = db.session.get(Loan, ids.loan)
+        assert loan.is_open  # what the extend page showed
+        _second(ready)
+        service.extend_loan(loan, today() + timedelta(days=30), reason="Exams")
+
+    outcomes = pg_two_sessions.race(give_back, extend)
+
+    assert outcomes == ["done", "This loan has ended."], outcomes
+    with pg_two_sessions.reading() as session:
+        loan = session.get(Loan, ids.loan)
+        assert loan.end_kind == "returned" and loan.due_on == due_on
+        assert (
+            session.scalars(select(LoanExtension).where(LoanExtension.loan_id == ids.loan)).all()
+            == []
+        )
+        extended = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "loan.extended", AuditEvent.entity_id == ids.loan)
+        )
+        assert extended == 0
+
+
+def test_two_extensions_of_one_loan_at_once_each_start_from_the_date_the_other_left(
+    pg_two_sessions,
+):
+    """Two desks extend the same loan from the same page: the second waits, and its earlier
+    date is refused instead of moving the due date back."""
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        loan = LoanFactory(organisation=org, due_on=today() + timedelta(days=14))
+        ids = SimpleNamespace(loan=loan.id)
+        first_due = loan.due_on
+
+    def extend(days, wait):
+        def desk(ready):
+            loan = db.session.get(Loan, ids.loan)
+            assert loan.due_on == first_due
+            wait(ready)
+            service.extend_loan(loan, today() + timedelta(days=days))
+            if wait is not _second:
+                time.sleep(0.5)  # still extending when the other desk arrives
+
+        return desk
+
+    outcomes = pg_two_sessions.race(extend(60, lambda ready: ready()), extend(30, _second))
+
+    later = today() + timedelta(days=60)
+    assert outcomes == ["done", f"Choose a date after the current due date ({later:%d %b %Y})."]
+    with pg_two_sessions.reading() as session:
+        assert session.get(Loan, ids.loan).due_on == later
+        extensions = session.scalars(
+            select(LoanExtension).where(LoanExtension.loan_id == ids.loan)
+        ).all()
+        assert [(e.previous_due_on, e.new_due_on) for e in extensions] == [(first_due, later)]

@@ -660,7 +660,12 @@ def why_not_lendable(device: Device) -> LendBlock | None:
 
 
 def extend_loan(loan: Loan, new_due_on: date, *, reason: str = "", by=None) -> LoanExtension:
-    """Move an open loan's due date later; the old date is kept in the extension."""
+    """Move an open loan's due date later; the old date is kept in the extension.
+
+    The loan is locked and re-read first (as a return or an end locks it), so an
+    extension racing a return waits and is refused on the ended loan, and two extensions
+    at once each decide on the due date the other left."""
+    loan, _device = _lock_open_loan(loan)
     if not loan.is_open:
         raise RuleBroken("This loan has ended.", "new_due_on")
     if new_due_on is None or new_due_on <= loan.due_on:
