@@ -194,9 +194,15 @@ def update_device(device: Device, data: dict, *, by=None) -> list[str]:
     """Edit a device's description; the status only moves through change_device_status."""
     values = _clean_device(data)
     _check_serial(device.organisation_id, values.get("serial"), device.id)
-    for key, value in values.items():
-        setattr(device, key, value)
-    changed = audit.changed_fields(device, list(values))
+    try:
+        with db.session.begin_nested():  # the changes are written inside the savepoint
+            for key, value in values.items():
+                setattr(device, key, value)
+            changed = audit.changed_fields(device, list(values))
+            db.session.flush()
+    except IntegrityError:  # the serial was registered at another desk meanwhile
+        _check_serial(device.organisation_id, values.get("serial"), device.id)
+        raise
     if changed:
         audit.record("device.updated", device, changed=changed, actor=by)
         db.session.flush()

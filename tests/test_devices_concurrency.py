@@ -174,3 +174,23 @@ def test_two_desks_registering_one_serial_at_once_make_one_device(pg_two_session
     with pg_two_sessions.reading() as session:
         devices = session.scalars(select(Device).where(Device.organisation_id == org_id)).all()
         assert [d.serial for d in devices] == ["5CG123"]
+
+
+def test_a_serial_typed_into_an_edit_while_another_desk_registers_it_is_told(pg_two_sessions):
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        device = DeviceFactory(organisation=org)
+        org_id, device_id = org.id, device.id
+
+    def edit(ready):
+        device = db.session.get(Device, device_id)
+        _second(ready)
+        service.update_device(device, {"kind": device.kind, "serial": "5CG999"})
+
+    outcomes = pg_two_sessions.race(
+        _register(org_id, lambda r: r(), serial="5CG999", hold=0.5), edit
+    )
+
+    assert outcomes == ["done", "Another device already has this serial number or IMEI."]
+    with pg_two_sessions.reading() as session:
+        assert session.get(Device, device_id).serial != "5CG999"
