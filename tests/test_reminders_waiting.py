@@ -205,6 +205,23 @@ def test_removing_from_the_waiting_list(coordinator, org):
     assert entry.resident.full_name not in coordinator.get("/waiting-list").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    "status, message",
+    [
+        ("lent", "A device has just been lent to them: they are off the waiting list."),
+        ("removed", "They have already been taken off the waiting list."),
+    ],
+)
+def test_an_entry_already_off_the_list_is_not_removed_again(coordinator, org, status, message):
+    """The waiting list page was stale: a desk lent them a device, or removed them, since."""
+    entry = WaitingListEntryFactory(organisation=org, status=status)
+    before = row_counts(WaitingListEntry, AuditEvent)
+    response = coordinator.post(f"/waiting-list/{entry.id}/remove", follow_redirects=True)
+    assert message in response.get_data(as_text=True)
+    assert db.session.get(WaitingListEntry, entry.id).status == status
+    assert row_counts(WaitingListEntry, AuditEvent) == before
+
+
 def test_the_dashboard_shows_lending_numbers(coordinator, buddy, org):
     LoanFactory(organisation=org, due_on=today() - timedelta(days=1))
     LoanFactory(organisation=org, due_on=today() + timedelta(days=2))

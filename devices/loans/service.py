@@ -320,14 +320,21 @@ def issue_bundle(
 
 
 def expire_bundles(organisation_id: int, *, as_of: date | None = None, by=None) -> int:
-    """Mark issued bundles whose expiry date has passed as expired; returns how many."""
+    """Mark issued bundles whose expiry date has passed as expired; returns how many.
+    The rows are locked as they are read (and re-checked after any wait), so a bundle
+    handed back at a desk meanwhile stays in stock."""
     as_of = as_of or today()
+    db.session.flush()
     bundles = db.session.scalars(
-        select(DataBundle).where(
+        select(DataBundle)
+        .where(
             DataBundle.organisation_id == organisation_id,
             DataBundle.status == "issued",
             DataBundle.expires_on < as_of,
         )
+        .order_by(DataBundle.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     for bundle in bundles:
         transition(bundle, "expired", BUNDLE_TRANSITIONS, action="data_bundle.expired", actor=by)
@@ -337,7 +344,12 @@ def expire_bundles(organisation_id: int, *, as_of: date | None = None, by=None) 
 
 
 def withdraw_bundle(bundle: DataBundle, *, by=None) -> None:
-    """An in-stock bundle that can no longer be used (lapsed voucher, dead SIM) is expired."""
+    """An in-stock bundle that can no longer be used (lapsed voucher, dead SIM) is expired.
+    The bundle is locked and re-read first: one issued at another desk a moment ago is
+    not withdrawn from the resident who has it."""
+    bundle = lock_bundle(bundle)
+    if bundle.status != "in_stock":
+        raise RuleBroken(_gone_message(bundle), "bundle")
     transition(
         bundle,
         "expired",
@@ -660,7 +672,12 @@ def why_not_lendable(device: Device) -> LendBlock | None:
 
 
 def extend_loan(loan: Loan, new_due_on: date, *, reason: str = "", by=None) -> LoanExtension:
-    """Move an open loan's due date later; the old date is kept in the extension."""
+    """Move an open loan's due date later; the old date is kept in the extension.
+
+    The loan is locked and re-read first (as a return or an end locks it), so an
+    extension racing a return waits and is refused on the ended loan, and two extensions
+    at once each decide on the due date the other left."""
+    loan, _device = _lock_open_loan(loan)
     if not loan.is_open:
         raise RuleBroken("This loan has ended.", "new_due_on")
     if new_due_on is None or new_due_on <= loan.due_on:
@@ -990,6 +1007,19 @@ def join_waiting_list(
 
 
 def remove_from_waiting_list(entry: WaitingListEntry, *, by=None) -> None:
+    """Take a waiting resident off the list. The entry is locked and re-read first (as a
+    lend locks it), so an entry a desk has just lent to is not marked removed."""
+    db.session.flush()
+    entry = db.session.scalar(
+        select(WaitingListEntry)
+        .where(WaitingListEntry.id == entry.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if entry.status == "lent":
+        raise RuleBroken("A device has just been lent to them: they are off the waiting list.")
+    if entry.status == "removed":
+        raise RuleBroken("They have already been taken off the waiting list.")
     transition(entry, "removed", WAITING_TRANSITIONS, action="waiting_list.removed", actor=by)
     entry.status_changed_at = now()
     db.session.flush()

@@ -262,6 +262,7 @@ def resolve_duplicate(resident: Resident, resolution: str, *, by) -> None:
     """A coordinator settles a possible duplicate: keep both, or close this one as a
     duplicate of the open case. Decided once (a conditional update: two desks at once
     cannot both decide)."""
+    lock_resident(resident)
     refuse_if_anonymised(resident)
     if resolution not in DUPLICATE_RESOLUTIONS:
         raise RuleBroken("Choose whether to keep both or close this one.", "resolution")
@@ -302,7 +303,10 @@ def refuse_if_anonymised(resident: Resident) -> None:
 def update_resident(
     resident: Resident, data: dict, *, consent_given: bool, consent_method, by
 ) -> list[str]:
-    """Edit a resident's record; consent can be recorded or withdrawn, never back-dated."""
+    """Edit a resident's record; consent can be recorded or withdrawn, never back-dated.
+    The row is locked and re-read first, so an edit racing an erasure waits for it and
+    is refused, never writing the person's details back."""
+    lock_resident(resident)
     refuse_if_anonymised(resident)
     values = _clean(data)
     for key, value in values.items():
