@@ -115,7 +115,7 @@ def test_the_follow_ups_due_are_on_the_call_list_with_a_link_to_the_questions(
     page = coordinator.get("/reminders").get_data(as_text=True)
     assert "Outcome follow-ups due" in page
     assert f'id="follow-up-{due.reference}"' in page and "3-month follow-up" in page
-    assert 'href="tel:07700 900123"' in page
+    assert 'href="tel:07700900123">07700 900123<' in page
     link = f"/outcomes/residents/{due.reference}/answers?occasion=months_3&amp;next=/reminders"
     assert link in page
     assert not_yet.reference not in page and elsewhere.reference not in page
