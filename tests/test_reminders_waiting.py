@@ -272,3 +272,55 @@ def test_a_call_logged_without_an_outcome_keeps_the_note_and_marks_its_row(coord
     other = page.split(f'id="call-{soon.resident.reference}"')[1].split("</tr>")[0]
     assert "needs-outcome" not in other and "Said call back 3pm" not in other
     assert row_counts(ReminderCall, AuditEvent) == before
+
+
+def test_the_call_list_is_paginated_in_a_constant_number_of_queries(
+    coordinator, org, count_queries, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PER_PAGE", 3)
+    loans = [
+        LoanFactory(organisation=org, due_on=today() + timedelta(days=i % 7)) for i in range(4)
+    ]
+    service.log_call(loans[0].resident, "no_answer")
+    with count_queries() as few:
+        first = coordinator.get("/reminders").get_data(as_text=True)
+    for i in range(6):
+        loan = LoanFactory(organisation=org, due_on=today() + timedelta(days=i % 7))
+        service.log_call(loan.resident, "no_answer")
+    with count_queries() as many:
+        assert coordinator.get("/reminders").status_code == 200
+    assert many.count == few.count
+    assert "Page 1 of 2" in first and first.count('class="call-form"') == 3
+    second = coordinator.get("/reminders?page=2").get_data(as_text=True)
+    on_first = {r.resident.reference for r in service.call_list()[:3]}
+    rest = {r.resident.reference for r in service.call_list()[3:6]}
+    assert all(f'id="call-{ref}"' in second for ref in rest)
+    assert not any(f'id="call-{ref}"' in second for ref in on_first)
+    # A page past the last shows the last; the CSV keeps every resident.
+    assert 'id="call-' in coordinator.get("/reminders?page=999").get_data(as_text=True)
+    csv_rows = list(csv.DictReader(io.StringIO(coordinator.get("/reminders.csv").text)))
+    assert len(csv_rows) == 10
+
+
+def test_a_call_logged_from_page_two_goes_back_there_and_keeps_the_note_when_refused(
+    coordinator, org, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PER_PAGE", 2)
+    for i in range(3):
+        LoanFactory(organisation=org, due_on=today() + timedelta(days=i))
+    last = service.call_list()[2].resident
+    page = coordinator.get("/reminders?page=2").get_data(as_text=True)
+    assert 'action="/reminders/calls?page=2"' in page
+    before = row_counts(ReminderCall, AuditEvent)
+    refused = coordinator.post(
+        "/reminders/calls?page=2",
+        data={"resident": last.reference, "outcome": "", "note": "Ring after six"},
+    )
+    assert refused.status_code == 422 and row_counts(ReminderCall, AuditEvent) == before
+    text = refused.get_data(as_text=True)
+    assert 'value="Ring after six"' in text and f'href="#outcome-{last.reference}"' in text
+    done = coordinator.post(
+        "/reminders/calls?page=2",
+        data={"resident": last.reference, "outcome": "no_answer", "note": "Ring after six"},
+    )
+    assert done.headers["Location"].endswith(f"/reminders?page=2#call-{last.reference}")

@@ -884,10 +884,12 @@ class CallRow:
         return any(loan.is_overdue for loan in self.loans)
 
 
-def call_list(*, as_of: date | None = None) -> list[CallRow]:
+def call_list(*, as_of: date | None = None, last_calls: bool = True) -> list[CallRow]:
     """Residents to phone: loans due within 7 days or overdue, bundles expiring within 14
     days, grouped by resident, most urgent first, with the last call logged for each.
-    Runs in a fixed number of queries (scoped to the signed-in organisation)."""
+    Runs in a fixed number of queries (scoped to the signed-in organisation). Without
+    ``last_calls`` the rows come without their last call (``with_last_calls`` adds them to
+    one page's rows)."""
     from sqlalchemy.orm import joinedload
 
     as_of = as_of or today()
@@ -913,18 +915,29 @@ def call_list(*, as_of: date | None = None) -> list[CallRow]:
         rows.setdefault(bundle.resident_id, CallRow(resident=bundle.resident)).bundles.append(
             bundle
         )
-    if rows:
+    ordered = sorted(
+        rows.values(), key=lambda r: (r.most_urgent, r.resident.last_name, r.resident.id)
+    )
+    return with_last_calls(ordered) if last_calls else ordered
+
+
+def with_last_calls(rows: list[CallRow]) -> list[CallRow]:
+    """Each row's last call logged, in one query (only for the rows given: one page)."""
+    from sqlalchemy.orm import joinedload
+
+    by_resident = {row.resident.id: row for row in rows}
+    if by_resident:
         calls = db.session.scalars(
             select(ReminderCall)
-            .where(ReminderCall.resident_id.in_(list(rows)))
+            .where(ReminderCall.resident_id.in_(list(by_resident)))
             .options(joinedload(ReminderCall.called_by))
             .order_by(ReminderCall.called_at.desc(), ReminderCall.id.desc())
         ).all()
         for call in calls:
-            row = rows[call.resident_id]
+            row = by_resident[call.resident_id]
             if row.last_call is None:
                 row.last_call = call
-    return sorted(rows.values(), key=lambda r: (r.most_urgent, r.resident.last_name, r.resident.id))
+    return rows
 
 
 def log_call(resident: Resident, outcome: str, *, note: str = "", by=None) -> ReminderCall:
