@@ -10,11 +10,14 @@ LOCK_TEST := requirements/lock-test.txt
 LOCK_TOOLS := $(VENV)/lock-tools
 COMPILE = $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
+# The project itself, editable. setuptools always explains what an editable install is (about
+# ten lines); that is shown only when the install fails.
+EDITABLE = out=$$($(BIN)/pip install --quiet --no-deps -e . 2>&1) || { echo "$$out"; exit 1; }
 export FLASK_APP := inclusion
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test lock browser lint format check bench clean translations vendor
+.PHONY: run reset-demo test install install-test lock browser lint format check bench clean translations vendor
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -24,13 +27,15 @@ $(BIN)/python:
 # The locked versions only (pip checks every hash), then the project itself without deps.
 $(STAMP_RUN): $(BIN)/python setup.cfg pyproject.toml $(LOCK_RUN)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_RUN)
-	$(BIN)/pip install --quiet --no-deps -e .
+	@echo "$(BIN)/pip install --no-deps -e ."
+	@$(EDITABLE)
 	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "A dependency in setup.cfg is not in $(LOCK_RUN): run 'make lock'"; exit 1; }
 	@touch $@
 
 $(STAMP_TEST): $(BIN)/python setup.cfg pyproject.toml $(LOCK_TEST)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_TEST)
-	$(BIN)/pip install --quiet --no-deps -e .
+	@echo "$(BIN)/pip install --no-deps -e ."
+	@$(EDITABLE)
 	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "A dependency in setup.cfg is not in $(LOCK_TEST): run 'make lock'"; exit 1; }
 	@touch $@ $(STAMP_RUN)
 
@@ -54,6 +59,12 @@ run: install
 	@echo "inclusion is running on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	@echo ""
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## make reset-demo: delete the embedded demo database (stop make run first); make run makes a new one
+reset-demo:
+	@if [ -n "$$INCLUSION_DATABASE_URL" ]; then echo "INCLUSION_DATABASE_URL is set: reset that database yourself"; exit 1; fi
+	rm -f instance/inclusion.sqlite3 instance/inclusion.sqlite3-wal instance/inclusion.sqlite3-shm
+	@echo "Demo database deleted: 'make run' creates a new one with fresh demo data."
 
 ## Debian's Chromium for the browser tests (installed when missing and running as root)
 browser:

@@ -15,6 +15,11 @@ floor, each page, the floor again, and the lend-and-return write flow.
     python benchmarks/load.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     python benchmarks/load.py --scale 0.05 --duration 3 --no-targets   # a quick look
 
+Each page and the floor are warmed up (a second of concurrent requests, not measured) before
+they are measured; an "app floor" line (a signed-in request for ``/``, a redirect) shows what
+the app costs before any page work. ``--organisations N`` generates a region (BENCH,
+BENCH02, …) and measures BENCH's pages in it.
+
 Prints per page: requests, errors, p50/p95/p99 in ms and the p50 and p95 as multiples of the
 floor's (the mean of the two floor runs). Targets: list, detail and dashboard pages p50 at
 most 2x and p95 at most 3x the floor; the reports page p50 at most 3x; no errors anywhere;
@@ -51,6 +56,7 @@ from reports import fresh_database, generate  # noqa: E402  (benchmarks/reports.
 HOST = "127.0.0.1"
 PASSWORD = "bench-" + secrets.token_urlsafe(12)
 LIST_P50, LIST_P95, REPORT_P50 = 2.0, 3.0, 3.0
+WARM_UP_SECONDS = 1.0
 LOG_DIR = Path(os.environ.get("TMPDIR", "/tmp"))
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -123,7 +129,7 @@ class Client:
 @dataclass
 class Result:
     name: str
-    kind: str  # floor, page, report, write
+    kind: str  # floor, info (shown, no target), page, report, write
     times: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str = ""
@@ -581,6 +587,12 @@ def main(argv=None) -> int:
         default=os.environ.get("INCLUSION_BENCH_DATABASE_URL"),
         help="a PostgreSQL server to create a throwaway database on (default: SQLite)",
     )
+    parser.add_argument(
+        "--organisations",
+        type=int,
+        default=1,
+        help="generate a region (BENCH, BENCH02, ...); the pages are BENCH's",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both apps)")
     parser.add_argument("--concurrency", type=int, default=20, help="concurrent clients")
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per page")
@@ -606,7 +618,7 @@ def main(argv=None) -> int:
         with app.app_context():
             flask_migrate.upgrade(revision="heads")
             db.engine.dispose()
-        generate_seconds = generate(app, args.scale)
+        generate_seconds = generate(app, args.scale, args.organisations)
         plan = prepare(app, flows=args.write_concurrency * 4)
         with app.app_context():
             db.engine.dispose()
@@ -640,24 +652,40 @@ def main(argv=None) -> int:
             return [timed(floor_client, "GET", "/")]
 
         year = financial_year_of(today()) - 1
+        drive("floor", "floor", args.concurrency, WARM_UP_SECONDS, floor_step)  # warm-up
         results = [
             drive("floor: hello world", "floor", args.concurrency, args.duration, floor_step)
         ]
+        # What the app costs before any page work (session, user, headers, commit): a
+        # signed-in request for / answers a redirect to the dashboard. Shown, no target.
+        app_client = Client(app_port, signed_in["coordinator"])
+
+        def app_floor_step(i, n):
+            return [timed(Client(app_port, app_client.cookies), "GET", "/", expect=(302,))]
+
+        drive("app floor", "info", args.concurrency, WARM_UP_SECONDS, app_floor_step)
+        results.append(
+            drive(
+                "app floor: signed-in redirect",
+                "info",
+                args.concurrency,
+                args.duration,
+                app_floor_step,
+            )
+        )
         for name, kind, role, path in pages(plan, year):
             if args.only and args.only not in name:
                 continue
             client = Client(app_port, signed_in[role])
-            # one warm-up request per worker process (templates compiled, caches filled)
             print(f"  ... {name}", file=sys.stderr, flush=True)
-            for _ in range(workers * 2):
-                try:
-                    client.request("GET", path)
-                except OSError:
-                    break  # counted when measured
 
             def step(i, n, client=client, path=path):
                 return [timed(Client(app_port, client.cookies), "GET", path)]
 
+            # Warm-up, not measured: every worker compiles the page's templates and fills
+            # its kept figures (concurrent requests, so that each worker gets some).
+            drive(name, kind, workers * 2, WARM_UP_SECONDS, step)
+            drain(app_port)
             results.append(drive(name, kind, args.concurrency, args.duration, step))
             drain(app_port)
         results.append(drive("floor again", "floor", args.concurrency, args.duration, floor_step))
@@ -678,7 +706,8 @@ def main(argv=None) -> int:
         floor_p50 = statistics.mean(r.pct(0.5) for r in floors)
         floor_p95 = statistics.mean(r.pct(0.95) for r in floors)
         print(
-            f"load benchmark on {backend}, scale {args.scale:g}: gunicorn {workers} sync "
+            f"load benchmark on {backend}, scale {args.scale:g} x {args.organisations} "
+            f"organisation(s): gunicorn {workers} sync "
             f"workers, {args.concurrency} clients, {args.duration:g} s per page "
             f"(bench-data took {generate_seconds:.0f} s)"
         )

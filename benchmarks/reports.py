@@ -67,15 +67,15 @@ def fresh_database(server_url: str | None) -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
-def generate(app, scale: float) -> float:
-    """Run ``flask inclusion bench-data --scale N`` in this process (its progress bar shows);
-    the seconds it took."""
+def generate(app, scale: float, organisations: int = 1) -> float:
+    """Run ``flask inclusion bench-data --scale N [--organisations M]`` in this process (its
+    progress bar shows); the seconds it took."""
     from inclusion.cli import cli
 
     with app.app_context():
         started = time.perf_counter()
         cli.main(
-            ["bench-data", "--scale", str(scale)],
+            ["bench-data", "--scale", str(scale), "--organisations", str(organisations)],
             prog_name="flask inclusion",
             standalone_mode=False,
         )

@@ -101,16 +101,20 @@ def main(argv=None) -> int:
             ("progress page and chart", f"/practice/residents/{reference}"),
             ("resident page", f"/residents/{reference}"),
         ):
-            best = float("inf")
+            best = cpu = float("inf")
             for _ in range(RUNS + 1):  # the first one compiles the templates
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.process_time()
                 response = client.get(path)
                 took = (time.perf_counter() - began) * 1000
+                cpu = min(cpu, (time.process_time() - began_cpu) * 1000)
                 assert response.status_code == 200, (path, response.status_code)
                 best = min(best, took)
             ok = best < args.target_ms
+            # The CPU time this process spent on the request: what the wall time would be
+            # on a quiet machine (the app, SQLite and the test client share this process).
             print(
-                f"  {name:28} {best:7.1f} ms  {'ok' if ok else 'MISSED'} (< {args.target_ms:g} ms)"
+                f"  {name:28} {best:7.1f} ms  (CPU {cpu:5.1f} ms)  "
+                f"{'ok' if ok else 'MISSED'} (< {args.target_ms:g} ms)"
             )
             if not ok:
                 missed.append(name)

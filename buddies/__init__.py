@@ -16,8 +16,8 @@ def init_app(app) -> None:
 
     app.register_blueprint(bp)
     reg = registry(app)
-    reg.add_navigation("buddies.manage", "buddies.index", "Buddies")
-    reg.add_navigation("matches.manage", "buddies.matching", "Matching")
+    reg.add_navigation("buddies.manage", "buddies.index", "Buddies", group="buddies")
+    reg.add_navigation("matches.manage", "buddies.matching", "Matching", group="buddies")
     reg.add_resident_access(service.buddy_matched)
     reg.add_dashboard_panel("buddies/_dashboard.html")
     reg.add_resident_section("buddies/_resident_section.html")

@@ -271,6 +271,7 @@ class Match(OrgScoped, db.Model):
             postgresql_where=text(f"status IN ({sql_list(OPEN_MATCH_STATUSES)})"),
         ),
         Index("ix_buddy_match_buddy_status", "buddy_id", "status"),
+        Index("ix_buddy_match_org_resident", "organisation_id", "resident_id", "status"),
     )
 
     @property

@@ -21,6 +21,7 @@ from inclusion.accounts.models import BUDDY, Organisation, User
 from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
+from inclusion.kept import kept_for_scope
 from inclusion.residents.models import Resident
 from inclusion.residents.service import (
     is_open_case,
@@ -793,7 +794,15 @@ def dbs_renewals_due(within_days: int = 60):
 
 
 def dashboard_summary() -> dict:
-    """The numbers on a coordinator's home page for buddies and matching."""
+    """The numbers on a coordinator's home page for buddies and matching (the counts kept
+    until the organisation's next change)."""
+    return {
+        **kept_for_scope("buddies-dashboard", _dashboard_counts),
+        "renewals": db.session.scalars(dbs_renewals_due().limit(10)).all(),
+    }
+
+
+def _dashboard_counts() -> dict[str, int]:
     waiting = waiting_residents().order_by(None)
     return {
         "waiting": db.session.scalar(select(func.count()).select_from(waiting.subquery())),
@@ -803,5 +812,4 @@ def dashboard_summary() -> dict:
         "applicants": db.session.scalar(
             select(func.count()).select_from(BuddyProfile).where(BuddyProfile.status == "applicant")
         ),
-        "renewals": db.session.scalars(dbs_renewals_due().limit(10)).all(),
     }

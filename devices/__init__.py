@@ -15,8 +15,8 @@ def init_app(app) -> None:
 
     app.register_blueprint(bp)
     reg = registry(app)
-    reg.add_navigation("devices.manage", "devices.index", "Devices")
-    reg.add_navigation("donations.manage", "devices.donations", "Donations")
+    reg.add_navigation("devices.manage", "devices.index", "Devices", group="devices")
+    reg.add_navigation("donations.manage", "devices.donations", "Donations", group="devices")
     reg.add_navigation("donations.follow", "devices.my_donations", "My donations")
     reg.add_navigation("impact.view", "devices.impact", "Your impact")
     reg.add_dashboard_panel("devices/_dashboard.html")
@@ -57,7 +57,7 @@ def _declare_personal_data(app) -> None:
         free_text=("collection_address", "notes", "decline_reason"),
         not_free_text=("wipe_certificate",),
     )
-    declare(app, DonationItem, not_free_text=("make_model",))
+    declare(app, DonationItem, not_free_text=("make", "model"))
     declare(app, Device, free_text=("accessories", "notes"))
     declare(app, DeviceStatusChange, free_text=("note",))
     declare(app, Wipe, free_text=("notes",), not_free_text=("wiped_by",))

@@ -51,8 +51,10 @@ class DeviceFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("Search", description="Tag, make, model, serial or location")
-    status = SelectField("Status", choices=[("", "Any status"), *DEVICE_STATUS_LABELS.items()])
-    kind = SelectField("Kind", choices=[("", "Any kind"), *DEVICE_KINDS.items()])
+    status = SelectField(
+        "Status", choices=[("", "Any status"), *DEVICE_STATUS_LABELS.items()], default=""
+    )
+    kind = SelectField("Kind", choices=[("", "Any kind"), *DEVICE_KINDS.items()], default="")
 
 
 class DonationFilterForm(FlaskForm):
@@ -61,7 +63,9 @@ class DonationFilterForm(FlaskForm):
 
     q = StringField("Search", description="Business or reference")
     status = SelectField(
-        "Status", choices=[("", "Any status")] + [(s, s.capitalize()) for s in DONATION_STATUSES]
+        "Status",
+        choices=[("", "Any status")] + [(s, s.capitalize()) for s in DONATION_STATUSES],
+        default="",
     )
 
 
@@ -106,7 +110,14 @@ class ItemForm(Form):
         _("How many"),
         validators=[Optional(), NumberRange(1, 500, _("Enter a number from 1 to 500."))],
     )
-    make_model = StringField(_("Make and model"), validators=[Length(max=200)])
+    make = StringField(
+        _("Make (optional)"), description=_("For example, Apple"), validators=[Length(max=100)]
+    )
+    model = StringField(
+        _("Model (optional)"),
+        description=_("For example, iPad 9th generation"),
+        validators=[Length(max=100)],
+    )
     approx_age = SelectField(
         _("Roughly how old"), choices=_labelled(ITEM_AGES, PUBLIC_AGES), default="unknown"
     )
@@ -120,7 +131,8 @@ class ItemForm(Form):
             self.kind.data
             or self.quantity.raw_data
             and self.quantity.raw_data[0]
-            or (self.make_model.data or "").strip()
+            or (self.make.data or "").strip()
+            or (self.model.data or "").strip()
         )
 
     def validate(self, extra_validators=None) -> bool:

@@ -120,16 +120,20 @@ def _no_device_use(device_ids):
 def _figure_columns(devices_of):
     """Labelled scalar subqueries, one per figure, over the devices matched by ``devices_of``
     (a WHERE clause on ``Device``; correlated to ``Donation`` for per-donation figures)."""
-    lent = select(Loan).join(Device, Device.id == Loan.device_id).where(devices_of)
+    # Loans and bundles are found from the devices (IN, not a join): the database walks
+    # a donation's few devices through their indexes instead of every loan of the
+    # organisation (1.4 s for a donor's page at scale 1 on SQLite with the join).
+    device_ids = select(Device.id).where(devices_of).correlate_except(Device)
+    lent = select(Loan).where(Loan.device_id.in_(device_ids))
     until = func.coalesce(Loan.ended_at, literal(now()))
     # Sessions record the lent device they used (kept after the loan ends); the buddies
     # feature declares how to count them, and without it there are none.
     use_columns = registry().interface("device_use_columns", _no_device_use)
-    bundles = (
-        select(DataBundle)
-        .join(Loan, Loan.id == DataBundle.loan_id)
-        .join(Device, Device.id == Loan.device_id)
-        .where(devices_of, DataBundle.issued_at.is_not(None))
+    bundles = select(DataBundle).where(
+        DataBundle.loan_id.in_(
+            select(Loan.id).where(Loan.device_id.in_(device_ids)).correlate_except(Loan)
+        ),
+        DataBundle.issued_at.is_not(None),
     )
     return [
         select(func.count(Device.id)).where(devices_of).scalar_subquery().label("devices"),

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from inclusion.extensions import db
+from inclusion.kept import kept_for_scope
 from inclusion.residents.models import Resident
 
 from .models import Device, DeviceStatusChange, Donation, DonorAccount, Wipe
@@ -95,7 +96,12 @@ def donations_of_user(user):
 
 
 def devices_dashboard() -> dict:
-    """Counts for the coordinator's home page: devices by status, donations needing action."""
+    """Counts for the coordinator's home page: devices by status, donations needing action
+    (kept until the organisation's next change)."""
+    return kept_for_scope("devices-dashboard", _devices_dashboard)
+
+
+def _devices_dashboard() -> dict:
     from .models import DEVICE_STATUSES
 
     by_status = dict(

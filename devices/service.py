@@ -10,6 +10,7 @@ import secrets
 
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from inclusion import audit
@@ -145,16 +146,13 @@ def create_device(
     """Register a device in state *received* with a fresh asset tag; serials are unique when given."""
     values = _clean_device(data)
     _check_serial(organisation_id, values.get("serial"))
-    device = Device(
+    device = _insert_device(
         organisation_id=organisation_id,
-        asset_tag=new_asset_tag(),
         status="received",
         status_changed_at=now(),
         donation_id=donation.id if donation is not None else None,
         **values,
     )
-    db.session.add(device)
-    db.session.flush()
     db.session.add(
         DeviceStatusChange(
             organisation_id=organisation_id,
@@ -171,13 +169,40 @@ def create_device(
     return device
 
 
+def _insert_device(**columns) -> Device:
+    """Insert a device with a fresh asset tag, inside a savepoint: when another desk took
+    the same tag (or serial) between the check and the insert, the unique index refuses
+    it; a taken tag is drawn again, a taken serial is told to the user."""
+    for _attempt in range(5):
+        tag = new_asset_tag()
+        try:
+            with db.session.begin_nested():
+                device = Device(asset_tag=tag, **columns)
+                db.session.add(device)
+                db.session.flush()
+            return device
+        except IntegrityError:
+            with unscoped():  # asset tags are unique across organisations
+                tag_taken = db.session.scalar(select(Device.id).where(Device.asset_tag == tag))
+            if tag_taken is None:  # not the tag: the serial, registered meanwhile
+                _check_serial(columns["organisation_id"], columns.get("serial"))
+                raise
+    raise RuntimeError("could not insert a device with a free asset tag")  # pragma: no cover
+
+
 def update_device(device: Device, data: dict, *, by=None) -> list[str]:
     """Edit a device's description; the status only moves through change_device_status."""
     values = _clean_device(data)
     _check_serial(device.organisation_id, values.get("serial"), device.id)
-    for key, value in values.items():
-        setattr(device, key, value)
-    changed = audit.changed_fields(device, list(values))
+    try:
+        with db.session.begin_nested():  # the changes are written inside the savepoint
+            for key, value in values.items():
+                setattr(device, key, value)
+            changed = audit.changed_fields(device, list(values))
+            db.session.flush()
+    except IntegrityError:  # the serial was registered at another desk meanwhile
+        _check_serial(device.organisation_id, values.get("serial"), device.id)
+        raise
     if changed:
         audit.record("device.updated", device, changed=changed, actor=by)
         db.session.flush()
@@ -312,8 +337,11 @@ def _clean_items(items: list[dict]) -> list[dict]:
     for n, raw in enumerate(items, start=1):
         kind = (raw.get("kind") or "").strip()
         quantity = raw.get("quantity")
-        make_model = (raw.get("make_model") or "").strip()
-        if not kind and not quantity and not make_model:
+        make = (raw.get("make") or "").strip()
+        # A caller that has make and model in one ("make_model") keeps it whole as the
+        # model: splitting at the first space would make "iPad 9th gen" an "iPad" make.
+        model = (raw.get("model") or raw.get("make_model") or "").strip()
+        if not kind and not quantity and not make and not model:
             continue
         if kind not in DEVICE_KINDS:
             raise RuleBroken(f"Line {n}: choose what kind of device.", "items")
@@ -327,7 +355,8 @@ def _clean_items(items: list[dict]) -> list[dict]:
             dict(
                 kind=kind,
                 quantity=quantity,
-                make_model=make_model[:200],
+                make=make[:100],
+                model=model[:100],
                 approx_age=age,
                 condition=condition,
                 chargers_included=bool(raw.get("chargers_included")),
@@ -546,15 +575,14 @@ def process_donation(donation: Donation, grades: dict[int, dict], *, by=None) ->
         grade = spec.get("condition_grade") or "B"
         if grade not in CONDITION_GRADES:
             raise RuleBroken(f"Line {item.position}: choose a grade.", f"item_{item.id}")
-        make, _, model = item.make_model.partition(" ")
         for _ in range(item.quantity_received or 0):
             devices.append(
                 create_device(
                     donation.organisation_id,
                     {
                         "kind": item.kind,
-                        "make": make,
-                        "model": model,
+                        "make": item.make,
+                        "model": item.model,
                         "condition_grade": grade,
                         "accessories": "Charger" if item.chargers_included else "",
                         "storage_location": spec.get("storage_location") or "",

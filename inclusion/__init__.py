@@ -104,7 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(residents_bp)
     reg = init_registry(app)
     reg.add_navigation("dashboard", "main.dashboard", "Home")
-    reg.add_navigation("residents.view", "residents.index", "Residents")
+    reg.add_navigation("residents.view", "residents.index", "Residents", group="residents")
     reg.add_navigation("users.manage", "accounts.users", "Users", admin=True)
     reg.add_navigation("settings.manage", "accounts.settings", "Settings", admin=True)
     reg.add_public_form("residents.refer", _("Refer yourself or someone else"))

@@ -32,8 +32,12 @@ def at_time(day: date, rng: random.Random, start_hour: int = 9) -> datetime:
 class RowWriter:
     """Buffers rows per table and writes them with executemany in chunks, parents first."""
 
-    def __init__(self, bar):
+    def __init__(self, bar, *, later: int = 0):
         self.bar = bar
+        # The bar may have counted other organisations before this one, and be waiting
+        # for ``later`` more rows after it.
+        self.before = getattr(bar, "pos", 0)
+        self.later = later
         self.buffers: dict = {}
         self.order = {t.name: i for i, t in enumerate(db.metadata.sorted_tables)}
         self.written: dict[str, int] = {}
@@ -64,7 +68,7 @@ class RowWriter:
         """Correct the progress bar's length once a step knows how many rows it will write."""
         if hasattr(self.bar, "length"):
             done = sum(self.written.values()) + sum(len(v) for v in self.buffers.values())
-            self.bar.length = done + rows
+            self.bar.length = self.before + done + rows + self.later
 
 
 class SilentBar:

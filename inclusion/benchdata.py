@@ -6,7 +6,9 @@ Inclusion (generated)") holding, at scale 1, 20,000 residents, 5,000 devices, 50
 donors, donations and their items, wipes, device and referral histories, loans (returned,
 gifted, lost, open, overdue, extended), data bundles, the device waiting list and buddy
 matches: three years of a growing programme that ends today. ``--scale 0.01`` makes a
-hundredth of it (for tests); the same seed gives the same data.
+hundredth of it (for tests); the same seed gives the same data. ``--organisations N`` makes
+N of them (BENCH, BENCH02, …, each at the scale, each from its own seed): a region sharing
+one deployment.
 
 How it is built: the core plans and writes the residents (``inclusion/residents/bench.py``);
 each feature package registers its benchmark loaders in its own ``init_app``
@@ -59,6 +61,7 @@ BENCH_CODE = "BENCH"
 BENCH_NAME = "Benchmark Digital Inclusion (generated)"
 SEED = 2026
 MAX_SCALE = 20.0
+MAX_ORGANISATIONS = 50
 
 # Rows of the core at scale 1; the packages declare theirs with their loaders, and every
 # other count follows from these and the flows.
@@ -89,10 +92,15 @@ def _steps() -> list:
 # ---- the organisation ---------------------------------------------------------------
 
 
-def _existing_org():
+def bench_code(n: int) -> str:
+    """The code of the ``n``-th generated organisation (0: BENCH, then BENCH02, BENCH03…)."""
+    return BENCH_CODE if n == 0 else f"{BENCH_CODE}{n + 1:02d}"
+
+
+def _existing_orgs(codes):
     from .accounts.models import Organisation
 
-    return db.session.scalar(select(Organisation).where(Organisation.code == BENCH_CODE))
+    return db.session.scalars(select(Organisation).where(Organisation.code.in_(codes))).all()
 
 
 def _delete_org(org) -> None:
@@ -103,7 +111,7 @@ def _delete_org(org) -> None:
         select(func.count()).select_from(AuditEvent).where(AuditEvent.organisation_id == org.id)
     ):
         raise RuleBroken(
-            f"The organisation {BENCH_CODE} has audit events (someone worked in it), and the audit log "
+            f"The organisation {org.code} has audit events (someone worked in it), and the audit log "
             "is append-only: it cannot be replaced. Generate into a fresh database instead."
         )
     try:
@@ -114,7 +122,7 @@ def _delete_org(org) -> None:
             db.session.execute(delete(org.__table__).where(org.__table__.c.id == org.id))
     except IntegrityError as err:
         raise RuleBroken(
-            f"The organisation {BENCH_CODE} could not be deleted (other records refer to it: "
+            f"The organisation {org.code} could not be deleted (other records refer to it: "
             f"{err.orig}). Generate into a fresh database instead."
         ) from None
     db.session.expunge(org)
@@ -146,56 +154,83 @@ def _continue_references(org_id: int, written: dict[str, int]) -> None:
 
 
 def generate(
-    scale: float = 1.0, *, replace: bool = False, seed: int = SEED, progress: bool = False
+    scale: float = 1.0,
+    *,
+    replace: bool = False,
+    seed: int = SEED,
+    progress: bool = False,
+    organisations: int = 1,
 ) -> dict:
-    """Generate the benchmark organisation (see the module docstring); returns rows written
-    per table. Refuses (``RuleBroken``) when it exists and ``replace`` is not given. Flushes,
-    never commits: the CLI command commits once at its end."""
+    """Generate the benchmark organisation (see the module docstring), or ``organisations``
+    of them (BENCH, BENCH02, …, each at ``scale``, each from its own seed: a region sharing
+    one deployment); returns rows written per table, with ``organisation_id`` (the first)
+    and ``organisation_ids``. Refuses (``RuleBroken``) when one exists and ``replace`` is
+    not given. Flushes, never commits: the CLI command commits once at its end."""
     if not (isinstance(scale, int | float) and 0 < scale <= MAX_SCALE):
         raise RuleBroken(f"The scale must be more than 0 and at most {MAX_SCALE:g}.", "scale")
-    from .accounts.models import Organisation
-
-    existing = _existing_org()
-    if existing is not None:
+    if not (isinstance(organisations, int) and 1 <= organisations <= MAX_ORGANISATIONS):
+        raise RuleBroken(
+            f"The number of organisations must be from 1 to {MAX_ORGANISATIONS}.", "organisations"
+        )
+    codes = [bench_code(n) for n in range(organisations)]
+    existing = _existing_orgs(codes)
+    if existing:
         if not replace:
             raise RuleBroken(
-                f"The benchmark organisation {BENCH_CODE} already exists: "
+                f"The benchmark organisation {existing[0].code} already exists: "
                 "run with --replace to generate it again."
             )
-        _delete_org(existing)
+        for org in existing:
+            _delete_org(org)
+
+    counts = counts_for(scale)
+    # A first estimate for the bar; the practice stage corrects it once it knows its totals.
+    per_org = sum(counts.values()) * 2 + counts.get("checkpoints", 0) // 2
+    label = f"Generating {codes[0]}" + (f"…{codes[-1]}" if organisations > 1 else "")
+    bar_cm = (
+        click.progressbar(length=per_org * organisations, label=f"{label} at scale {scale:g}")
+        if progress
+        else contextlib.nullcontext(SilentBar())
+    )
+    written: dict[str, int] = {}
+    ids: list[int] = []
+    explicit: set[str] = set()
+    with bar_cm as bar:
+        for n, code in enumerate(codes):
+            org = _new_org(n, code)
+            ids.append(org.id)
+            later = per_org * (organisations - n - 1)  # estimated like the first
+            writer = RowWriter(bar, later=later)
+            if progress:
+                bar.length = bar.pos + per_org + later
+            bench = Bench(org.id, random.Random(seed + n), counts, writer)
+            for step in _steps():
+                step.load(bench)
+            writer.flush()
+            _continue_references(org.id, writer.written)
+            explicit |= bench.explicit_ids
+            for table, rows in writer.written.items():
+                written[table] = written.get(table, 0) + rows
+        if progress:
+            bar.update(max(0, bar.length - bar.pos))
+    _continue_sequences(explicit)
+    db.session.flush()
+    return {"organisation_id": ids[0], "organisation_ids": ids, **dict(sorted(written.items()))}
+
+
+def _new_org(n: int, code: str):
+    from .accounts.models import Organisation
+
     org = Organisation(
-        name=BENCH_NAME,
-        code=BENCH_CODE,
+        name=BENCH_NAME if n == 0 else f"{BENCH_NAME} {n + 1}",
+        code=code,
         contact_phone="+44 1902 555000",
         contact_email="bench@bench.example.org",
         return_address="Benchmark Hub, 1 Test Street, WV1 1AA",
     )
     db.session.add(org)
     db.session.flush()
-
-    counts = counts_for(scale)
-    # A first estimate for the bar; the practice stage corrects it once it knows its totals.
-    estimate = {"total": sum(counts.values()) * 2 + counts.get("checkpoints", 0) // 2}
-
-    bar_cm = (
-        click.progressbar(
-            length=estimate["total"], label=f"Generating {BENCH_CODE} at scale {scale:g}"
-        )
-        if progress
-        else contextlib.nullcontext(SilentBar())
-    )
-    with bar_cm as bar:
-        writer = RowWriter(bar)
-        bench = Bench(org.id, random.Random(seed), counts, writer)
-        for step in _steps():
-            step.load(bench)
-        writer.flush()
-        if progress:
-            bar.update(max(0, bar.length - bar.pos))
-    _continue_sequences(bench.explicit_ids)
-    _continue_references(org.id, writer.written)
-    db.session.flush()
-    return {"organisation_id": org.id, **dict(sorted(writer.written.items()))}
+    return org
 
 
 def analyse(tables) -> None:

@@ -103,30 +103,44 @@ def check():
     help="1 = 20,000 residents, 5,000 devices, 500 buddies, 200,000 sessions, 1,000,000 "
     "checkpoints; fractions for tests (0.01).",
 )
-@click.option("--replace", is_flag=True, help="Delete the benchmark organisation's rows first.")
+@click.option(
+    "--organisations",
+    type=int,
+    default=1,
+    show_default=True,
+    help="How many organisations (BENCH, BENCH02, …), each at --scale: a region sharing "
+    "one deployment.",
+)
+@click.option("--replace", is_flag=True, help="Delete the benchmark organisations' rows first.")
 @click.option("--seed", type=int, default=None, help="Random seed (the same seed, the same data).")
 @with_appcontext
-def bench_data(scale, replace, seed):
-    """Generate a large benchmark organisation (code BENCH) to time the reports against."""
+def bench_data(scale, organisations, replace, seed):
+    """Generate a large benchmark organisation (code BENCH), or several, to time pages and
+    reports against."""
     import time
 
-    from .benchdata import BENCH_CODE, SEED, analyse, generate
+    from .benchdata import SEED, analyse, bench_code, generate
 
     started = time.perf_counter()
     try:
         written = generate(
-            scale, replace=replace, seed=SEED if seed is None else seed, progress=True
+            scale,
+            replace=replace,
+            seed=SEED if seed is None else seed,
+            progress=True,
+            organisations=organisations,
         )
     except RuleBroken as err:
         db.session.rollback()
         raise click.ClickException(err.message) from None
     db.session.commit()
-    analyse(name for name in written if name != "organisation_id")
+    ids = written.pop("organisation_ids")
+    written.pop("organisation_id")
+    analyse(written)
     seconds = time.perf_counter() - started
-    rows = sum(v for k, v in written.items() if k != "organisation_id")
-    click.echo(
-        f"{BENCH_CODE} (organisation {written['organisation_id']}): {rows:,} rows in {seconds:.1f} s"
-    )
+    rows = sum(written.values())
+    codes = bench_code(0) + (f"…{bench_code(len(ids) - 1)}" if len(ids) > 1 else "")
+    which = f"organisation {ids[0]}" if len(ids) == 1 else f"organisations {ids[0]}…{ids[-1]}"
+    click.echo(f"{codes} ({which}): {rows:,} rows in {seconds:.1f} s")
     for table, count in written.items():
-        if table != "organisation_id":
-            click.echo(f"  {table:<24} {count:>10,}")
+        click.echo(f"  {table:<24} {count:>10,}")

@@ -16,7 +16,7 @@ import io
 from collections.abc import Iterable
 from decimal import Decimal
 
-import phonenumbers
+from .validators import display_phone
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,15 +31,8 @@ def phone(value: str | None, region: str = "GB") -> Phone:
     value = (value or "").strip()
     if not value:
         return Phone("")
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is not None and phonenumbers.is_valid_number(number):
-        if number.country_code == phonenumbers.country_code_for_region(region):
-            shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-        else:
-            shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    shown = display_phone(value, region)
+    if shown is not None:
         return Phone(safe_cell(shown))
     if value.isdigit():
         # Digits alone would lose their leading zero (or turn into 7.9E+09).

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from .extensions import db
+from .kept import kept_for_scope
 from .permissions import public, requires
 from .registry import registry
 from .residents.models import STATUSES, Resident
@@ -22,6 +23,13 @@ def home():
     return render_template("main/home.html")
 
 
+def _residents_by_status() -> dict[str, int]:
+    found = dict(
+        db.session.execute(select(Resident.status, func.count()).group_by(Resident.status)).all()
+    )
+    return {s: found.get(s, 0) for s in STATUSES}
+
+
 @bp.route("/dashboard")
 @requires("dashboard")
 def dashboard():
@@ -30,9 +38,5 @@ def dashboard():
         return redirect(url_for(home))
     counts = {}
     if current_user.role in ("admin", "coordinator"):
-        rows = db.session.execute(
-            select(Resident.status, func.count()).group_by(Resident.status)
-        ).all()
-        found = dict(rows)
-        counts = {s: found.get(s, 0) for s in STATUSES}
+        counts = kept_for_scope("residents-by-status", _residents_by_status)
     return render_template("main/dashboard.html", counts=counts)

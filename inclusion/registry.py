@@ -24,6 +24,48 @@ class NavigationEntry:
     permission: str
     endpoint: str
     label: str
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class NavigationGroup:
+    key: str
+    label: str
+
+
+#: The menu is grouped by job, in this order; the core defines the groups and each feature's
+#: entries join one (``add_navigation(..., group="devices")``). An entry without a group (a
+#: buddy's or a donor's own pages) stands on its own, before the groups.
+NAVIGATION_GROUPS = (
+    NavigationGroup("residents", "Residents"),
+    NavigationGroup("devices", "Devices and data"),
+    NavigationGroup("buddies", "Buddies"),
+    NavigationGroup("reports", "Reports"),
+    NavigationGroup("settings", "Settings"),
+)
+_GROUP_KEYS = {g.key for g in NAVIGATION_GROUPS}
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One item of a user's menu: a page (``endpoint``) or a group of pages (``entries``),
+    which links to its first page. A group the user has one page of is shown as that page."""
+
+    label: str
+    endpoint: str
+    entries: tuple[NavigationEntry, ...] = ()
+    key: str | None = None
+
+    @property
+    def endpoints(self) -> set[str]:
+        return {e.endpoint for e in self.entries} or {self.endpoint}
+
+    def is_current(self, endpoint: str | None, blueprint: str | None = None) -> bool:
+        """The page shown is this item's, or (for a page not in the menu, like a device's
+        record) one of the same blueprint."""
+        if endpoint in self.endpoints:
+            return True
+        return bool(blueprint) and any(e.split(".")[0] == blueprint for e in self.endpoints)
 
 
 @dataclass(frozen=True)
@@ -103,6 +145,9 @@ class Registry:
     navigation: list[NavigationEntry] = field(default_factory=list)
     admin_navigation: list[NavigationEntry] = field(default_factory=list)
     dashboard_panels: list[str] = field(default_factory=list)
+    # what needs doing today (safeguarding alerts, overdue loans): the top of the dashboard
+    urgent_dashboard_panels: list[str] = field(default_factory=list)
+    _panel_order: dict[str, int] = field(default_factory=dict, repr=False)
     resident_sections: list[str] = field(default_factory=list)
     header_tools: list[str] = field(default_factory=list)
     public_navigation: list[str] = field(default_factory=list)
@@ -127,15 +172,49 @@ class Registry:
 
     # -- what features call from their init_app --------------------------------------------
 
-    def add_navigation(self, permission: str, endpoint: str, label: str, *, admin=False) -> None:
-        """A menu entry shown to users who hold ``permission``."""
+    def add_navigation(
+        self, permission: str, endpoint: str, label: str, *, admin=False, group: str | None = None
+    ) -> None:
+        """A menu entry shown to users who hold ``permission``, under one of the core's
+        ``NAVIGATION_GROUPS`` (an admin entry goes under Settings unless told otherwise)."""
+        if admin and group is None:
+            group = "settings"
+        if group is not None and group not in _GROUP_KEYS:
+            raise ValueError(f"navigation group {group!r} is not one of the core's")
         entries = self.admin_navigation if admin else self.navigation
-        entry = NavigationEntry(permission, endpoint, label)
+        entry = NavigationEntry(permission, endpoint, label, group)
         if entry not in entries:
             entries.append(entry)
 
-    def add_dashboard_panel(self, template: str) -> None:
-        _append_once(self.dashboard_panels, template)
+    def menu(self, allowed: Callable[[str], bool]) -> list[MenuItem]:
+        """The menu of a user who holds the permissions ``allowed(permission)`` answers yes
+        to: pages without a group first, then each group with a page the user may open. A
+        group's page of the group's own name (Reports under Reports) comes first, and is where
+        the group links; the others keep the order they were registered in."""
+        entries = [e for e in self.navigation + self.admin_navigation if allowed(e.permission)]
+        items = [MenuItem(e.label, e.endpoint) for e in entries if e.group is None]
+        for group in NAVIGATION_GROUPS:
+            members = tuple(
+                sorted(
+                    (e for e in entries if e.group == group.key),
+                    key=lambda e, name=group.label: e.label != name,
+                )
+            )
+            if len(members) == 1:
+                items.append(MenuItem(members[0].label, members[0].endpoint, members, group.key))
+            elif members:
+                items.append(MenuItem(group.label, members[0].endpoint, members, group.key))
+        return items
+
+    def add_dashboard_panel(self, template: str, *, urgent: bool = False, order: int = 100) -> None:
+        """A panel of the dashboard. An ``urgent`` one (safeguarding alerts, overdue loans:
+        what needs doing today) is at the top, above the counts; the others follow them.
+        Panels are in ``order``, then in the order they were registered."""
+        panels = self.urgent_dashboard_panels if urgent else self.dashboard_panels
+        if template not in panels:
+            panels.append(template)
+            self._panel_order[template] = order
+            panels.sort(key=lambda t: self._panel_order[t])
 
     def add_resident_section(self, template: str) -> None:
         _append_once(self.resident_sections, template)

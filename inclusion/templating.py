@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask import request
 from flask_login import current_user
 
 from .permissions import has_permission
 from .registry import registry
+from .validators import display_phone
 
 
 def _fmt_date(value, fmt="%d %b %Y"):
@@ -22,9 +24,26 @@ def _fmt_datetime(value):
     return _fmt_date(value, "%d %b %Y %H:%M")
 
 
+def status_label(value) -> str:
+    """One way of writing a status on screen: sentence case, words not keys
+    (``on_loan`` -> "On loan", ``referred`` -> "Referred")."""
+    if value is None:
+        return ""
+    return str(value).replace("_", " ").strip().capitalize()
+
+
+def phone_label(value) -> str:
+    """A phone number on screen, written the one way (``validators.display_phone``:
+    ``+447911123408`` -> "07911 123408"); anything that is not one is shown as typed."""
+    text = (value or "").strip()
+    return display_phone(text) or text
+
+
 def init_templating(app) -> None:
     app.jinja_env.filters["date"] = _fmt_date
     app.jinja_env.filters["datetime"] = _fmt_datetime
+    app.jinja_env.filters["status"] = status_label
+    app.jinja_env.filters["phone"] = phone_label
     app.jinja_env.globals["can"] = lambda permission: has_permission(current_user, permission)
     contributions = registry(app)
     # What features registered: their template helpers, and the lists the layout iterates.
@@ -34,14 +53,10 @@ def init_templating(app) -> None:
     @app.context_processor
     def _navigation():
         if not current_user.is_authenticated:
-            return {"navigation": [], "admin_navigation": []}
-
-        def allowed(entries):
-            return [
-                (e.endpoint, e.label) for e in entries if has_permission(current_user, e.permission)
-            ]
-
-        return {
-            "navigation": allowed(contributions.navigation),
-            "admin_navigation": allowed(contributions.admin_navigation),
-        }
+            return {"menu": [], "menu_current": None}
+        menu = contributions.menu(lambda permission: has_permission(current_user, permission))
+        # The group the page shown belongs to: its other pages are the row under the menu.
+        exact = [item for item in menu if request.endpoint in item.endpoints]
+        near = [item for item in menu if item.is_current(request.endpoint, request.blueprint)]
+        current = (exact or near or [None])[0]
+        return {"menu": menu, "menu_current": current}

@@ -58,6 +58,21 @@ def normalise_phone(value: str, region: str = "GB") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def display_phone(value: str | None, region: str = "GB") -> str | None:
+    """The one way a phone number is written for people, on screen and in downloads: a UK
+    number as dialled at home (``07911 123456``), another country's in international form;
+    ``None`` when it is not a valid number."""
+    try:
+        number = phonenumbers.parse((value or "").strip(), region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    if number.country_code == phonenumbers.country_code_for_region(region):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 class UKPostcode:
     """WTForms validator that also normalises the field's data."""
 

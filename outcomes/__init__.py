@@ -17,9 +17,9 @@ def init_app(app) -> None:
 
     app.register_blueprint(bp)
     reg = registry(app)
-    reg.add_navigation("outcomes.record", "outcomes.follow_ups", "Follow-ups")
-    reg.add_navigation("reports.view", "outcomes.report_page", "Outcomes")
-    reg.add_navigation("programme.view", "outcomes.programme_page", "Programme")
+    reg.add_navigation("outcomes.record", "outcomes.follow_ups", "Follow-ups", group="residents")
+    reg.add_navigation("reports.view", "outcomes.report_page", "Outcomes", group="reports")
+    reg.add_navigation("programme.view", "outcomes.programme_page", "Programme", group="reports")
     # No account manages the whole deployment: programmes are set up with the CLI
     # (add-commissioner, programme-remove-organisation); an organisation's admin sees which
     # programmes read its figures, and who commissions them.

@@ -38,11 +38,18 @@ if IN_CI and not PG_URL:
 # ---- databases ---------------------------------------------------------------------
 
 
+def _postgresql_only(item) -> bool:
+    return "pg_two_sessions" in getattr(item, "fixturenames", ()) or bool(
+        item.get_closest_marker("postgresql_only")
+    )
+
+
 @pytest.hookimpl(tryfirst=True)  # before the fixture's own params are applied
 def pytest_generate_tests(metafunc):
-    """A test that races two connections (it uses ``pg_two_sessions``) runs on PostgreSQL
-    only: it is generated for PostgreSQL, never collected for SQLite."""
-    if "pg_two_sessions" in metafunc.fixturenames and PG_URL:
+    """A test that races two connections (it uses ``pg_two_sessions``) or is marked
+    ``postgresql_only`` runs on PostgreSQL only: it is generated for PostgreSQL, never
+    collected for SQLite."""
+    if _postgresql_only(metafunc.definition) and PG_URL:
         # As a mark, so it takes the place of the ``app`` fixture's own list of databases.
         metafunc.definition.add_marker(
             pytest.mark.parametrize("app", ["postgresql"], indirect=True, scope="session")
@@ -54,7 +61,7 @@ def pytest_collection_modifyitems(config, items):
     (deselected, not skipped); CI always has PostgreSQL (see ``IN_CI`` above)."""
     if PG_URL:
         return
-    left_out = [item for item in items if "pg_two_sessions" in getattr(item, "fixturenames", ())]
+    left_out = [item for item in items if _postgresql_only(item)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = [item for item in items if item not in left_out]

@@ -424,3 +424,41 @@ def test_json_sign_in_attempts_count_for_their_account(app, db, coordinator_user
         environ_base={"REMOTE_ADDR": "203.0.113.99"},
     )
     assert blocked.status_code == 429
+
+
+def test_deactivation_closes_every_way_back_in_even_after_reactivation(app, admin, db, org):
+    """A deactivated account's sessions, unused set-password link and reset link all stop
+    working, and re-activating it brings none of them back."""
+    from datetime import timedelta
+
+    from inclusion.accounts import service as accounts
+    from inclusion.accounts.models import PasswordReset
+    from inclusion.api import service as api
+    from inclusion.api.models import ApiKey
+    from inclusion.clock import now
+
+    someone = UserFactory(organisation=org, role="coordinator")
+    invite_token = accounts.issue_invitation(someone, by=None)
+    reset_token = "a-reset-link-token-for-this-test"
+    db.session.add(
+        PasswordReset(
+            user_id=someone.id,
+            token_hash=accounts._token_hash(reset_token),
+            expires_at=now() + timedelta(minutes=30),
+        )
+    )
+    db.session.flush()
+    key, _secret = api.create_key(org, "Council portal", by=someone)
+    their_browser = sign_in(app, someone)
+    assert their_browser.get("/dashboard").status_code == 200
+
+    assert admin.post(f"/admin/users/{someone.id}/active", data={"active": "0"}).status_code == 302
+    assert admin.post(f"/admin/users/{someone.id}/active", data={"active": "1"}).status_code == 302
+
+    assert their_browser.get("/dashboard").status_code == 302  # signed out
+    assert app.test_client().get(f"/invitations/{invite_token}").status_code == 404
+    assert app.test_client().get(f"/password-reset/{reset_token}").status_code == 404
+    links = db.session.scalars(select(Invitation).where(Invitation.user_id == someone.id)).all()
+    assert [link.revoked_at is not None for link in links] == [True]
+    # API keys are the organisation's (one per partner system): they stay in use.
+    assert db.session.get(ApiKey, key.id).revoked_at is None

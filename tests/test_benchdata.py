@@ -249,3 +249,33 @@ def test_each_package_plans_its_own_part_of_the_bench_data(make_database):
         assert _count(database, BuddyProfile, org_id) == 0
         assert _count(database, PracticeSession, org_id) == 0
         database.engine.dispose()
+
+
+def test_bench_data_generates_a_region_of_organisations(app, db):
+    result = _bench(app, "--organisations", "3")
+
+    assert result.exit_code == 0, result.output
+    orgs = db.session.scalars(
+        select(Organisation)
+        .where(Organisation.code.in_((BENCH_CODE, f"{BENCH_CODE}02", f"{BENCH_CODE}03")))
+        .order_by(Organisation.id)
+    ).all()
+    assert [o.code for o in orgs] == [BENCH_CODE, f"{BENCH_CODE}02", f"{BENCH_CODE}03"]
+    want = counts_for(SCALE)
+    for org in orgs:  # each at the scale asked for, each keeping the rules
+        assert _count(db, Resident, org.id) == want["residents"]
+        assert _count(db, Device, org.id) == want["devices"]
+        assert _count(db, PracticeSession, org.id) == want["sessions"]
+        assert (
+            _scalar(
+                db,
+                "SELECT count(*) FROM loan l JOIN device d ON d.id = l.device_id "
+                "WHERE l.organisation_id = :org AND d.organisation_id <> :org",
+                org.id,
+            )
+            == 0
+        )
+    assert f"{BENCH_CODE}…{BENCH_CODE}03" in result.output
+    # Asked again: refused.
+    again = _bench(app, "--organisations", "2")
+    assert again.exit_code != 0 and "already exists" in again.output

@@ -240,3 +240,18 @@ def test_the_daily_command_expires_past_bundles(app, db, org):
     assert result.exit_code == 0 and "1 data bundles marked expired." in result.output
     assert db.session.get(DataBundle, bundle.id).status == "expired"
     assert db.session.get(DataBundle, fresh.id).status == "issued"
+
+
+def test_an_issued_bundle_is_not_withdrawn_from_its_resident(db, org):
+    """Withdrawing is for a bundle still in stock: one issued meanwhile stays issued."""
+    resident = ResidentFactory(organisation=org)
+    bundle = DataBundleFactory(organisation=org)
+    service.issue_bundle(bundle, resident)
+    before = row_counts(DataBundle, AuditEvent)
+    with pytest.raises(RuleBroken, match="not in stock any more"):
+        service.withdraw_bundle(bundle)
+    assert db.session.get(DataBundle, bundle.id).status == "issued"
+    assert row_counts(DataBundle, AuditEvent) == before
+    fresh = DataBundleFactory(organisation=org)
+    service.withdraw_bundle(fresh)
+    assert fresh.status == "expired"

@@ -5,7 +5,10 @@ why; the device's history stays one unbroken chain."""
 
 from __future__ import annotations
 
+import secrets
+import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -114,3 +117,80 @@ def test_two_hand_moves_at_once_are_decided_one_after_the_other(pg_two_sessions)
     with pg_two_sessions.reading() as session:
         assert session.get(Device, device_id).status == "retired"
         assert _chain(session, device_id)[-1] == ("ready", "retired")
+
+
+def _first_draw_forced(monkeypatch, body: str) -> str:
+    """Test setup: each desk's first asset tag draw is ``body`` (then random again), so
+    two desks draw the same free tag at the same moment."""
+    drawn = threading.local()
+
+    def choice(alphabet):
+        drawn.n = getattr(drawn, "n", 0) + 1
+        return body[drawn.n - 1] if drawn.n <= len(body) else secrets.choice(alphabet)
+
+    monkeypatch.setattr(
+        service, "secrets", SimpleNamespace(choice=choice, token_urlsafe=secrets.token_urlsafe)
+    )
+    return f"IN-{body}"
+
+
+def _register(organisation_id: int, then, serial: str = "", hold: float = 0.0):
+    def desk(ready):
+        then(ready)
+        data = {"kind": "laptop", "make": "Dell", "model": "E7450", "serial": serial}
+        service.create_device(organisation_id, data)
+        time.sleep(hold)  # not committed yet when the other desk inserts
+
+    return desk
+
+
+def test_two_desks_drawing_the_same_asset_tag_both_register_a_device(pg_two_sessions, monkeypatch):
+    body = "".join(secrets.choice(service.TAG_ALPHABET) for _ in range(service.TAG_LENGTH))
+    tag = _first_draw_forced(monkeypatch, body)
+    with pg_two_sessions.committed():
+        org_id = OrganisationFactory().id
+
+    outcomes = pg_two_sessions.race(
+        _register(org_id, lambda r: r(), hold=0.5), _register(org_id, _second)
+    )
+
+    assert outcomes == ["done", "done"], outcomes
+    with pg_two_sessions.reading() as session:
+        tags = session.scalars(select(Device.asset_tag).where(Device.organisation_id == org_id))
+        tags = sorted(tags)
+        assert tag in tags and len(set(tags)) == 2
+
+
+def test_two_desks_registering_one_serial_at_once_make_one_device(pg_two_sessions):
+    with pg_two_sessions.committed():
+        org_id = OrganisationFactory().id
+
+    outcomes = pg_two_sessions.race(
+        _register(org_id, lambda r: r(), serial="5CG123", hold=0.5),
+        _register(org_id, _second, serial="5CG123"),
+    )
+
+    assert outcomes == ["done", "Another device already has this serial number or IMEI."]
+    with pg_two_sessions.reading() as session:
+        devices = session.scalars(select(Device).where(Device.organisation_id == org_id)).all()
+        assert [d.serial for d in devices] == ["5CG123"]
+
+
+def test_a_serial_typed_into_an_edit_while_another_desk_registers_it_is_told(pg_two_sessions):
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        device = DeviceFactory(organisation=org)
+        org_id, device_id = org.id, device.id
+
+    def edit(ready):
+        device = db.session.get(Device, device_id)
+        _second(ready)
+        service.update_device(device, {"kind": device.kind, "serial": "5CG999"})
+
+    outcomes = pg_two_sessions.race(
+        _register(org_id, lambda r: r(), serial="5CG999", hold=0.5), edit
+    )
+
+    assert outcomes == ["done", "Another device already has this serial number or IMEI."]
+    with pg_two_sessions.reading() as session:
+        assert session.get(Device, device_id).serial != "5CG999"

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 
 from devices.loans import service
-from devices.loans.models import DataBundle, Loan
+from devices.loans.models import DataBundle, Loan, LoanExtension, WaitingListEntry
 from devices.models import Device, DeviceStatusChange
 from devices.service import change_device_status
 from inclusion.accounts.models import User
@@ -31,6 +31,7 @@ from tests.factories import (
     OrganisationFactory,
     ResidentFactory,
     UserFactory,
+    WaitingListEntryFactory,
 )
 
 
@@ -344,3 +345,181 @@ def test_a_case_closed_while_a_desk_lends_to_it_gets_no_device(pg_two_sessions):
     with pg_two_sessions.reading() as session:
         assert session.scalars(select(Loan).where(Loan.device_id == ids.device)).all() == []
         assert session.get(Device, ids.device).status == "ready"
+
+
+def test_an_extension_racing_a_return_of_the_loan_is_refused_on_the_ended_loan(pg_two_sessions):
+    """The extend page showed the loan open; a return at another desk got there first: the
+    extension waits for the return, then sees the loan has ended and leaves no extension."""
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        loan = LoanFactory(organisation=org, due_on=today() + timedelta(days=14))
+        ids = SimpleNamespace(loan=loan.id, device=loan.device_id)
+        due_on = loan.due_on
+
+    def give_back(ready):
+        loan = db.session.get(Loan, ids.loan)
+        ready()
+        service.return_device(loan, condition="B", received_by="Cleo")
+        time.sleep(0.5)  # still returning when the extension arrives
+
+    def extend(ready):
+        loan = db.session.get(Loan, ids.loan)
+        assert loan.is_open  # what the extend page showed
+        _second(ready)
+        service.extend_loan(loan, today() + timedelta(days=30), reason="Exams")
+
+    outcomes = pg_two_sessions.race(give_back, extend)
+
+    assert outcomes == ["done", "This loan has ended."], outcomes
+    with pg_two_sessions.reading() as session:
+        loan = session.get(Loan, ids.loan)
+        assert loan.end_kind == "returned" and loan.due_on == due_on
+        assert (
+            session.scalars(select(LoanExtension).where(LoanExtension.loan_id == ids.loan)).all()
+            == []
+        )
+        extended = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "loan.extended", AuditEvent.entity_id == ids.loan)
+        )
+        assert extended == 0
+
+
+def test_two_extensions_of_one_loan_at_once_each_start_from_the_date_the_other_left(
+    pg_two_sessions,
+):
+    """Two desks extend the same loan from the same page: the second waits, and its earlier
+    date is refused instead of moving the due date back."""
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        loan = LoanFactory(organisation=org, due_on=today() + timedelta(days=14))
+        ids = SimpleNamespace(loan=loan.id)
+        first_due = loan.due_on
+
+    def extend(days, wait):
+        def desk(ready):
+            loan = db.session.get(Loan, ids.loan)
+            assert loan.due_on == first_due
+            wait(ready)
+            service.extend_loan(loan, today() + timedelta(days=days))
+            if wait is not _second:
+                time.sleep(0.5)  # still extending when the other desk arrives
+
+        return desk
+
+    outcomes = pg_two_sessions.race(extend(60, lambda ready: ready()), extend(30, _second))
+
+    later = today() + timedelta(days=60)
+    assert outcomes == ["done", f"Choose a date after the current due date ({later:%d %b %Y})."]
+    with pg_two_sessions.reading() as session:
+        assert session.get(Loan, ids.loan).due_on == later
+        extensions = session.scalars(
+            select(LoanExtension).where(LoanExtension.loan_id == ids.loan)
+        ).all()
+        assert [(e.previous_due_on, e.new_due_on) for e in extensions] == [(first_due, later)]
+
+
+def _issued_with_loan(org, *, expired: bool = False):
+    """An open loan whose SIM was issued with it (already past its expiry, if asked)."""
+    loan = LoanFactory(organisation=org)
+    bundle = DataBundleFactory(organisation=org)
+    service.issue_bundle(bundle, loan.resident, loan=loan)
+    if expired:
+        bundle.expires_on = today() - timedelta(days=1)
+    return loan, bundle
+
+
+def test_a_bundle_handed_back_while_the_expiry_run_goes_stays_in_stock(pg_two_sessions):
+    """A return puts the loan's SIM back in stock ("returned unused") while the expiry run,
+    which read it as issued and past its date, goes through the bundles: it waits and
+    leaves the bundle in stock."""
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        loan, bundle = _issued_with_loan(org, expired=True)
+        ids = SimpleNamespace(loan=loan.id, bundle=bundle.id, org=org.id)
+
+    def give_back(ready):
+        loan = db.session.get(Loan, ids.loan)
+        ready()
+        service.return_device(
+            loan, condition="B", received_by="Cleo", bundle_outcome="returned_unused"
+        )
+        time.sleep(0.5)  # still returning when the expiry run writes
+
+    def expire(ready):
+        assert db.session.get(DataBundle, ids.bundle).status == "issued"
+        _second(ready)
+        assert service.expire_bundles(ids.org) == 0
+
+    outcomes = pg_two_sessions.race(give_back, expire)
+
+    assert outcomes == ["done", "done"], outcomes
+    with pg_two_sessions.reading() as session:
+        bundle = session.get(DataBundle, ids.bundle)
+        assert bundle.status == "in_stock" and bundle.resident_id is None
+
+
+def test_a_bundle_issued_while_another_desk_withdraws_it_stays_with_the_resident(
+    pg_two_sessions,
+):
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        resident = ResidentFactory(organisation=org)
+        bundle = DataBundleFactory(organisation=org)
+        ids = SimpleNamespace(bundle=bundle.id, resident=resident.id, reference=bundle.reference)
+
+    def issue(ready):
+        bundle = db.session.get(DataBundle, ids.bundle)
+        resident = db.session.get(Resident, ids.resident)
+        ready()
+        service.issue_bundle(bundle, resident)
+        time.sleep(0.5)
+
+    def withdraw(ready):
+        bundle = db.session.get(DataBundle, ids.bundle)
+        assert bundle.status == "in_stock"  # what the bundle page showed
+        _second(ready)
+        service.withdraw_bundle(bundle)
+
+    outcomes = pg_two_sessions.race(issue, withdraw)
+
+    assert outcomes == [
+        "done",
+        f"Bundle {ids.reference} is not in stock any more: it has just been issued or "
+        "withdrawn. Choose another bundle.",
+    ], outcomes
+    with pg_two_sessions.reading() as session:
+        bundle = session.get(DataBundle, ids.bundle)
+        assert bundle.status == "issued" and bundle.resident_id == ids.resident
+
+
+def test_a_resident_lent_a_device_while_another_desk_takes_them_off_the_list_stays_lent(
+    pg_two_sessions,
+):
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        device = DeviceFactory(organisation=org)
+        resident = ResidentFactory(organisation=org, needs_device=True)
+        entry = WaitingListEntryFactory(organisation=org, resident=resident)
+        ids = SimpleNamespace(device=device.id, resident=resident.id, entry=entry.id)
+
+    def lend(ready):
+        _lend(ids.device, ids.resident)(ready)
+        time.sleep(0.5)  # still lending when the removal arrives
+
+    def remove(ready):
+        entry = db.session.get(WaitingListEntry, ids.entry)
+        assert entry.status == "waiting"  # what the waiting list showed
+        _second(ready)
+        service.remove_from_waiting_list(entry)
+
+    outcomes = pg_two_sessions.race(lend, remove)
+
+    assert outcomes == [
+        "done",
+        "A device has just been lent to them: they are off the waiting list.",
+    ], outcomes
+    with pg_two_sessions.reading() as session:
+        entry = session.get(WaitingListEntry, ids.entry)
+        assert entry.status == "lent" and entry.loan_id is not None

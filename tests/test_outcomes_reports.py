@@ -115,7 +115,7 @@ def test_the_follow_ups_due_are_on_the_call_list_with_a_link_to_the_questions(
     page = coordinator.get("/reminders").get_data(as_text=True)
     assert "Outcome follow-ups due" in page
     assert f'id="follow-up-{due.reference}"' in page and "3-month follow-up" in page
-    assert 'href="tel:07700 900123"' in page
+    assert 'href="tel:07700900123">07700 900123<' in page
     link = f"/outcomes/residents/{due.reference}/answers?occasion=months_3&amp;next=/reminders"
     assert link in page
     assert not_yet.reference not in page and elsewhere.reference not in page
@@ -362,3 +362,20 @@ def test_the_outcome_figures_take_a_constant_number_of_queries(
         figures = outcome_figures(start, end, [org.id])
     assert figures["pairs"] == 14
     assert many.count == few.count <= 2
+
+
+def test_the_call_list_shows_a_page_of_follow_ups_and_links_the_rest(
+    coordinator, coordinator_user, org, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PER_PAGE", 1)
+    for _ in range(3):
+        _supported_with_baseline(org, coordinator_user, 100)
+    page = coordinator.get("/reminders").get_data(as_text=True)
+    section = page.split('id="outcome-calls-heading"', 1)[1]
+    assert section.count('id="follow-up-') == 1
+    assert '<a class="govuk-link" href="/outcomes/follow-ups">2 more follow-ups due</a>' in section
+    csv_text = coordinator.get("/reminders.csv").get_data(as_text=True)
+    assert csv_text.count("Outcome questions: 3-month follow-up") == 3
+    monkeypatch.setitem(app.config, "PER_PAGE", 2)
+    page = coordinator.get("/reminders").get_data(as_text=True)
+    assert "1 more follow-up due</a>" in page

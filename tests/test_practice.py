@@ -205,7 +205,7 @@ def test_buddy_sees_only_their_residents_and_only_what_the_work_needs(
         for secret in FORBIDDEN:
             assert secret not in html, f"{secret!r} shown on {url}"
     listing = buddy.get("/practice/residents").get_data(as_text=True)
-    for shown in ("+44 7911 000111", "WV4", "Punjabi", "Sight"):
+    for shown in ("07911 000111", "WV4", "Punjabi", "Sight"):
         assert shown in listing
     assert listing.count('class="card"') == 1
 

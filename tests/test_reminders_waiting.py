@@ -46,7 +46,11 @@ def test_call_list_groups_by_resident_most_urgent_first(coordinator, org):
     assert rows[1].loans == [soon] and rows[1].bundles == [bundle]
     page = coordinator.get("/reminders").get_data(as_text=True)
     assert overdue.resident.full_name in page and "overdue" in page
-    assert soon.resident.phone in page and "Punjabi (interpreter)" in page
+    # The phone number in national format, and each resident's case status as a tag.
+    assert soon.resident.phone == "+44 7911 123456" and "07911 123456" in page
+    assert "Punjabi (interpreter)" in page
+    row = page.split(f'id="call-{soon.resident.reference}"', 1)[1].split("</tr>", 1)[0]
+    assert 'govuk-tag--yellow tag tag-referred">Referred<' in row
     assert page.index(overdue.resident.full_name) < page.index(soon.resident.full_name)
 
 
@@ -201,6 +205,23 @@ def test_removing_from_the_waiting_list(coordinator, org):
     assert entry.resident.full_name not in coordinator.get("/waiting-list").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    "status, message",
+    [
+        ("lent", "A device has just been lent to them: they are off the waiting list."),
+        ("removed", "They have already been taken off the waiting list."),
+    ],
+)
+def test_an_entry_already_off_the_list_is_not_removed_again(coordinator, org, status, message):
+    """The waiting list page was stale: a desk lent them a device, or removed them, since."""
+    entry = WaitingListEntryFactory(organisation=org, status=status)
+    before = row_counts(WaitingListEntry, AuditEvent)
+    response = coordinator.post(f"/waiting-list/{entry.id}/remove", follow_redirects=True)
+    assert message in response.get_data(as_text=True)
+    assert db.session.get(WaitingListEntry, entry.id).status == status
+    assert row_counts(WaitingListEntry, AuditEvent) == before
+
+
 def test_the_dashboard_shows_lending_numbers(coordinator, buddy, org):
     LoanFactory(organisation=org, due_on=today() - timedelta(days=1))
     LoanFactory(organisation=org, due_on=today() + timedelta(days=2))
@@ -251,3 +272,55 @@ def test_a_call_logged_without_an_outcome_keeps_the_note_and_marks_its_row(coord
     other = page.split(f'id="call-{soon.resident.reference}"')[1].split("</tr>")[0]
     assert "needs-outcome" not in other and "Said call back 3pm" not in other
     assert row_counts(ReminderCall, AuditEvent) == before
+
+
+def test_the_call_list_is_paginated_in_a_constant_number_of_queries(
+    coordinator, org, count_queries, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PER_PAGE", 3)
+    loans = [
+        LoanFactory(organisation=org, due_on=today() + timedelta(days=i % 7)) for i in range(4)
+    ]
+    service.log_call(loans[0].resident, "no_answer")
+    with count_queries() as few:
+        first = coordinator.get("/reminders").get_data(as_text=True)
+    for i in range(6):
+        loan = LoanFactory(organisation=org, due_on=today() + timedelta(days=i % 7))
+        service.log_call(loan.resident, "no_answer")
+    with count_queries() as many:
+        assert coordinator.get("/reminders").status_code == 200
+    assert many.count == few.count
+    assert "Page 1 of 2" in first and first.count('class="call-form"') == 3
+    second = coordinator.get("/reminders?page=2").get_data(as_text=True)
+    on_first = {r.resident.reference for r in service.call_list()[:3]}
+    rest = {r.resident.reference for r in service.call_list()[3:6]}
+    assert all(f'id="call-{ref}"' in second for ref in rest)
+    assert not any(f'id="call-{ref}"' in second for ref in on_first)
+    # A page past the last shows the last; the CSV keeps every resident.
+    assert 'id="call-' in coordinator.get("/reminders?page=999").get_data(as_text=True)
+    csv_rows = list(csv.DictReader(io.StringIO(coordinator.get("/reminders.csv").text)))
+    assert len(csv_rows) == 10
+
+
+def test_a_call_logged_from_page_two_goes_back_there_and_keeps_the_note_when_refused(
+    coordinator, org, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PER_PAGE", 2)
+    for i in range(3):
+        LoanFactory(organisation=org, due_on=today() + timedelta(days=i))
+    last = service.call_list()[2].resident
+    page = coordinator.get("/reminders?page=2").get_data(as_text=True)
+    assert 'action="/reminders/calls?page=2"' in page
+    before = row_counts(ReminderCall, AuditEvent)
+    refused = coordinator.post(
+        "/reminders/calls?page=2",
+        data={"resident": last.reference, "outcome": "", "note": "Ring after six"},
+    )
+    assert refused.status_code == 422 and row_counts(ReminderCall, AuditEvent) == before
+    text = refused.get_data(as_text=True)
+    assert 'value="Ring after six"' in text and f'href="#outcome-{last.reference}"' in text
+    done = coordinator.post(
+        "/reminders/calls?page=2",
+        data={"resident": last.reference, "outcome": "no_answer", "note": "Ring after six"},
+    )
+    assert done.headers["Location"].endswith(f"/reminders?page=2#call-{last.reference}")

@@ -254,9 +254,9 @@ def test_workflow_moves_only_along_allowed_transitions(coordinator, db, org):
     timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
     entries = [" ".join(re.sub(r"<[^>]+>", " ", li).split()) for li in timeline.split("<li>")[1:]]
     assert len(entries) == 4  # newest first
-    assert entries[0].endswith("assessed → closed (declined) by Cleo Coordinator")
-    assert entries[1].endswith("contacted → assessed by Cleo Coordinator")
-    assert entries[2].endswith("referred → contacted by Cleo Coordinator Phoned")
+    assert entries[0].endswith("Assessed → Closed (Declined support) by Cleo Coordinator")
+    assert entries[1].endswith("Contacted → Assessed by Cleo Coordinator")
+    assert entries[2].endswith("Referred → Contacted by Cleo Coordinator Phoned")
 
 
 def test_workflow_service_refuses_a_skip(db, org, coordinator_user):

@@ -67,7 +67,7 @@ def test_a_refusal_answered_with_a_redirect_commits_nothing(
     elif case == "remove_twice":
         entry = WaitingListEntryFactory(organisation=org)
         url = f"/waiting-list/{entry.id}/remove"
-        client, message = coordinator, "Cannot move from removed to removed."
+        client, message = coordinator, "They have already been taken off the waiting list."
         assert client.post(url).status_code == 302
     else:
         url = f"/admin/users/{admin_user.id}/active"

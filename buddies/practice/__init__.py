@@ -25,9 +25,9 @@ def init_app(app) -> None:
     reg.add_navigation("sessions.log", "practice.my_residents", "My residents")
     # A buddy's home is their list of residents, not the dashboard.
     reg.add_role_home(BUDDY, "practice.my_residents")
-    reg.add_navigation("skills.manage", "practice.skills", "Skills")
-    reg.add_navigation("reports.view", "practice.programme", "Progress")
-    reg.add_dashboard_panel("practice/_dashboard.html")
+    reg.add_navigation("skills.manage", "practice.skills", "Skills", group="buddies")
+    reg.add_navigation("reports.view", "practice.programme", "Progress", group="reports")
+    reg.add_dashboard_panel("practice/_dashboard.html", urgent=True, order=10)
     reg.add_resident_section("practice/_resident_section.html")
     reg.provide("device_use_columns", service.device_use_columns)
     reg.provide("independent_tasks", service.independent_tasks)

@@ -64,23 +64,34 @@ def line_chart(
     x_max = max(x_max, 1)
     chart = Chart(title, x_label, y_label, series, [], [], description=description)
 
-    def sx(x):
-        return _scale(x, 0, x_max, chart.left, chart.plot_right)
+    def scaler(low, high, out_low, out_high):
+        # _scale with the constant parts worked out once (the same arithmetic, so the
+        # same coordinates): a chart of 500 sessions in 6 areas places 3,000 points.
+        if high == low:
+            return lambda value: out_low
+        span, width = out_high - out_low, high - low
+        return lambda value: round(out_low + (value - low) * span / width, 1)
 
-    def sy(y):
-        return _scale(y, 0, y_max, chart.plot_bottom, chart.top)
+    sx = scaler(0, x_max, chart.left, chart.plot_right)
+    sy = scaler(0, y_max, chart.plot_bottom, chart.top)
 
     step = max(1, round(x_max / 10))
     chart.x_ticks = [(sx(x), str(x)) for x in range(0, int(x_max) + 1, step)]
     chart.y_ticks = [(sy(v), label) for v, label in y_ticks]
     for s in series:
-        pts = []
-        previous = None
-        for x, y in s.points:
-            if s.step and previous is not None:
-                pts.append((sx(x), sy(previous[1])))
-            pts.append((sx(x), sy(y)))
-            previous = (x, y)
-        s.svg_points = " ".join(f"{x},{y}" for x, y in pts)
-        s.markers = [(sx(x), sy(y), f"{s.label}: {y:g} at {x:g}") for x, y in s.points]
+        placed = [(sx(x), sy(y)) for x, y in s.points]
+        if s.step:
+            pts = []
+            for i, (px, py) in enumerate(placed):
+                if i:
+                    pts.append((px, placed[i - 1][1]))
+                pts.append((px, py))
+        else:
+            pts = placed
+        s.svg_points = " ".join([f"{x},{y}" for x, y in pts])
+        label = s.label
+        s.markers = [
+            (px, py, f"{label}: {y:g} at {x:g}")
+            for (px, py), (x, y) in zip(placed, s.points, strict=True)
+        ]
     return chart

@@ -180,9 +180,13 @@ class PracticeSession(OrgScoped, db.Model):
             name="action_recorded",
         ),
         # The coordinators' alert list: concerns without a recorded action.
+        # (oldest first from the index: without the order SQLite's planner prefers the
+        # organisation's whole index and sorts it)
         Index(
             "ix_practice_session_open_alerts",
             "organisation_id",
+            "recorded_at",
+            "id",
             sqlite_where=text("safeguarding_concern = 1 AND safeguarding_actioned_at IS NULL"),
             postgresql_where=text(
                 "safeguarding_concern = true AND safeguarding_actioned_at IS NULL"
@@ -195,6 +199,8 @@ class PracticeSession(OrgScoped, db.Model):
         Index("ix_practice_session_device_use", "device_id", "organisation_id", "minutes"),
         # Reports: sessions of one organisation in a period, with the columns they count.
         Index("ix_report_session_held", "organisation_id", "held_on", "resident_id", "minutes"),
+        # A buddy's residents: sessions counted and the last one found per resident.
+        Index("ix_practice_session_org_resident", "organisation_id", "resident_id", "held_on"),
     )
 
     @property

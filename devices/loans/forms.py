@@ -48,9 +48,11 @@ class BundleFilterForm(FlaskForm):
         csrf = False
 
     q = StringField("Search", description="Reference, network or resident")
-    status = SelectField("Status", choices=[("", "Any status"), *BUNDLE_STATUS_LABELS.items()])
-    kind = SelectField("Kind", choices=[("", "Any kind"), *_KIND_CHOICES])
-    source = SelectField("Source", choices=[("", "Any source"), *_SOURCE_CHOICES])
+    status = SelectField(
+        "Status", choices=[("", "Any status"), *BUNDLE_STATUS_LABELS.items()], default=""
+    )
+    kind = SelectField("Kind", choices=[("", "Any kind"), *_KIND_CHOICES], default="")
+    source = SelectField("Source", choices=[("", "Any source"), *_SOURCE_CHOICES], default="")
 
 
 class _BundleValues(FlaskForm):

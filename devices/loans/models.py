@@ -185,6 +185,12 @@ class DataBundle(OrgScoped, db.Model):
         ),
         # Reports: bundles of one organisation issued in a period.
         Index("ix_report_bundle_issued", "organisation_id", "issued_at"),
+        # Pages: organisation_id first, then what the page filters and orders by, so
+        # every scoped query finds its rows through one index (SQLite has no statistics
+        # without ANALYZE, and would otherwise read the whole organisation).
+        Index("ix_data_bundle_org_resident", "organisation_id", "resident_id", "issued_at", "id"),
+        Index("ix_data_bundle_org_loan", "organisation_id", "loan_id", "issued_at"),
+        Index("ix_data_bundle_org_status", "organisation_id", "status", "expires_on", "id"),
     )
 
     @property
@@ -278,6 +284,19 @@ class Loan(OrgScoped, db.Model):
         ),
         # Reports: loans of one organisation started before the end of a period.
         Index("ix_report_loan_lent", "organisation_id", "lent_at"),
+        # Pages: organisation_id first, then what the page filters and orders by, so
+        # every scoped query finds its rows through one index (SQLite has no statistics
+        # without ANALYZE, and would otherwise read the whole organisation).
+        Index(
+            "ix_loan_org_open_due",
+            "organisation_id",
+            "due_on",
+            "id",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        Index("ix_loan_org_device", "organisation_id", "device_id", "lent_at", "id"),
+        Index("ix_loan_org_resident", "organisation_id", "resident_id", "lent_at", "id"),
     )
 
     @hybrid_property
@@ -370,6 +389,7 @@ class ReminderCall(OrgScoped, db.Model):
 
     __table_args__ = (
         CheckConstraint(f"outcome IN ({sql_list(CALL_OUTCOMES)})", name="outcome_known"),
+        Index("ix_reminder_call_org_resident", "organisation_id", "resident_id", "called_at"),
     )
 
     @property
@@ -410,6 +430,15 @@ class WaitingListEntry(OrgScoped, db.Model):
         CheckConstraint(f"status IN ({sql_list(WAITING_STATUSES)})", name="status_known"),
         CheckConstraint(f"reason IN ({sql_list(WAITING_REASONS)})", name="reason_known"),
         CheckConstraint("priority BETWEEN 1 AND 3", name="priority_range"),
+        # The waiting list in the order devices are offered, from the index.
+        Index(
+            "ix_waiting_list_org_queue",
+            "organisation_id",
+            "status",
+            "priority",
+            "joined_on",
+            "id",
+        ),
     )
 
     @property

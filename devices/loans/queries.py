@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from inclusion.clock import today
 from inclusion.extensions import db
+from inclusion.kept import kept_for_scope
 from inclusion.residents.models import Resident
 from inclusion.residents.service import open_case
 
@@ -167,8 +168,12 @@ def loans_of_resident(resident) -> dict:
 
 
 def loans_dashboard() -> dict:
-    """The numbers on a coordinator's home page (scoped to their organisation)."""
+    """The numbers on a coordinator's home page (scoped to their organisation; kept until
+    its next change)."""
+    return kept_for_scope("loans-dashboard", _loans_dashboard)
 
+
+def _loans_dashboard() -> dict:
     def count(stmt):
         return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
 
@@ -194,3 +199,11 @@ def ready_devices(preferred_kinds=()):
     if preferred_kinds:
         order.insert(0, case((Device.kind.in_(list(preferred_kinds)), 0), else_=1))
     return select(Device).where(Device.status == "ready").order_by(*order, Device.id)
+
+
+def overdue_loans(limit: int = 5) -> tuple[list[Loan], int]:
+    """The loans most overdue first (at most ``limit``) and how many are overdue in all:
+    the top of a coordinator's home page."""
+    stmt = loan_list("overdue")
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return list(db.session.scalars(stmt.limit(limit)).unique()), total or 0

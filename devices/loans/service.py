@@ -320,14 +320,21 @@ def issue_bundle(
 
 
 def expire_bundles(organisation_id: int, *, as_of: date | None = None, by=None) -> int:
-    """Mark issued bundles whose expiry date has passed as expired; returns how many."""
+    """Mark issued bundles whose expiry date has passed as expired; returns how many.
+    The rows are locked as they are read (and re-checked after any wait), so a bundle
+    handed back at a desk meanwhile stays in stock."""
     as_of = as_of or today()
+    db.session.flush()
     bundles = db.session.scalars(
-        select(DataBundle).where(
+        select(DataBundle)
+        .where(
             DataBundle.organisation_id == organisation_id,
             DataBundle.status == "issued",
             DataBundle.expires_on < as_of,
         )
+        .order_by(DataBundle.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     for bundle in bundles:
         transition(bundle, "expired", BUNDLE_TRANSITIONS, action="data_bundle.expired", actor=by)
@@ -337,7 +344,12 @@ def expire_bundles(organisation_id: int, *, as_of: date | None = None, by=None) 
 
 
 def withdraw_bundle(bundle: DataBundle, *, by=None) -> None:
-    """An in-stock bundle that can no longer be used (lapsed voucher, dead SIM) is expired."""
+    """An in-stock bundle that can no longer be used (lapsed voucher, dead SIM) is expired.
+    The bundle is locked and re-read first: one issued at another desk a moment ago is
+    not withdrawn from the resident who has it."""
+    bundle = lock_bundle(bundle)
+    if bundle.status != "in_stock":
+        raise RuleBroken(_gone_message(bundle), "bundle")
     transition(
         bundle,
         "expired",
@@ -660,7 +672,12 @@ def why_not_lendable(device: Device) -> LendBlock | None:
 
 
 def extend_loan(loan: Loan, new_due_on: date, *, reason: str = "", by=None) -> LoanExtension:
-    """Move an open loan's due date later; the old date is kept in the extension."""
+    """Move an open loan's due date later; the old date is kept in the extension.
+
+    The loan is locked and re-read first (as a return or an end locks it), so an
+    extension racing a return waits and is refused on the ended loan, and two extensions
+    at once each decide on the due date the other left."""
+    loan, _device = _lock_open_loan(loan)
     if not loan.is_open:
         raise RuleBroken("This loan has ended.", "new_due_on")
     if new_due_on is None or new_due_on <= loan.due_on:
@@ -867,10 +884,12 @@ class CallRow:
         return any(loan.is_overdue for loan in self.loans)
 
 
-def call_list(*, as_of: date | None = None) -> list[CallRow]:
+def call_list(*, as_of: date | None = None, last_calls: bool = True) -> list[CallRow]:
     """Residents to phone: loans due within 7 days or overdue, bundles expiring within 14
     days, grouped by resident, most urgent first, with the last call logged for each.
-    Runs in a fixed number of queries (scoped to the signed-in organisation)."""
+    Runs in a fixed number of queries (scoped to the signed-in organisation). Without
+    ``last_calls`` the rows come without their last call (``with_last_calls`` adds them to
+    one page's rows)."""
     from sqlalchemy.orm import joinedload
 
     as_of = as_of or today()
@@ -896,18 +915,29 @@ def call_list(*, as_of: date | None = None) -> list[CallRow]:
         rows.setdefault(bundle.resident_id, CallRow(resident=bundle.resident)).bundles.append(
             bundle
         )
-    if rows:
+    ordered = sorted(
+        rows.values(), key=lambda r: (r.most_urgent, r.resident.last_name, r.resident.id)
+    )
+    return with_last_calls(ordered) if last_calls else ordered
+
+
+def with_last_calls(rows: list[CallRow]) -> list[CallRow]:
+    """Each row's last call logged, in one query (only for the rows given: one page)."""
+    from sqlalchemy.orm import joinedload
+
+    by_resident = {row.resident.id: row for row in rows}
+    if by_resident:
         calls = db.session.scalars(
             select(ReminderCall)
-            .where(ReminderCall.resident_id.in_(list(rows)))
+            .where(ReminderCall.resident_id.in_(list(by_resident)))
             .options(joinedload(ReminderCall.called_by))
             .order_by(ReminderCall.called_at.desc(), ReminderCall.id.desc())
         ).all()
         for call in calls:
-            row = rows[call.resident_id]
+            row = by_resident[call.resident_id]
             if row.last_call is None:
                 row.last_call = call
-    return sorted(rows.values(), key=lambda r: (r.most_urgent, r.resident.last_name, r.resident.id))
+    return rows
 
 
 def log_call(resident: Resident, outcome: str, *, note: str = "", by=None) -> ReminderCall:
@@ -990,6 +1020,19 @@ def join_waiting_list(
 
 
 def remove_from_waiting_list(entry: WaitingListEntry, *, by=None) -> None:
+    """Take a waiting resident off the list. The entry is locked and re-read first (as a
+    lend locks it), so an entry a desk has just lent to is not marked removed."""
+    db.session.flush()
+    entry = db.session.scalar(
+        select(WaitingListEntry)
+        .where(WaitingListEntry.id == entry.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if entry.status == "lent":
+        raise RuleBroken("A device has just been lent to them: they are off the waiting list.")
+    if entry.status == "removed":
+        raise RuleBroken("They have already been taken off the waiting list.")
     transition(entry, "removed", WAITING_TRANSITIONS, action="waiting_list.removed", actor=by)
     entry.status_changed_at = now()
     db.session.flush()

@@ -25,6 +25,7 @@ from devices.models import DEVICE_KINDS
 from devices.service import device_by_tag
 from inclusion.csvfile import SafeCsvWriter, phone
 from inclusion.extensions import db
+from inclusion.pagination import ListPage, requested_page
 from inclusion.permissions import requires
 from inclusion.registry import registry
 from inclusion.residents.models import Resident
@@ -405,12 +406,20 @@ def resident_search():
 
 
 def _call_page(form, status=200):
-    rows = service.call_list()
-    # Other features' calls to make (outcome follow-ups due), each drawn by its template.
-    sections = [(s.template, s.load()) for s in registry().call_list_sections]
+    per_page = current_app.config["PER_PAGE"]
+    # One page of residents; their last calls are loaded for that page only.
+    page = ListPage(service.call_list(last_calls=False), per_page=per_page)
+    service.with_last_calls(page.items)
+    # Other features' calls to make (outcome follow-ups due), each drawn by its template:
+    # the first page's worth, and how many more there are (the feature's own list has all).
+    sections = []
+    for section in registry().call_list_sections:
+        items = section.load()
+        sections.append((section.template, items[:per_page], max(len(items) - per_page, 0)))
+    context = dict(page=page, rows=page.items, form=form, sections=sections)
     if status == 422:
-        return invalid("loans/reminders.html", rows=rows, form=form, sections=sections)
-    return render_template("loans/reminders.html", rows=rows, form=form, sections=sections)
+        return invalid("loans/reminders.html", **context)
+    return render_template("loans/reminders.html", **context)
 
 
 @bp.route("/reminders")
@@ -502,7 +511,12 @@ def log_call():
         if outcome.refused:
             return _call_page(form, 422)
         flash(f"Call to {resident.full_name} logged.", "success")
-        return redirect(url_for("loans.reminders") + f"#call-{resident.reference}")
+        # Back to the page of the list the call was logged from.
+        page = requested_page()
+        return redirect(
+            url_for("loans.reminders", **({"page": page} if page > 1 else {}))
+            + f"#call-{resident.reference}"
+        )
     return _call_page(form, 422)
 
 

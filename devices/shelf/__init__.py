@@ -15,7 +15,7 @@ def init_app(app) -> None:
 
     app.register_blueprint(bp)
     reg = registry(app)
-    reg.add_navigation("devices.manage", "shelf.stocktakes", "Stocktakes")
+    reg.add_navigation("devices.manage", "shelf.stocktakes", "Stocktakes", group="devices")
     reg.add_template_helper("last_stocktakes", last_stocktakes)
     _declare_personal_data(app)
 

@@ -241,16 +241,7 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.active:
         return
-    db.session.execute(
-        update(PasswordReset)
-        .where(
-            PasswordReset.user_id == user.id,
-            PasswordReset.used_at.is_(None),
-            PasswordReset.revoked_at.is_(None),
-        )
-        .values(revoked_at=now())
-        .execution_options(synchronize_session=False)
-    )
+    _revoke_resets(user)
     token = secrets.token_urlsafe(32)
     reset = PasswordReset(
         user_id=user.id,
@@ -416,12 +407,37 @@ def change_role(user: User, role: str, *, by: User) -> None:
     db.session.flush()
 
 
+def _revoke_resets(user: User) -> None:
+    db.session.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.user_id == user.id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.revoked_at.is_(None),
+        )
+        .values(revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+
+
 def set_active(user: User, active: bool, *, by: User) -> None:
+    """Deactivate or re-activate an account. Deactivation closes every way back in: the
+    user's sessions end and their unused set-password and reset links stop working (so
+    re-activation brings none of them back). API keys belong to the organisation's
+    partner systems, not to a person, and stay until an admin revokes them."""
     if user.id == by.id and not active:
         raise RuleBroken("You cannot deactivate your own account.")
+    # Lock and re-read: two admins acting at once decide one after the other.
+    db.session.flush()
+    with unscoped():
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        db.session.refresh(user, ["active"])
     if user.active == active:
         return
     user.active = active
+    if not active:
+        _revoke_links(user)
+        _revoke_resets(user)
     # Also on re-activation: a cookie from before the deactivation must not come back to life.
     end_sessions(user)
     audit.record(

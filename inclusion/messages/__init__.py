@@ -19,7 +19,7 @@ def init_app(app) -> None:
 
     app.register_blueprint(bp)
     reg = registry(app)
-    reg.add_navigation("messages.manage", "messages.index", "Messages")
+    reg.add_navigation("messages.manage", "messages.index", "Messages", group="reports")
     reg.add_navigation("message_texts.manage", "messages.texts", "Message texts", admin=True)
     reg.add_resident_section("messages/_resident_section.html")
     reg.add_template_helper("contact_preference_of", contact_preference_of)

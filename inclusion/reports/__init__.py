@@ -14,5 +14,5 @@ def init_app(app) -> None:
 
     app.register_blueprint(bp)
     reg = registry(app)
-    reg.add_navigation("reports.view", "reports.index", "Reports")
+    reg.add_navigation("reports.view", "reports.index", "Reports", group="reports")
     reg.add_report_section(REFERRALS_SECTION)

@@ -278,6 +278,30 @@ class StatusForm(FlaskForm):
             raise ValidationError("Choose an outcome to close the case.")
 
 
+def status_steps_form(steps: list[str], formdata=None) -> FlaskForm:
+    """A date for each step still to come (``contacted_on``, ``assessed_on``, …): the steps
+    recorded are the ones given a date, from the first (``service.record_steps``)."""
+
+    class StatusStepsForm(FlaskForm):
+        pass
+
+    example = f"{today():%-d %-m %Y}"
+    for status in steps:
+        setattr(
+            StatusStepsForm,
+            f"{status}_on",
+            DateInputField(
+                f"Date {status}",
+                description=f"For example, {example}",
+                validators=[Optional()],
+                example=example,
+            ),
+        )
+    form = StatusStepsForm(formdata=formdata)
+    form.steps = steps
+    return form
+
+
 class ResidentFilterForm(FlaskForm):
     class Meta:
         csrf = False

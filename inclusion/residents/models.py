@@ -30,6 +30,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "supported": frozenset({"closed"}),
     "closed": frozenset({"referred"}),
 }
+#: The steps that usually follow each other: the resident page records several at once,
+#: each with its date (``service.record_steps``).
+USUAL_PATH = ("referred", "contacted", "assessed", "supported")
 OUTCOMES = {
     "goals_met": "Goals met: using their device with confidence",
     "partly_met": "Partly met",
@@ -160,6 +163,22 @@ class Resident(OrgScoped, db.Model):
         ),
         # Reports: referrals of one organisation in a period.
         Index("ix_report_resident_referral", "organisation_id", "referral_date"),
+        # Pages: organisation_id first, then what the page filters and orders by, so
+        # every scoped query finds its rows through one index (SQLite has no statistics
+        # without ANALYZE, and would otherwise read the whole organisation).
+        Index("ix_resident_org_status", "organisation_id", "status"),
+        # The residents list in its order, with what a search matches: counting a page
+        # and searching read the index, not the residents' wide rows.
+        Index(
+            "ix_resident_org_search",
+            "organisation_id",
+            "referral_date",
+            "id",
+            "first_name",
+            "last_name",
+            "reference",
+            "postcode",
+        ),
     )
 
     @property
@@ -213,3 +232,13 @@ class StatusChange(OrgScoped, db.Model):
 
     resident: Mapped[Resident] = relationship(back_populates="history")
     by = relationship("User")
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOMES.get(self.outcome or "", self.outcome or "")
+
+    __table_args__ = (
+        Index(
+            "ix_resident_status_change_org_resident", "organisation_id", "resident_id", "at", "id"
+        ),
+    )

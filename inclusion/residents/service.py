@@ -6,6 +6,8 @@ Audit events list changed field *names* only, never personal data.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+
 from sqlalchemy import and_, func, or_, select, update
 
 from .. import audit
@@ -32,6 +34,7 @@ from .models import (
     OUTCOMES,
     SOURCES,
     TRANSITIONS,
+    USUAL_PATH,
     Resident,
     StatusChange,
 )
@@ -259,6 +262,7 @@ def resolve_duplicate(resident: Resident, resolution: str, *, by) -> None:
     """A coordinator settles a possible duplicate: keep both, or close this one as a
     duplicate of the open case. Decided once (a conditional update: two desks at once
     cannot both decide)."""
+    lock_resident(resident)
     refuse_if_anonymised(resident)
     if resolution not in DUPLICATE_RESOLUTIONS:
         raise RuleBroken("Choose whether to keep both or close this one.", "resolution")
@@ -299,7 +303,10 @@ def refuse_if_anonymised(resident: Resident) -> None:
 def update_resident(
     resident: Resident, data: dict, *, consent_given: bool, consent_method, by
 ) -> list[str]:
-    """Edit a resident's record; consent can be recorded or withdrawn, never back-dated."""
+    """Edit a resident's record; consent can be recorded or withdrawn, never back-dated.
+    The row is locked and re-read first, so an edit racing an erasure waits for it and
+    is refused, never writing the person's details back."""
+    lock_resident(resident)
     refuse_if_anonymised(resident)
     values = _clean(data)
     for key, value in values.items():
@@ -323,14 +330,21 @@ def update_resident(
 
 
 def change_status(
-    resident: Resident, new_status: str, *, by, outcome: str | None = None, note: str = ""
+    resident: Resident,
+    new_status: str,
+    *,
+    by,
+    outcome: str | None = None,
+    note: str = "",
+    at: datetime | None = None,
 ) -> None:
     """Move a resident along the referral workflow; closing needs an outcome.
 
     The resident's row is locked first, so two desks changing one status at once
     are serialised and the second is checked against what the first did. Closing
     sends ``case_closed`` in the same transaction: features take the resident off
-    what they wait for, and a refusal there refuses the close.
+    what they wait for, and a refusal there refuses the close. ``at`` is when it
+    happened, when that was before now (``record_steps``).
     """
     lock_resident(resident)
     refuse_if_anonymised(resident)
@@ -355,9 +369,11 @@ def change_status(
         extra_changed=extra,
         actor=by,
     )
-    resident.status_changed_at = now()
+    at = at or now()
+    resident.status_changed_at = at
     db.session.add(
         StatusChange(
+            at=at,
             organisation_id=resident.organisation_id,
             resident_id=resident.id,
             from_status=old,
@@ -370,3 +386,69 @@ def change_status(
     db.session.flush()
     if new_status == "closed":
         case_closed.send(resident, by=by)
+
+
+def steps_ahead(resident: Resident) -> list[str]:
+    """The steps of the usual path still to come for ``resident`` (none once supported or
+    closed)."""
+    if resident.status not in USUAL_PATH:
+        return []
+    return list(USUAL_PATH[USUAL_PATH.index(resident.status) + 1 :])
+
+
+def _reached_on(resident: Resident) -> date:
+    """The day the resident reached their current status (a referral: its date)."""
+    if resident.status == "referred" and resident.referral_date:
+        return min(resident.referral_date, resident.status_changed_at.date())
+    return resident.status_changed_at.date()
+
+
+def record_steps(resident: Resident, dates: dict[str, date | None], *, by) -> list[str]:
+    """Several steps of the usual path at once (contacted, then assessed, …), each on the
+    day it happened. The steps are taken in order from the current status, with no step
+    left out; each day is on or after the one before (the first on or after the day the
+    current status was reached) and none is in the future. Each step is a status change of
+    its own, audited, all in one transaction: one refused step refuses them all. A day
+    before today is stamped at noon (the day is what counts). Returns the steps taken."""
+    lock_resident(resident)
+    refuse_if_anonymised(resident)
+    ahead = steps_ahead(resident)
+    dates = {status: day for status, day in dates.items() if day is not None}
+    if not ahead or set(dates) - set(ahead):
+        raise RuleBroken(f"{resident.reference} cannot take those steps from {resident.status}.")
+    chosen: list[tuple[str, date]] = []
+    missing = None
+    for status in ahead:
+        day = dates.get(status)
+        if day is None:
+            missing = missing or status
+        elif missing:
+            raise RuleBroken(
+                f"Enter the date they were {missing} first: steps are recorded in order.",
+                f"{missing}_on",
+            )
+        else:
+            chosen.append((status, day))
+    if not chosen:
+        raise RuleBroken(f"Enter the date they were {ahead[0]}.", f"{ahead[0]}_on")
+    before, before_status = _reached_on(resident), resident.status
+    for status, day in chosen:
+        if day > today():
+            raise RuleBroken("The date cannot be in the future.", f"{status}_on")
+        if day < before:
+            raise RuleBroken(
+                f"The date must be on or after the date they were {before_status} "
+                f"({before:%d %b %Y}).",
+                f"{status}_on",
+            )
+        before, before_status = day, status
+    last = resident.status_changed_at
+    for status, day in chosen:
+        at = datetime.combine(day, time(12))
+        if day == today():
+            at = now()
+        elif last.date() == day:  # after what was recorded earlier that day
+            at = max(at, last)
+        change_status(resident, status, by=by, at=at)
+        last = at
+    return [status for status, _ in chosen]

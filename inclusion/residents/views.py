@@ -26,6 +26,7 @@ from .forms import (
     ResidentEditForm,
     ResidentFilterForm,
     StatusForm,
+    status_steps_form,
 )
 from .models import STATUSES, TRANSITIONS
 
@@ -142,12 +143,13 @@ def _status_form(resident, formdata=None):
     return StatusForm(formdata=formdata, allowed=allowed)
 
 
-def _detail(resident, *, status_form=None, duplicate_form=None, code=200):
+def _detail(resident, *, status_form=None, duplicate_form=None, steps_form=None, code=200):
     page = render_template(
         "residents/detail.html",
         resident=resident,
         status_form=status_form or _status_form(resident, formdata=None),
         duplicate_form=duplicate_form or DuplicateForm(formdata=None),
+        steps_form=steps_form or status_steps_form(service.steps_ahead(resident)),
     )
     return page, code
 
@@ -218,3 +220,23 @@ def change_status(reference):
             flash(f"{resident.reference} is now {resident.status}.", "success")
             return redirect(url_for("residents.detail", reference=resident.reference))
     return _detail(resident, status_form=form, code=422)
+
+
+@bp.route("/residents/<reference>/steps", methods=["POST"])
+@requires("residents.manage")
+def record_steps(reference):
+    resident = _resident(reference)
+    form = status_steps_form(service.steps_ahead(resident), formdata=request.form)
+    if form.validate_on_submit():
+        dates = {status: form[f"{status}_on"].data for status in form.steps}
+        with attempt(form) as outcome:
+            taken = service.record_steps(resident, dates, by=current_user)
+        if not outcome.refused:
+            flash(
+                f"{resident.reference} is now {resident.status}: {len(taken)} steps recorded."
+                if len(taken) > 1
+                else f"{resident.reference} is now {resident.status}.",
+                "success",
+            )
+            return redirect(url_for("residents.detail", reference=resident.reference))
+    return _detail(resident, steps_form=form, code=422)

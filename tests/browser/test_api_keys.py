@@ -24,7 +24,9 @@ REFERRAL = {
 
 def test_admin_makes_uses_and_revokes_an_api_key(page, live_server, output_path):
     sign_in(page, live_server, "admin@wdi.example.org")
-    page.get_by_role("link", name="API keys").click()
+    # API keys are under Settings in the menu, in the row of that group's pages.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="API keys").click()
     expect(page.get_by_role("heading", name="API keys")).to_be_visible()
     page.get_by_role("link", name="Create a key").click()
     page.get_by_role("button", name="Create key").click()  # no name

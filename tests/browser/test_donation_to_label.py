@@ -46,7 +46,8 @@ def test_pledge_receive_wipe_print_scan(page, live_server, output_path):
     page.get_by_label("Email address").fill("pat@plumbing.example.com")
     page.locator("#items-0-kind").select_option("tablet")
     page.locator("#items-0-quantity").fill("2")
-    page.locator("#items-0-make_model").fill("Lenovo Tab M10")
+    page.locator("#items-0-make").fill("Lenovo")
+    page.locator("#items-0-model").fill("Tab M10")
     page.locator("#items-0-chargers_included").check()
     page.get_by_role("button", name="Send pledge").click()
 
@@ -58,7 +59,11 @@ def test_pledge_receive_wipe_print_scan(page, live_server, output_path):
     assert reference in text and "Playwright Plumbing Ltd" in text
 
     sign_in(page, live_server, "coordinator@wdi.example.org")
-    page.get_by_role("link", name="Donations", exact=True).click()
+    # Donations are under "Devices and data" in the menu, in the row of that group's pages.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Devices and data").click()
+    page.get_by_role("navigation", name="Devices and data").get_by_role(
+        "link", name="Donations", exact=True
+    ).click()
     page.get_by_role("link", name=reference).click()
     expect(page.get_by_role("heading", name=re.compile(reference))).to_be_visible()
     page.get_by_role("button", name="Record what arrived").click()
@@ -74,7 +79,7 @@ def test_pledge_receive_wipe_print_scan(page, live_server, output_path):
     page.get_by_label("Certificate reference").fill("BLANCCO-4242")
     page.get_by_role("button", name="Record wipe").click()
     expect(page.get_by_text(f"Wipe recorded; {tags[0]} is ready.")).to_be_visible()
-    expect(page.locator("#device-history")).to_contain_text("awaiting wipe → ready")
+    expect(page.locator("#device-history")).to_contain_text("Awaiting wipe → Ready")
 
     page.goto(live_server(f"/donations/{reference}"))
     page.get_by_role("link", name="Print labels for all 2").click()

@@ -42,12 +42,12 @@ def test_referral_by_keyboard_then_coordinator_contacts(page, live_server, outpu
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=reference).click()
     expect(page.get_by_role("heading", name=re.compile("Winifred Keyboardson"))).to_be_visible()
-    expect(page.get_by_text("+44 1384 555777")).to_be_visible()
+    expect(page.get_by_text("01384 555777")).to_be_visible()  # national format on screen
 
     page.get_by_label("Move to").select_option("contacted")
     page.get_by_role("button", name="Update status").click()
     expect(page.get_by_text(f"{reference} is now contacted.")).to_be_visible()
-    expect(page.locator(".timeline")).to_contain_text("referred → contacted")
+    expect(page.locator(".timeline")).to_contain_text("Referred → Contacted")
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()

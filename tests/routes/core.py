@@ -68,6 +68,7 @@ ROUTES = [
     staff("residents.edit", "/residents/{resident_ref}/edit", record=True),
     staff("residents.edit", "/residents/{resident_ref}/edit", "POST", record=True),
     staff("residents.change_status", "/residents/{resident_ref}/status", "POST", record=True),
+    staff("residents.record_steps", "/residents/{resident_ref}/steps", "POST", record=True),
     staff(
         "residents.resolve_duplicate", "/residents/{resident_ref}/duplicate", "POST", record=True
     ),
