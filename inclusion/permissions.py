@@ -50,12 +50,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 def has_permission(user, permission: str) -> bool:
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.role in PERMISSIONS[permission]
-    )
+    return permission in held_permissions(user)
 
 
 def held_permissions(user) -> frozenset[str]:
