@@ -3,6 +3,7 @@ track, skill by skill, how their confidence grows."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from flask import Flask
@@ -129,15 +130,24 @@ def _load_user(session_id: str):
     # The session holds "<user id>:<session generation>" (User.get_id); a cookie whose
     # generation is no longer the user's was ended by sign-out, a new password, a role
     # or access change, and signs nobody in.
-    from .accounts.models import User
-
     user_id, _, generation = session_id.partition(":")
     if not (user_id.isdigit() and generation.isdigit()):
         return None
     from .tenancy import unscoped
 
     with unscoped():
-        user = db.session.get(User, int(user_id))
+        user = db.session.scalars(_user_by_id(), {"user_id": int(user_id)}).one_or_none()
     if user is None or user.session_generation != int(generation):
         return None
     return user
+
+
+@cache
+def _user_by_id():
+    # One statement object for every request: its cache key is worked out once, where
+    # ``session.get`` builds (and keys) a new statement each time.
+    from sqlalchemy import bindparam, select
+
+    from .accounts.models import User
+
+    return select(User).where(User.id == bindparam("user_id"))

@@ -116,7 +116,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "INCLUSION_ENV": mode,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": env.get("INCLUSION_DATABASE_URL", default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server's connection may have been closed under the pool (a restart): pinged
+        # before use. A SQLite file has no server, so no ping (one statement per request).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         # SQLite: how long a writer waits for another's write lock (seconds), and how many
         # times a request that still found the database busy is run before the
         # "busy, please try again" page.
@@ -202,6 +204,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             REMEMBER_COOKIE_SECURE=False,
         )
     config.update(overrides)
+    if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            **config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
     if production:
         _check_rate_limit_storage(config)
     return config

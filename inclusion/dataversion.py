@@ -22,6 +22,7 @@ from .accounts.models import Organisation
 from .tenancy import current_scope
 
 CHANGED = "inclusion.changed_organisations"
+READ = "inclusion.data_versions_read"
 EVERY = "*"  # a bulk change whose organisation is not known: raise every version
 _installed = False
 
@@ -70,6 +71,11 @@ def _after_rollback(session) -> None:
     session.info.pop(CHANGED, None)
 
 
+def _after_transaction_end(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(READ, None)
+
+
 def init_data_version() -> None:
     """Listen on every ORM session (once per process)."""
     global _installed
@@ -79,6 +85,7 @@ def init_data_version() -> None:
     event.listen(Session, "do_orm_execute", _on_orm_execute)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_rollback", _after_rollback)
+    event.listen(Session, "after_transaction_end", _after_transaction_end)
     _installed = True
 
 
@@ -88,9 +95,15 @@ def has_uncommitted_changes(session) -> bool:
 
 
 def data_version(session, organisation_id: int) -> int:
-    return session.scalar(
-        select(Organisation.data_version).where(Organisation.id == organisation_id)
-    )
+    """The organisation's version as this transaction first read it (a page keeping several
+    figures asks once): read before any figure is computed, so a value computed later is
+    never kept under a version newer than the rows it read."""
+    read = session.info.setdefault(READ, {})
+    if organisation_id not in read:
+        read[organisation_id] = session.scalar(
+            select(Organisation.data_version).where(Organisation.id == organisation_id)
+        )
+    return read[organisation_id]
 
 
 def bump(session, organisation_id: int) -> None:

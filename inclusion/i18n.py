@@ -230,10 +230,38 @@ def in_language(code: str):
     return force_locale(BABEL_ENGLISH if code == DEFAULT else code)
 
 
+@cache
+def _wtforms_catalogue(locale: str):
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsMessages:
+    """WTForms' own messages ("Not a valid choice") in the page's language. Flask-WTF reads
+    its catalogue from disk once per request; this keeps one per language for the process
+    and asks for the language when a message is drawn (so ``in_language`` is honoured)."""
+
+    def ugettext(self, string):
+        return _wtforms_catalogue(str(get_locale())).ugettext(string)
+
+    def ungettext(self, singular, plural, n):
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
+
+
+_WTFORMS_MESSAGES = _WTFormsMessages()
+
+
 def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", BABEL_ENGLISH)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
+
+    @app.before_request
+    def _wtforms_messages():
+        # Where Flask-WTF looks for the request's WTForms catalogue (flask_wtf.i18n).
+        request.wtforms_translations = _WTFORMS_MESSAGES
 
     @app.after_request
     def _remember_choice(response):

@@ -9,7 +9,7 @@ Records of other organisations never reach a policy function: the tenancy scope
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import cache, wraps
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
@@ -50,12 +50,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 def has_permission(user, permission: str) -> bool:
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.role in PERMISSIONS[permission]
-    )
+    return permission in held_permissions(user)
+
+
+def held_permissions(user) -> frozenset[str]:
+    """Every permission ``user`` holds (what :func:`has_permission` answers yes to)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return _role_permissions(user.role)
+
+
+@cache
+def _role_permissions(role: str) -> frozenset[str]:
+    return frozenset(p for p, roles in PERMISSIONS.items() if role in roles)
 
 
 def requires(permission: str):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import request
 from flask_login import current_user
 
-from .permissions import has_permission
+from .permissions import has_permission, held_permissions
 from .registry import registry
 from .validators import display_phone
 
@@ -50,13 +50,22 @@ def init_templating(app) -> None:
     app.jinja_env.globals.update(contributions.template_helpers)
     app.jinja_env.globals["contributions"] = contributions
 
+    # A menu depends only on the permissions its user holds, i.e. on the role: built once
+    # per role and page, not on every request.
+    menus: dict[tuple, tuple] = {}
+
     @app.context_processor
     def _navigation():
         if not current_user.is_authenticated:
             return {"menu": [], "menu_current": None}
-        menu = contributions.menu(lambda permission: has_permission(current_user, permission))
-        # The group the page shown belongs to: its other pages are the row under the menu.
-        exact = [item for item in menu if request.endpoint in item.endpoints]
-        near = [item for item in menu if item.is_current(request.endpoint, request.blueprint)]
-        current = (exact or near or [None])[0]
+        held = held_permissions(current_user)
+        key = (held, request.endpoint, request.blueprint)
+        found = menus.get(key)
+        if found is None:
+            menu = contributions.menu(held.__contains__)
+            # The group the page shown belongs to: its other pages are the row under the menu.
+            exact = [item for item in menu if request.endpoint in item.endpoints]
+            near = [item for item in menu if item.is_current(request.endpoint, request.blueprint)]
+            found = menus[key] = (menu, (exact or near or [None])[0])
+        menu, current = found
         return {"menu": menu, "menu_current": current}

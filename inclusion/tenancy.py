@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 from sqlalchemy import ForeignKey, event
 from sqlalchemy.orm import (
@@ -98,15 +99,21 @@ def _add_organisation_criteria(execute_state):
         return
     if not execute_state.is_select:
         return
+    execute_state.statement = execute_state.statement.options(_organisation_criteria(org_id))
+
+
+@lru_cache(maxsize=1024)
+def _organisation_criteria(org_id: int | tuple[int, ...]):
+    """The loader criteria for one scope, built once per scope (an option is immutable and
+    may be shared by every statement; building it and tracking its lambda took a good
+    part of each query's cost)."""
     if isinstance(org_id, tuple):  # a programme: see scope_session_to_programme
         criteria = lambda cls: cls.organisation_id.in_(org_id)  # noqa: E731
     else:
         criteria = lambda cls: cls.organisation_id == org_id  # noqa: E731
-    execute_state.statement = execute_state.statement.options(
-        with_loader_criteria(
-            OrgScoped,
-            criteria,
-            include_aliases=True,
-            track_closure_variables=True,
-        )
+    return with_loader_criteria(
+        OrgScoped,
+        criteria,
+        include_aliases=True,
+        track_closure_variables=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from flask_babel import lazy_gettext as _
@@ -58,6 +59,7 @@ def normalise_phone(value: str, region: str = "GB") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+@lru_cache(maxsize=4096)  # pure, and drawn on every page (the organisation's own number)
 def display_phone(value: str | None, region: str = "GB") -> str | None:
     """The one way a phone number is written for people, on screen and in downloads: a UK
     number as dialled at home (``07911 123456``), another country's in international form;

@@ -40,3 +40,13 @@ def test_kept_counts_are_the_organisations_own(coordinator, org, other_org):
         LoanFactory(organisation=other_org)
     db.session.commit()
     assert "1</span> devices on loan" in _lending(coordinator)
+
+
+def test_a_page_keeping_several_figures_reads_the_version_once(coordinator, org, count_queries):
+    LoanFactory(organisation=org)
+    db.session.commit()
+    _lending(coordinator)  # the figures are kept
+    with count_queries() as q:
+        assert "1</span> devices on loan" in _lending(coordinator)
+    versions = [s for s in q.statements if s.startswith("SELECT organisation.data_version")]
+    assert len(versions) == 1, versions
