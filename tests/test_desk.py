@@ -360,3 +360,15 @@ def test_an_empty_pledge_s_summary_links_to_its_first_line(client, db, org):
     assert "{" not in summary
     assert summary.count("Add at least one line") == 1
     assert 'href="#items-0-kind"' in summary
+
+
+def test_a_line_with_no_kind_is_named_in_the_summary_not_shown_as_data(client, db, org):
+    before = row_counts(Donation, DonationItem, Donor)
+    data = _pledge(org, **{"items-1-quantity": "3"})
+    del data["items-1-kind"]  # a line posted without its kind at all
+    response = client.post("/donate", data=data)
+    page = response.get_data(as_text=True)
+    assert "{'" not in page and "['" not in page
+    summary = page.split('class="govuk-error-summary"', 1)[1].split("</ul>", 1)[0]
+    assert "Line 2" in summary
+    assert row_counts(Donation, DonationItem, Donor) == before
