@@ -78,3 +78,17 @@ def uploaded_text(upload) -> tuple[str, str | None]:
         return content.decode("utf-8-sig"), None
     except UnicodeDecodeError:
         return "", "Upload a CSV file saved as UTF-8 text."
+
+
+def import_text(form) -> str | None:
+    """What an import form (a ``rows`` box and an ``upload`` field) was given: the uploaded
+    file's text when a file came, else the pasted rows; None, with the reason under the
+    upload field, when the file cannot be read."""
+    upload = form.upload.data
+    if upload and getattr(upload, "filename", ""):
+        text, problem = uploaded_text(upload)
+        if problem:
+            form.upload.errors = [problem]
+            return None
+        return text
+    return form.rows.data or ""

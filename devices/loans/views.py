@@ -30,7 +30,7 @@ from inclusion.permissions import requires
 from inclusion.registry import registry
 from inclusion.residents.models import Resident
 from inclusion.residents.service import is_open_case
-from inclusion.uploads import takes_import_file, uploaded_text
+from inclusion.uploads import import_text, takes_import_file
 from inclusion.web import attempt, get_or_404, invalid, refuse_unit_of_work
 
 from . import queries, service
@@ -105,13 +105,9 @@ def new_bundle():
 def import_bundles():
     form = BundleImportForm()
     if form.validate_on_submit():
-        text_value = form.rows.data or ""
-        upload = form.upload.data
-        if upload and getattr(upload, "filename", ""):
-            text_value, problem = uploaded_text(upload)
-            if problem:
-                form.upload.errors = [problem]
-                return invalid("loans/bundle_import.html", form=form, row_errors=[])
+        text_value = import_text(form)
+        if text_value is None:
+            return invalid("loans/bundle_import.html", form=form, row_errors=[])
         rejected = None
         with attempt(form) as outcome:
             try:

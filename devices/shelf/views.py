@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from inclusion.extensions import db
 from inclusion.permissions import requires
-from inclusion.uploads import takes_import_file, uploaded_text
+from inclusion.uploads import import_text, takes_import_file
 from inclusion.web import attempt, get_or_404, invalid, refuse_unit_of_work
 
 from . import service
@@ -233,13 +233,9 @@ def bulk_status():
 def import_devices():
     form = ImportDevicesForm()
     if form.validate_on_submit():
-        text_value = form.rows.data or ""
-        upload = form.upload.data
-        if upload and getattr(upload, "filename", ""):
-            text_value, problem = uploaded_text(upload)
-            if problem:
-                form.upload.errors = [problem]
-                return invalid("devices/shelf/import.html", form=form, row_errors=[])
+        text_value = import_text(form)
+        if text_value is None:
+            return invalid("devices/shelf/import.html", form=form, row_errors=[])
         rejected = None
         with attempt(form) as outcome:
             try:
