@@ -123,6 +123,9 @@ class Client:
         )
         if status != 302:
             raise RuntimeError(f"sign-in as {email} answered {status}")
+        # As a browser does: open the page the sign-in leads to, and keep the cookie it
+        # sets (the session's CSRF token), so later pages see the session a browser has.
+        self.request("GET", urllib.parse.urlsplit(location).path or "/")
         return self
 
 
@@ -600,6 +603,11 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="run only pages whose name contains this")
     parser.add_argument("--no-targets", action="store_true", help="print the figures, never fail")
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="serve with INCLUSION_PAGE_CACHE=off: what every page costs to build",
+    )
     args = parser.parse_args(argv)
 
     import flask_migrate
@@ -638,6 +646,8 @@ def main(argv=None) -> int:
             INCLUSION_PUBLIC_BASE_URL="http://127.0.0.1",
             PYTHONPATH=str(ROOT),
         )
+        if args.no_page_cache:
+            env["INCLUSION_PAGE_CACHE"] = "off"
         app_port, floor_port = free_port(), free_port()
         procs.append(gunicorn("inclusion:create_app()", app_port, workers, env, ROOT))
         procs.append(gunicorn("load:floor()", floor_port, workers, env, ROOT / "benchmarks"))
@@ -708,7 +718,8 @@ def main(argv=None) -> int:
         print(
             f"load benchmark on {backend}, scale {args.scale:g} x {args.organisations} "
             f"organisation(s): gunicorn {workers} sync "
-            f"workers, {args.concurrency} clients, {args.duration:g} s per page "
+            f"workers, {args.concurrency} clients, {args.duration:g} s per page, "
+            f"page cache {'off' if args.no_page_cache else 'on'} "
             f"(bench-data took {generate_seconds:.0f} s)"
         )
         print(

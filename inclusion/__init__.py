@@ -38,6 +38,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
     from .security import init_session_security
 
+    from .pagecache import init_page_cache
+
+    # Innermost around the app, so the proxy fix has given it the client's address.
+    init_page_cache(app)
     init_session_security(app)
 
     from .transactions import configure_sqlite

@@ -142,6 +142,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Where the reports' figures are kept between changes (inclusion/reports/cache.py):
         # empty = each worker's memory; redis://... = shared by every worker.
         "CACHE_URL": env.get("INCLUSION_CACHE_URL", ""),
+        # A signed-in page opened again before its organisation changed is answered from
+        # the worker's memory (inclusion/pagecache.py): on/off, how long at most, how many.
+        "PAGE_CACHE": _bool(env.get("INCLUSION_PAGE_CACHE"), mode != "testing"),
+        "PAGE_CACHE_SECONDS": _int(env, "INCLUSION_PAGE_CACHE_SECONDS", 60, 1),
+        "PAGE_CACHE_ENTRIES": _int(env, "INCLUSION_PAGE_CACHE_ENTRIES", 256, 1),
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT": env.get("INCLUSION_LOGIN_LIMIT", "5 per minute"),

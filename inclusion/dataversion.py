@@ -52,6 +52,10 @@ def _on_orm_execute(state) -> None:
 
 
 def _before_commit(session) -> None:
+    # The commit flushes what is still pending only after this hook: flush it now, so a
+    # change made just before ``commit()`` (no query in between) raises the version too.
+    if session.new or session.dirty or session.deleted:
+        session.flush()
     changed = session.info.pop(CHANGED, None)
     if not changed:
         return
