@@ -34,9 +34,11 @@ it off unless a test turns it on (``tests/test_page_cache.py``).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
+from functools import cache
 
 from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
@@ -66,8 +68,8 @@ class PageCache:
         self.entries: OrderedDict = OrderedDict()
         self.versions: dict[int, int] = {}  # organisation -> the newest version seen
         self.lock = threading.Lock()
-        self._engine = None
-        self._version_sql = None
+        self.local = threading.local()  # each thread's own connection for the version
+        self._version_sql = ""
 
     # -- the request ------------------------------------------------------------------
 
@@ -167,17 +169,41 @@ class PageCache:
             self.versions.clear()
 
     def _read_version(self, organisation: int) -> int | None:
-        if self._engine is None:
-            from .accounts.models import Organisation
-            from .extensions import db
+        """One read of the organisation's version on a connection of this worker's own,
+        outside the pool and in autocommit (no BEGIN/ROLLBACK around it: each read sees
+        everything committed before it). A failed read closes it; the next opens anew."""
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = self._connect()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(self._version_sql, (organisation,))
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except Exception:
+            self.local.conn = None
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
+        return row[0] if row else None
 
-            with self.app.app_context():
-                self._engine = db.engine
-            self._version_sql = select(Organisation.data_version).where(
-                Organisation.id == bindparam("organisation")
-            )
-        with self._engine.connect() as conn:
-            return conn.scalar(self._version_sql, {"organisation": organisation})
+    def _connect(self):
+        from .extensions import db
+
+        with self.app.app_context():
+            engine = db.engine
+        pooled = engine.raw_connection()
+        conn = pooled.driver_connection
+        pooled.detach()  # this worker's own from now on: never handed to a request
+        if engine.dialect.name == "sqlite":
+            conn.isolation_level = None
+        else:
+            conn.autocommit = True
+        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._version_sql = f"SELECT data_version FROM organisation WHERE id = {mark}"
+        return conn
 
 
 # -- the Flask side: may this request's page be kept? ---------------------------------
@@ -191,7 +217,22 @@ def _before_request():
 
     # Read before any of the page's rows: what is kept is never older than its version.
     organisation = current_user.organisation_id
-    g._page_cache = (organisation, data_version(db.session, organisation))
+    version = data_version(db.session, organisation)
+    # The user was read before the version: on PostgreSQL (read committed) a sign-out or a
+    # role change committed between the two reads would be kept under the newer version.
+    # Read again after it, whatever was committed before is seen; anything later raises it.
+    again = db.session.execute(_user_again(), {"user_id": current_user.id}).one_or_none()
+    if again == (current_user.session_generation, current_user.active, current_user.role):
+        g._page_cache = (organisation, version)
+
+
+@cache
+def _user_again():
+    from .accounts.models import User
+
+    return select(User.session_generation, User.active, User.role).where(
+        User.id == bindparam("user_id")
+    )
 
 
 def _after_request(response):
