@@ -58,7 +58,9 @@ PASSWORD = "bench-" + secrets.token_urlsafe(12)
 LIST_P50, LIST_P95, REPORT_P50 = 2.0, 3.0, 3.0
 WARM_UP_SECONDS = 1.0
 PROGRAMME = "/outcomes/programme"  # a commissioner's report over the programme's organisations
-FIRST_OPEN_SECONDS = 1.0  # the commissioner's report, opened once, its figures not yet kept
+#: The commissioner's report over the region answers in under this, opened once before its
+#: figures are kept, and as the p50 under load (it reads every organisation: no ratio).
+FIRST_OPEN_SECONDS = 1.0
 LOG_DIR = Path(os.environ.get("TMPDIR", "/tmp"))
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -134,7 +136,7 @@ class Client:
 @dataclass
 class Result:
     name: str
-    kind: str  # floor, info (shown, no target), page, report, write
+    kind: str  # floor, info (shown, no target), page, report, region, write
     times: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str = ""
@@ -523,7 +525,7 @@ def pages(plan: dict, year: int) -> list[tuple[str, str, str, str]]:
         ),
         ("donor: impact", "page", "donor", "/impact"),
         *(
-            [("commissioner: the programme's report", "report", "commissioner", PROGRAMME)]
+            [("commissioner: the programme's report", "region", "commissioner", PROGRAMME)]
             if plan.get("commissioner")
             else []
         ),
@@ -614,6 +616,8 @@ def report_line(r: Result, floor_p50: float, floor_p95: float) -> tuple[str, boo
         ok = x50 <= LIST_P50 and x95 <= LIST_P95
     elif r.kind == "report":
         ok = x50 <= REPORT_P50
+    elif r.kind == "region":  # over every organisation of the programme: an absolute target
+        ok = p50 < FIRST_OPEN_SECONDS * 1000
     else:
         ok = True
     ok = ok and r.errors == 0 and bool(r.times)
@@ -800,7 +804,8 @@ def main(argv=None) -> int:
                 missed.append("commissioner's report, first open")
         print(
             f"  targets: pages p50 <= {LIST_P50:g}x and p95 <= {LIST_P95:g}x the floor, "
-            f"reports p50 <= {REPORT_P50:g}x, no errors"
+            f"reports p50 <= {REPORT_P50:g}x, the commissioner's report < "
+            f"{FIRST_OPEN_SECONDS * 1000:.0f} ms, no errors"
         )
         if args.keep:
             print(f"  database kept: {database_url}")
