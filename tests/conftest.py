@@ -13,6 +13,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, time
 
 import flask_migrate
 import pytest
@@ -20,6 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
+import inclusion.clock as _clock
 from inclusion import create_app
 from inclusion.extensions import db as _db
 from inclusion.extensions import limiter
@@ -28,6 +30,23 @@ PG_URL = os.environ.get("INCLUSION_TEST_DATABASE_URL", "").strip()
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
+
+# ---- one day for the whole run -------------------------------------------------------
+# Tests work out dates when they are collected ("a date in the future", "today"); a run that
+# crossed midnight UTC had the app in the next day. The app's clock (inclusion.clock, which
+# every "now" and "today" of the app goes through) stops at 23:59:59 of the day the run began.
+
+
+class _RunDay(datetime):
+    day = _clock.now().date()
+
+    @classmethod
+    def now(cls, tz=None):
+        moment = datetime.now(tz)
+        return min(moment, datetime.combine(cls.day, time(23, 59, 59), tzinfo=moment.tzinfo))
+
+
+_clock.datetime = _RunDay
 
 if IN_CI and not PG_URL:
     raise pytest.UsageError(
