@@ -169,6 +169,7 @@ class Registry:
     message_purposes: dict = field(default_factory=dict)
     reminder_sources: list[Callable] = field(default_factory=list)
     call_list_sections: list[CallListSection] = field(default_factory=list)
+    kept_periods: list[Callable] = field(default_factory=list)
 
     # -- what features call from their init_app --------------------------------------------
 
@@ -307,6 +308,12 @@ class Registry:
         them for the signed-in user, ``template`` draws them, ``calls(items)`` puts them in
         the call list's CSV (see ``CallListSection``)."""
         _append_once(self.call_list_sections, CallListSection(template, loader, calls))
+
+    def add_kept_period(self, period: Callable) -> None:
+        """``period(today) -> Period``: a period a page opens without being asked (a
+        commissioner's last twelve months); ``flask inclusion keep-figures`` keeps every
+        organisation's report figures of it current, off the request path."""
+        _append_once(self.kept_periods, period)
 
     def add_command(self, command) -> None:
         """A ``flask inclusion …`` command (added to the CLI by the app factory)."""

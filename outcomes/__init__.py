@@ -25,6 +25,10 @@ def init_app(app) -> None:
     # programmes read its figures, and who commissions them.
     reg.add_navigation("settings.manage", "outcomes.programmes", "Programmes", admin=True)
     reg.add_role_home("commissioner", "outcomes.programme_page")
+    from .forms import last_twelve_months
+
+    # The programme page reads each organisation's report of it (flask inclusion keep-figures).
+    reg.add_kept_period(last_twelve_months)
     reg.add_resident_section("outcomes/_resident_section.html")
     reg.add_dashboard_panel("outcomes/_dashboard.html")
     from . import service

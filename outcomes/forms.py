@@ -93,3 +93,12 @@ class PeriodForm(FlaskForm):
         end = self.end.data or today()
         start = self.start.data or (end - timedelta(days=365))
         return Period(start, end, "custom")
+
+
+def last_twelve_months(on):
+    """What the outcomes report and the programme page show unless asked (``chosen``)."""
+    from datetime import timedelta
+
+    from inclusion.reports.periods import Period
+
+    return Period(on - timedelta(days=365), on, "custom")

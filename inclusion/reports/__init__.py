@@ -16,3 +16,13 @@ def init_app(app) -> None:
     reg = registry(app)
     reg.add_navigation("reports.view", "reports.index", "Reports", group="reports")
     reg.add_report_section(REFERRALS_SECTION)
+    from .cli import keep_figures_command
+    from .periods import financial_year, financial_year_of, last_quarter, this_month
+
+    # What the reports page opens without being asked: this and last financial year, this
+    # month, the last quarter.
+    reg.add_kept_period(lambda on: financial_year(financial_year_of(on)))
+    reg.add_kept_period(lambda on: financial_year(financial_year_of(on) - 1))
+    reg.add_kept_period(lambda on: this_month(on))
+    reg.add_kept_period(lambda on: last_quarter(on))
+    reg.add_command(keep_figures_command)
