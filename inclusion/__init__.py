@@ -36,9 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _("Please sign in to see that page.")
     login_manager.login_message_category = "info"
-    from .security import init_session_security
-
     from .pagecache import init_page_cache
+    from .security import init_session_security
 
     # Innermost around the app, so the proxy fix has given it the client's address.
     init_page_cache(app)
