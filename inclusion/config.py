@@ -147,6 +147,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PAGE_CACHE": _bool(env.get("INCLUSION_PAGE_CACHE"), mode != "testing"),
         "PAGE_CACHE_SECONDS": _int(env, "INCLUSION_PAGE_CACHE_SECONDS", 60, 1),
         "PAGE_CACHE_ENTRIES": _int(env, "INCLUSION_PAGE_CACHE_ENTRIES", 256, 1),
+        "PAGE_CACHE_MB": _int(env, "INCLUSION_PAGE_CACHE_MB", 64, 1),
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT": env.get("INCLUSION_LOGIN_LIMIT", "5 per minute"),

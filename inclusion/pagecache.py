@@ -26,9 +26,9 @@ Why it is safe:
 - The entry lives ``PAGE_CACHE_SECONDS`` at most (60 by default), so what moves with the
   clock rather than with the data ("2 minutes ago") is never older than that.
 
-Each gunicorn worker keeps its own (``PAGE_CACHE_ENTRIES`` pages at most, least recently
-used first out); nothing is shared, so nothing can be stale across workers: each reads the
-version afresh on every request. ``INCLUSION_PAGE_CACHE=off`` turns it off; tests run with
+Each gunicorn worker keeps its own (``PAGE_CACHE_ENTRIES`` pages and ``PAGE_CACHE_MB`` of
+them at most, least recently used first out); nothing is shared, so nothing can be stale
+across workers: each reads the version afresh on every request. ``INCLUSION_PAGE_CACHE=off`` turns it off; tests run with
 it off unless a test turns it on (``tests/test_page_cache.py``).
 """
 
@@ -64,6 +64,8 @@ class PageCache:
         self.wsgi_app = wsgi_app
         self.seconds = float(app.config["PAGE_CACHE_SECONDS"])
         self.size = int(app.config["PAGE_CACHE_ENTRIES"])
+        self.max_bytes = int(app.config["PAGE_CACHE_MB"]) * 1024 * 1024
+        self.bytes = 0  # of the bodies kept
         self.cookie_name = app.config.get("SESSION_COOKIE_NAME", "session")
         self.entries: OrderedDict = OrderedDict()
         self.versions: dict[int, int] = {}  # organisation -> the newest version seen
@@ -141,32 +143,47 @@ class PageCache:
 
     def _keep(self, key, store, status, headers, body) -> None:
         organisation, version, day, expires_in = store
+        if len(body) > self.max_bytes:
+            return
         until = time.monotonic() + min(self.seconds, expires_in)
         with self.lock:
-            if self.versions.get(organisation, version) > version:
+            known = self.versions.get(organisation)
+            if known is not None and known > version:
                 return  # already older than what another request read
+            if known is not None and known < version:
+                self._forget_locked(organisation, version)
             self.versions[organisation] = version
+            self._pop_locked(key)
             self.entries[key] = (organisation, version, day, until, status, headers, body)
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
+            self.bytes += len(body)
+            while self.entries and (len(self.entries) > self.size or self.bytes > self.max_bytes):
+                self._pop_locked(next(iter(self.entries)))
+
+    def _pop_locked(self, key) -> None:
+        entry = self.entries.pop(key, None)
+        if entry is not None:
+            self.bytes -= len(entry[-1])
 
     def _drop(self, key) -> None:
         with self.lock:
-            self.entries.pop(key, None)
+            self._pop_locked(key)
 
     def _forget_organisation(self, organisation: int, current: int) -> None:
+        with self.lock:
+            self._forget_locked(organisation, current)
+
+    def _forget_locked(self, organisation: int, current: int) -> None:
         """A newer version: every page kept of that organisation is out of date, and goes
         (personal data that changed, or was erased, does not linger in memory)."""
-        with self.lock:
-            self.versions[organisation] = max(current, self.versions.get(organisation, 0))
-            for k in [k for k, e in self.entries.items() if e[0] == organisation]:
-                del self.entries[k]
+        self.versions[organisation] = max(current, self.versions.get(organisation, 0))
+        for k in [k for k, e in self.entries.items() if e[0] == organisation]:
+            self._pop_locked(k)
 
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
             self.versions.clear()
+            self.bytes = 0
 
     def _read_version(self, organisation: int) -> int | None:
         """One read of the organisation's version on a connection of this worker's own,
@@ -302,6 +319,7 @@ def init_page_cache(app) -> None:
     app.config.setdefault("PAGE_CACHE", not app.config.get("TESTING"))
     app.config.setdefault("PAGE_CACHE_SECONDS", 60)
     app.config.setdefault("PAGE_CACHE_ENTRIES", 256)
+    app.config.setdefault("PAGE_CACHE_MB", 64)
     if not app.config["PAGE_CACHE"]:
         return
     if not _listening:

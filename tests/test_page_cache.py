@@ -246,3 +246,25 @@ def test_a_sign_out_committed_while_a_page_is_built_is_never_kept(kept_app, desk
     response = client.get("/residents")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_the_cache_keeps_at_most_its_entries_and_bytes(kept_app, desk):
+    from inclusion.pagecache import PageCache
+
+    cache = PageCache(kept_app, kept_app.wsgi_app)
+    cache.size, cache.max_bytes = 3, 1000
+    store = (desk["org"], 5, None, 60)
+    for n in range(5):
+        cache._keep(("k", n), store, "200 OK", [], b"x" * 300)
+    assert list(cache.entries) == [("k", 2), ("k", 3), ("k", 4)]
+    assert cache.bytes == 900
+    cache._keep(("k", 5), store, "200 OK", [], b"x" * 400)  # 1,300 bytes: the oldest goes
+    assert list(cache.entries) == [("k", 3), ("k", 4), ("k", 5)] and cache.bytes == 1000
+    cache._keep(("big",), store, "200 OK", [], b"x" * 1001)  # larger than it all: not kept
+    assert ("big",) not in cache.entries
+    # A newer version of the organisation: what was kept of the older one goes at once.
+    cache._keep(("k", 6), (desk["org"], 6, None, 60), "200 OK", [], b"y")
+    assert list(cache.entries) == [("k", 6)] and cache.bytes == 1
+    # An older version than one already seen is never kept.
+    cache._keep(("k", 7), store, "200 OK", [], b"z")
+    assert ("k", 7) not in cache.entries
