@@ -268,3 +268,20 @@ def test_the_cache_keeps_at_most_its_entries_and_bytes(kept_app, desk):
     # An older version than one already seen is never kept.
     cache._keep(("k", 7), store, "200 OK", [], b"z")
     assert ("k", 7) not in cache.entries
+
+
+def test_a_view_that_says_never_keep_is_never_kept(kept_app, desk, monkeypatch):
+    from inclusion.pagecache import never_keep
+
+    original = kept_app.view_functions["residents.index"]
+
+    def shows_a_remote_status(*args, **kwargs):
+        never_keep()
+        return original(*args, **kwargs)
+
+    monkeypatch.setitem(kept_app.view_functions, "residents.index", shows_a_remote_status)
+    client = sign_in(kept_app, desk["coordinator"])
+    _opened(client, "/residents")
+    with Statements(kept_app) as statements:
+        _page(client, "/residents")
+    assert not _answered_from_memory(statements)
