@@ -4,7 +4,9 @@ Content-Security-Policy forbids inline styles), so charts need no JavaScript."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
 
 # Margins hold the axis labels at the largest size buddies.css gives them (24 units on
 # a phone, where 640 units are about 340 px): no label is cut off at any width.
@@ -19,7 +21,7 @@ class Series:
     points: list[tuple[float, float]]  # data coordinates (x, y); gaps are simply left out
     step: bool = False  # draw as a step function (survival curves)
     svg_points: str = ""
-    markers: list[tuple[float, float, str]] = field(default_factory=list)
+    dots: Markup = Markup("")  # the points' circles and tooltips, as SVG (not step series)
 
 
 @dataclass
@@ -41,6 +43,16 @@ class Chart:
     @property
     def empty(self) -> bool:
         return not any(s.points for s in self.series)
+
+
+MAX_DOTS = 60  # dots (with tooltips) drawn on one series at most
+
+
+def _spread(n: int, most: int) -> list[int]:
+    """Indices of ``n`` points: all of them, or ``most`` evenly spread, first and last kept."""
+    if n <= most:
+        return list(range(n))
+    return sorted({round(i * (n - 1) / (most - 1)) for i in range(most)})
 
 
 def _scale(value, low, high, out_low, out_high) -> float:
@@ -89,9 +101,21 @@ def line_chart(
         else:
             pts = placed
         s.svg_points = " ".join([f"{x},{y}" for x, y in pts])
-        label = s.label
-        s.markers = [
-            (px, py, f"{label}: {y:g} at {x:g}")
-            for (px, py), (x, y) in zip(placed, s.points, strict=True)
-        ]
+        if not s.step:
+            # The dots with their tooltips as one string: the label escaped once, the
+            # numbers need none; drawn as it is by _chart.html. A long series gets a dot at
+            # MAX_DOTS evenly spread points (first and last included): at 640 units wide,
+            # 500 dots of radius 4 would only cover one another (and made a long history's
+            # page 180 KB heavier); the line still passes through every point.
+            label = escape(s.label)
+            s.dots = Markup(
+                "".join(
+                    [
+                        f'<circle class="chart-dot" cx="{placed[i][0]}" cy="{placed[i][1]}" '
+                        f'r="4"><title>{label}: {s.points[i][1]:g} at {s.points[i][0]:g}'
+                        "</title></circle>"
+                        for i in _spread(len(placed), MAX_DOTS)
+                    ]
+                )
+            )
     return chart
