@@ -87,11 +87,21 @@ def line_chart(
     sx = scaler(0, x_max, chart.left, chart.plot_right)
     sy = scaler(0, y_max, chart.plot_bottom, chart.top)
 
+    x_low, x_span = chart.left, chart.plot_right - chart.left
+    y_low, y_span = chart.plot_bottom, chart.top - chart.plot_bottom
     step = max(1, round(x_max / 10))
     chart.x_ticks = [(sx(x), str(x)) for x in range(0, int(x_max) + 1, step)]
     chart.y_ticks = [(sy(v), label) for v, label in y_ticks]
     for s in series:
-        placed = [(sx(x), sy(y)) for x, y in s.points]
+        # sx and sy inline (the same arithmetic, so the same coordinates): no call a point.
+        placed = (
+            [
+                (round(x_low + x * x_span / x_max, 1), round(y_low + y * y_span / y_max, 1))
+                for x, y in s.points
+            ]
+            if y_max
+            else [(sx(x), sy(y)) for x, y in s.points]
+        )
         if s.step:
             pts = []
             for i, (px, py) in enumerate(placed):
