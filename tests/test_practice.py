@@ -3,6 +3,7 @@ safeguarding alerts, progress and the sessions-to-level-3 estimate."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -462,6 +463,36 @@ def test_resident_progress_carries_levels_forward_per_area(db, org, my_match, ta
     assert series["Foundation skills"] == [(0, 1.0), (1, 2.0), (2, 3.0)]
     first_latest = {row.task.id: (row.first, row.latest) for row in progress.rows}
     assert first_latest == {foundation[0].id: (0, 2), foundation[1].id: (2, 4)}
+
+
+def test_the_progress_page_lists_sessions_newest_first_a_page_at_a_time(
+    db, org, buddy, my_match, tasks
+):
+    for days_ago in range(30, 0, -1):  # 30 sessions, the newest yesterday
+        PracticeSessionFactory(
+            match=my_match,
+            held_on=date.today() - timedelta(days=days_ago),
+            place=f"Visit {31 - days_ago}",
+        )
+    url = f"/practice/residents/{my_match.resident.reference}"
+    first = buddy.get(url).get_data(as_text=True)
+    assert 'reversed start="30"' in first
+
+    def visits(html):
+        return [int(n) for n in re.findall(r"Visit (\d+)\b", html)]
+
+    assert visits(first) == list(range(30, 5, -1))  # the newest 25, newest first
+    assert "Page 1 of 2 · 30 in all" in first
+    second = buddy.get(url + "?page=2").get_data(as_text=True)
+    assert 'reversed start="5"' in second
+    assert visits(second) == [5, 4, 3, 2, 1]
+    # The chart still has every session.
+    with_scope = queries.resident_progress
+    scope_session(db.session, org.id)
+    try:
+        assert len(with_scope(my_match.resident.id).sessions) == 30
+    finally:
+        scope_session(db.session, None)
 
 
 def test_programme_subjects_count_sessions_to_level_three(db, org, tasks, coordinator):

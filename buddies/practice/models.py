@@ -253,7 +253,8 @@ class Checkpoint(OrgScoped, db.Model):
             postgresql_where=text("session_id IS NULL"),
         ),
         # Reports: skill gains read every column they need from this index, in its order,
-        # so no sort is needed (buddies/practice/report.py).
+        # so no sort is needed (buddies/practice/report.py); a resident's progress reads
+        # their checkpoints (with the session) from it alone too (speed_0004).
         Index(
             "ix_report_checkpoint_progress",
             "organisation_id",
@@ -262,6 +263,7 @@ class Checkpoint(OrgScoped, db.Model):
             "recorded_on",
             "id",
             "level",
+            "session_id",
         ),
     )
 

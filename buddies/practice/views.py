@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 
 from inclusion.clock import today
 from inclusion.extensions import db
+from inclusion.pagination import ListPage
 from inclusion.permissions import STAFF, authorize, buddy_is_matched, can_view_resident, requires
 from inclusion.residents.models import Resident
 from inclusion.web import attempt, get_or_404, invalid
@@ -80,10 +81,13 @@ def resident(reference):
     found = _resident(reference)
     card = queries.resident_card(found.id)
     progress = queries.resident_progress(found.id)
+    # Newest first, a page at a time (500 sessions made one page of 430 KB).
+    sessions = ListPage(progress.sessions[::-1], per_page=current_app.config["PER_PAGE"])
     return render_template(
         "practice/resident.html",
         card=card,
         progress=progress,
+        sessions=sessions,
         levels=LEVELS,
         can_log=buddy_is_matched(current_user, found),
         can_baseline=can_record_checkpoints(current_user, found)
