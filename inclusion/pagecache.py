@@ -115,7 +115,7 @@ class PageCache:
         finally:
             if hasattr(result, "close"):
                 result.close()
-        self._keep(key, store, captured["status"], captured["headers"], body)
+        self._keep(key, store, captured["status"], list(captured["headers"]), body)
         return [body]
 
     # -- the store --------------------------------------------------------------------
@@ -175,7 +175,10 @@ class PageCache:
     def _forget_locked(self, organisation: int, current: int) -> None:
         """A newer version: every page kept of that organisation is out of date, and goes
         (personal data that changed, or was erased, does not linger in memory)."""
-        self.versions[organisation] = max(current, self.versions.get(organisation, 0))
+        if current is None:  # the organisation is gone (bench-data --replace)
+            self.versions.pop(organisation, None)
+        else:
+            self.versions[organisation] = max(current, self.versions.get(organisation, 0))
         for k in [k for k, e in self.entries.items() if e[0] == organisation]:
             self._pop_locked(k)
 

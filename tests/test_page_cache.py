@@ -285,3 +285,12 @@ def test_a_view_that_says_never_keep_is_never_kept(kept_app, desk, monkeypatch):
     with Statements(kept_app) as statements:
         _page(client, "/residents")
     assert not _answered_from_memory(statements)
+
+
+def test_a_kept_page_of_an_organisation_that_is_gone_is_dropped(kept_app, desk):
+    from inclusion.pagecache import PageCache
+
+    cache = PageCache(kept_app, kept_app.wsgi_app)
+    cache._keep(("k",), (desk["org"], 3, None, 60), "200 OK", [], b"x")
+    cache._forget_organisation(desk["org"], None)  # its row read back as nothing
+    assert cache.entries == {} and cache.bytes == 0 and desk["org"] not in cache.versions
