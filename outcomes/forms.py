@@ -85,13 +85,11 @@ class PeriodForm(FlaskForm):
             raise ValidationError("The last day must be on or after the first day.")
 
     def chosen(self):
-        from datetime import timedelta
-
         from inclusion.clock import today
         from inclusion.reports.periods import Period
 
         end = self.end.data or today()
-        start = self.start.data or (end - timedelta(days=365))
+        start = self.start.data or last_twelve_months(end).start
         return Period(start, end, "custom")
 
 
