@@ -279,3 +279,57 @@ def test_bench_data_generates_a_region_of_organisations(app, db):
     # Asked again: refused.
     again = _bench(app, "--organisations", "2")
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+FOREIGN_KEYS = (
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+    "FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2"
+)
+
+
+@pytest.mark.postgresql_only  # SQLite checks no foreign key while it writes
+def test_bench_data_puts_back_every_foreign_key_it_lifts(app, db):
+    before = db.session.execute(text(FOREIGN_KEYS)).all()
+    assert len(before) > 50
+
+    result = _bench(app)
+
+    assert result.exit_code == 0, result.output
+    assert db.session.execute(text(FOREIGN_KEYS)).all() == before
+    org_id = db.session.scalar(select(Organisation.id).where(Organisation.code == BENCH_CODE))
+    assert _count(db, Checkpoint, org_id) > 0
+
+
+@pytest.mark.postgresql_only
+def test_bench_data_refuses_a_generated_row_that_names_no_parent(app, db):
+    """The foreign keys are checked when they are put back: a loader's row naming a resident
+    that does not exist fails the whole generation, which writes nothing."""
+    from inclusion.registry import registry
+
+    def orphan(bench):
+        bench.add(
+            "skill_checkpoint",
+            {
+                "id": 2_000_000_000,
+                "resident_id": 2_000_000_000,  # no such resident, task or session
+                "task_id": 2_000_000_000,
+                "session_id": 2_000_000_000,
+                "level": 2,
+                "recorded_on": bench.today,
+                "recorded_at": bench.today,
+                "recorded_by_id": None,
+            },
+        )
+
+    before = db.session.execute(text(FOREIGN_KEYS)).all()
+    loaders = registry(app).bench_loaders
+    registry(app).add_bench_loader("test: a row naming no parent", orphan, order=999)
+    try:
+        result = _bench(app)
+    finally:
+        loaders[:] = [loader for loader in loaders if loader.load is not orphan]
+
+    assert result.exit_code != 0
+    assert "names no parent" in result.output
+    assert db.session.scalar(select(Organisation.id).where(Organisation.code == BENCH_CODE)) is None
+    assert db.session.execute(text(FOREIGN_KEYS)).all() == before
