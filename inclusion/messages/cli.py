@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import signal
-import time
 from datetime import date
 
 import click
@@ -12,6 +10,7 @@ from flask.cli import with_appcontext
 
 from ..acting import acting_for
 from ..extensions import db
+from ..looping import Looping
 
 
 @click.command("send-messages")
@@ -26,16 +25,13 @@ def send_messages_command(loop, interval, batch):
     messages. Letters are printed from the Messages page, not sent here."""
     from .worker import run_once
 
-    stopping = []
-    if loop:
-        # systemd stops the worker with SIGTERM: finish the message in hand, then stop.
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    looping = Looping(loop)  # SIGTERM: finish the message in hand, then stop
 
     def progress(ids):
         return click.progressbar(ids, label=f"Sending {len(ids)} messages", show_pos=True)
 
     while True:
-        while not stopping:
+        while not looping.stopping:
             result = run_once(batch, progress=progress if batch > 1 else None)
             if result.handled or result.statuses:
                 click.echo(
@@ -45,12 +41,9 @@ def send_messages_command(loop, interval, batch):
                 )
             if result.handled < batch:
                 break
-        if not loop or stopping:
+        if not loop or looping.stopping:
             break
-        for _ in range(interval):
-            if stopping:
-                break
-            time.sleep(1)
+        looping.wait(interval)
 
 
 @click.command("queue-reminders")

@@ -13,7 +13,6 @@ workers when they share the store: set ``INCLUSION_CACHE_URL`` (Redis) for both.
 from __future__ import annotations
 
 import contextlib
-import signal
 import time
 
 import click
@@ -23,6 +22,7 @@ from sqlalchemy import select
 
 from ..clock import today
 from ..extensions import db
+from ..looping import Looping
 from ..registry import registry
 from ..tenancy import unscoped
 
@@ -67,9 +67,7 @@ def keep_figures_command(loop, interval):
             "no web worker reads them. Set it (redis://...) here and for the web workers.",
             err=True,
         )
-    stopping = []
-    if loop:
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    looping = Looping(loop)
 
     def progress(ids):
         return click.progressbar(ids, label=f"Keeping figures of {len(ids)} organisations")
@@ -78,9 +76,6 @@ def keep_figures_command(loop, interval):
         began = time.perf_counter()
         kept = keep_current(progress=None if loop else progress)
         click.echo(f"{kept} figure sets kept current in {time.perf_counter() - began:.1f} s.")
-        if not loop or stopping:
+        if not loop or looping.stopping:
             break
-        for _ in range(interval):
-            if stopping:
-                break
-            time.sleep(1)
+        looping.wait(interval)
