@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from inclusion import audit
-from inclusion.accounts.models import Organisation
+from inclusion.accounts.models import Organisation, User
 from inclusion.clock import now, today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
@@ -633,6 +633,8 @@ def link_donor_account(donor: Donor, user, *, by=None) -> DonorAccount:
     if user.organisation_id != donor.organisation_id:
         raise RuleBroken("That account belongs to another organisation.", "email")
     with unscoped():  # an account follows one business, in any organisation
+        # Two desks linking one account at once: the second waits for the first's link.
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
         link = db.session.scalar(select(DonorAccount).where(DonorAccount.user_id == user.id))
     if link is not None:
         if link.donor_id != donor.id:
@@ -689,8 +691,6 @@ def can_follow_donation(user, donation: Donation) -> bool:
 
 def donor_accounts(donor: Donor) -> list:
     """The user accounts that follow this business."""
-    from inclusion.accounts.models import User
-
     return db.session.scalars(
         select(User)
         .join(DonorAccount, DonorAccount.user_id == User.id)

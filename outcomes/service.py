@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from inclusion import audit
+from inclusion.accounts.models import Organisation
 from inclusion.clock import today as clock_today
 from inclusion.errors import RuleBroken
 from inclusion.extensions import db
@@ -52,6 +53,11 @@ def set_schedule(organisation_id: int, months: list[int], at_closure: bool, *, b
     """Months are whole numbers from 1 to 36, each once."""
     if any(not 1 <= m <= 36 for m in months):
         raise RuleBroken("Enter months from 1 to 36, like 3, 6.", "months")
+    # Two admins setting a first schedule at once: the second waits here and then finds
+    # the first one's row to change, instead of adding a second (a unique violation).
+    db.session.execute(
+        select(Organisation.id).where(Organisation.id == organisation_id).with_for_update()
+    )
     row = db.session.scalar(
         select(FollowUpSchedule).where(FollowUpSchedule.organisation_id == organisation_id)
     )

@@ -194,3 +194,43 @@ def test_a_serial_typed_into_an_edit_while_another_desk_registers_it_is_told(pg_
     assert outcomes == ["done", "Another device already has this serial number or IMEI."]
     with pg_two_sessions.reading() as session:
         assert session.get(Device, device_id).serial != "5CG999"
+
+
+def test_one_donor_account_linked_to_two_businesses_at_once_follows_one(pg_two_sessions):
+    """Two desks link the same donor account, each to another business, at the same moment:
+    the account row is locked, so the second waits and is told it already follows the
+    first's business (before, it met the unique constraint: an error page)."""
+    from devices.models import Donor, DonorAccount
+    from inclusion.accounts.models import User
+    from inclusion.audit import AuditEvent
+    from tests.factories import DonorFactory, UserFactory
+
+    with pg_two_sessions.committed():
+        org = OrganisationFactory()
+        donors = [DonorFactory(organisation=org), DonorFactory(organisation=org)]
+        user = UserFactory(organisation=org, role="donor")
+        donor_ids, user_id, org_id = [d.id for d in donors], user.id, org.id
+
+    def link(index, later):
+        def desk(ready):
+            donor, account = db.session.get(Donor, donor_ids[index]), db.session.get(User, user_id)
+            ready()
+            if later:
+                time.sleep(0.1)
+            service.link_donor_account(donor, account)
+            if not later:
+                time.sleep(0.5)  # still in its transaction while the other desk links
+
+        return desk
+
+    outcomes = pg_two_sessions.race(link(0, False), link(1, True))
+    assert outcomes == ["done", "That account already follows another business."], outcomes
+    with pg_two_sessions.reading() as session:
+        links = session.scalars(select(DonorAccount).where(DonorAccount.user_id == user_id)).all()
+        assert [link.donor_id for link in links] == [donor_ids[0]]
+        events = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "donor.account_linked", AuditEvent.organisation_id == org_id
+            )
+        ).all()
+        assert len(events) == 1
