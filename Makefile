@@ -12,8 +12,11 @@ COMPILE = $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe
 	--no-emit-index-url --no-emit-find-links
 # The project itself, editable. setuptools always explains what an editable install is (about
 # ten lines); that is shown only when the install fails.
-EDITABLE = out=$$($(BIN)/pip install --quiet --no-deps -e . 2>&1) || { echo "$$out"; exit 1; }
+EDITABLE = out=$$($(BIN)/pip install $(QUIET) --no-deps -e . 2>&1) || { echo "$$out"; exit 1; }
 export FLASK_APP := inclusion
+# pip's own warnings too are left out (a machine's pip.conf may name package folders it lacks,
+# one warning a package); errors still show, and `pip check` follows every install.
+QUIET := --quiet --quiet
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -22,18 +25,18 @@ PORT ?= 5000
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
+	$(BIN)/python -m pip install $(QUIET) --upgrade pip setuptools
 
 # The locked versions only (pip checks every hash), then the project itself without deps.
 $(STAMP_RUN): $(BIN)/python setup.cfg pyproject.toml $(LOCK_RUN)
-	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_RUN)
+	$(BIN)/pip install $(QUIET) --require-hashes -r $(LOCK_RUN)
 	@echo "$(BIN)/pip install --no-deps -e ."
 	@$(EDITABLE)
 	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "A dependency in setup.cfg is not in $(LOCK_RUN): run 'make lock'"; exit 1; }
 	@touch $@
 
 $(STAMP_TEST): $(BIN)/python setup.cfg pyproject.toml $(LOCK_TEST)
-	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_TEST)
+	$(BIN)/pip install $(QUIET) --require-hashes -r $(LOCK_TEST)
 	@echo "$(BIN)/pip install --no-deps -e ."
 	@$(EDITABLE)
 	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; echo "A dependency in setup.cfg is not in $(LOCK_TEST): run 'make lock'"; exit 1; }
@@ -53,7 +56,7 @@ lock: $(BIN)/python
 
 ## make run: install, migrate the embedded SQLite database, load demo data, serve on :5000
 run: install
-	$(BIN)/flask db upgrade heads
+	INCLUSION_MIGRATE_QUIETLY=1 $(BIN)/flask db upgrade heads
 	$(BIN)/flask inclusion demo
 	@echo ""
 	@echo "inclusion is running on http://$(HOST):$(PORT)  (Ctrl+C to stop)"

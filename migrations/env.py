@@ -1,4 +1,5 @@
 import logging
+import os
 from logging.config import fileConfig
 
 from flask import current_app
@@ -15,6 +16,9 @@ config = context.config
 # when migrations run in the same process as the app.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
+# `make run` migrates quietly: no line per revision on a first run (errors still show).
+if os.environ.get('INCLUSION_MIGRATE_QUIETLY'):
+    logging.getLogger('alembic').setLevel(logging.WARNING)
 
 
 def get_engine():
