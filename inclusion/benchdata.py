@@ -25,11 +25,14 @@ writer, and the plans one step leaves for the next).
   starts after its resident joined the waiting list, a device has at most one open loan and
   is wiped before every lend, a resident stays open while holding a device, a closed
   resident's match is ended.
-- Rows are written with SQLAlchemy Core ``insert()`` as executemany lists of
-  ``CHUNK`` rows, with explicit primary keys so children name their parents without reading
-  ids back; PostgreSQL's sequences are then moved past them, and the reference counters
-  continue after the generated R-, D- and L- numbers. Sessions and checkpoints are streamed
-  (never a million rows in memory at once).
+- Rows are written in chunks of ``CHUNK`` rows (SQLAlchemy Core ``insert()`` as executemany
+  lists on SQLite, ``COPY`` on PostgreSQL), with explicit primary keys so children name their
+  parents without reading ids back; PostgreSQL's sequences are then moved past them, and the
+  reference counters continue after the generated R-, D- and L- numbers. Sessions and
+  checkpoints are streamed (never a million rows in memory at once). On PostgreSQL the
+  foreign keys of the organisation-scoped tables are lifted for the generation and put back
+  as they were before it ends, which checks every row against its parent in one join per key
+  instead of a trigger call per row (half the time at scale 1).
 - Every check constraint, unique and partial unique index of the schema holds (the tests
   check the important ones against the database).
 - No audit events. The audit log records what people did to records; these rows are
