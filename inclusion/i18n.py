@@ -230,12 +230,24 @@ def in_language(code: str):
     return force_locale(BABEL_ENGLISH if code == DEFAULT else code)
 
 
+def wtforms_ships(locale: str) -> bool:
+    """Whether WTForms has its own catalogue of its messages for ``locale``."""
+    import gettext
+
+    from wtforms.i18n import messages_path
+
+    return gettext.find("wtforms", messages_path(), [locale]) is not None
+
+
 @cache
 def _wtforms_catalogue(locale: str):
+    """WTForms' messages in ``locale``: WTForms' own catalogue, or for a language it ships
+    none for (Punjabi, Bengali, Urdu) ours, ``translations/<code>/LC_MESSAGES/wtforms.po``."""
     from babel import support
     from wtforms.i18n import messages_path
 
-    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+    directory = messages_path() if wtforms_ships(locale) else str(TRANSLATIONS)
+    return support.Translations.load(directory, [locale], domain="wtforms")
 
 
 class _WTFormsMessages:
