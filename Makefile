@@ -109,7 +109,8 @@ clean:
 	rm -rf $(VENV) instance .pytest_cache build *.egg-info
 
 ## make translations: extract the marked strings, update every catalogue, compile the .mo files
+## (ours and the wtforms.po of the languages WTForms ships no catalogue for)
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --no-wrap --sort-by-file -o inclusion/translations/messages.pot .
 	$(BIN)/pybabel update -i inclusion/translations/messages.pot -d inclusion/translations --no-wrap
-	$(BIN)/pybabel compile -d inclusion/translations --statistics
+	$(BIN)/pybabel compile -D "messages wtforms" -d inclusion/translations --statistics
