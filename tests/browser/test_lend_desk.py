@@ -68,6 +68,9 @@ def _resident_without_a_loan(live_server):
                     Resident.id.not_in(borrowing),
                     Resident.anonymised_at.is_(None),
                     Resident.status != "closed",
+                    # the agreement's English wording is asserted (a Polish-speaking
+                    # resident's is printed in Polish)
+                    Resident.preferred_language == "English",
                 )
                 .order_by(Resident.id.desc())
             )
