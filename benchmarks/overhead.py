@@ -77,6 +77,9 @@ def build(database_url: str):
             "SECRET_KEY": secrets.token_urlsafe(48),
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
+            # Every page built: what the app and each page cost (a kept page is answered
+            # before the app runs, in about a hello world's time; load.py measures both).
+            "PAGE_CACHE": False,
         }
     )
     return app
