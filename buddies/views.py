@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from inclusion import public_links
 from inclusion.errors import keep_typed
 from inclusion.extensions import db
+from inclusion.pagination import ListPage
 from inclusion.permissions import public, requires
 from inclusion.residents.models import Resident
 from inclusion.web import attempt, get_or_404, invalid
@@ -362,15 +363,22 @@ def assignment():
         return invalid(
             "buddies/assignment.html",
             planned=planned,
+            left_out=_left_out_page(planned),
             errors=errors,
             form=ProposeForm(formdata=None),
         )
     return render_template(
         "buddies/assignment.html",
         planned=planned,
+        left_out=_left_out_page(planned),
         errors=errors,
         form=ProposeForm(formdata=None),
     )
+
+
+def _left_out_page(planned) -> ListPage:
+    """Who the assignment leaves without a buddy, a page at a time (``?page=``)."""
+    return ListPage(planned.left_out, per_page=current_app.config["PER_PAGE"])
 
 
 def _match(match_id) -> Match:

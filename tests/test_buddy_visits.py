@@ -459,3 +459,18 @@ def test_the_programme_page_speaks_plainly_and_keeps_the_method_in_a_detail(
         assert jargon not in outside, jargon
     assert "Still learning at session 4" in outside
     assert "Median sessions to “can do it alone”" in outside
+
+
+def test_the_assignment_page_lists_those_left_out_a_page_at_a_time(app, db, org, coordinator):
+    """With no buddy at all, everyone waiting is left out: 25 a page, the count the whole."""
+    waiting = [ResidentFactory(organisation=org, first_name=f"Wait{i:02d}") for i in range(27)]
+    first = coordinator.get("/matching/assignment").get_data(as_text=True)
+    assert "27 residents left without a buddy" in first
+    assert first.count('id="left-out-R-') == app.config["PER_PAGE"] == 25
+    assert 'class="govuk-pagination"' in first and "page=2" in first
+
+    second = coordinator.get("/matching/assignment?page=2").get_data(as_text=True)
+    assert "27 residents left without a buddy" in second
+    assert second.count('id="left-out-R-') == 2
+    shown = {r.reference for r in waiting if f'id="left-out-{r.reference}"' in first + second}
+    assert shown == {r.reference for r in waiting}
