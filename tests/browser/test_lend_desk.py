@@ -174,6 +174,9 @@ def test_a_keyboard_user_signs_on_paper_instead(page, live_server):
     # submitted without a signature: the message says what to do, next to the box
     page.get_by_role("button", name="Lend and print the agreement").click()
     expect(page.locator("#signature-error")).to_contain_text("or choose signed on paper")
+    # GOV.UK Frontend's error summary takes the focus when it starts: let it, then move on
+    # (on a busy machine the page is shown before its scripts have run).
+    page.wait_for_load_state("load")
     page.get_by_label("Signed on paper").focus()
     page.keyboard.press("Space")
     expect(page.locator("#signature-block")).to_be_hidden()
