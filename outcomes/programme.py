@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from inclusion.accounts.models import Organisation
-from inclusion.disclosure import SMALL_NUMBER_THRESHOLD, publishable
+from inclusion.disclosure import NOT_SHOWN, SMALL_NUMBER_THRESHOLD, protect_parts, publishable
 from inclusion.extensions import db
 from inclusion.reports.service import Report, build_report
 from inclusion.tenancy import unscoped
 
 from . import report
 from .models import Programme, ProgrammeCommissioner, ProgrammeMember
+from .statistics import describe
 
 
 @dataclass
@@ -115,27 +116,44 @@ def figures_for(user, period) -> ProgrammeFigures:
                 select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
             ).all()
         )
-    per_org, total, year_label = [], 0, ""
+    built_of, total, year_label = [], 0, ""
     for org_id in sorted(org_ids, key=lambda i: names.get(i, "")):
         built = organisation_report(org_id, period)
         year_label = built.year_label
-        referrals = _referrals(built)
-        total += referrals
-        fig = built.figures["outcomes"]
-        change = report.Change(**fig["changes"]["life_satisfaction"])
-        sentence = (
-            change.sentence
-            if change.enough
-            else f"{publishable(change.pairs)} people asked at both times: no statistics."
-        )
+        total += _referrals(built)
+        built_of.append((org_id, built))
+    # The programme's outcomes give the exact number of people asked at both times (and
+    # of those asked about life satisfaction): beside them, one organisation's count shown
+    # as "fewer than 5" could be worked out from the others'. More are hidden until it
+    # cannot (``protect_parts``), and when even that is not enough the programme's own
+    # outcomes are withheld.
+    changes = [
+        report.Change(**built.figures["outcomes"]["changes"]["life_satisfaction"])
+        for _org_id, built in built_of
+    ]
+    pairs, pairs_whole = protect_parts([b.figures["outcomes"]["pairs"] for _i, b in built_of])
+    asked, asked_whole = protect_parts([change.pairs for change in changes])
+    per_org = []
+    for (org_id, built), change, shown_pairs, shown_asked in zip(
+        built_of, changes, pairs, asked, strict=True
+    ):
+        if shown_asked == NOT_SHOWN:
+            sentence = describe(change, count=False)
+        elif change.enough:
+            sentence = change.sentence
+        else:
+            sentence = f"{shown_asked} people asked at both times: no statistics."
         per_org.append(
             OrganisationFigures(
                 org_id,
                 names.get(org_id, ""),
-                publishable(referrals),
-                publishable(fig["pairs"]),
+                publishable(_referrals(built)),
+                shown_pairs,
                 sentence,
-                built.key_figures,
+                [
+                    [label, shown_asked if label == report.LIFE_SATISFACTION_ASKED else value]
+                    for label, value in built.key_figures
+                ],
                 [
                     TargetRow(names.get(org_id, ""), p.label, p.target, p.actual, p.percent)
                     for p in built.progress
@@ -143,6 +161,8 @@ def figures_for(user, period) -> ProgrammeFigures:
             )
         )
     shown_total = _total(total, [o.referrals for o in per_org])
+    if not (pairs_whole and asked_whole):
+        overall = None
     return ProgrammeFigures(programme, overall, shown_total, per_org, year_label)
 
 

@@ -423,9 +423,13 @@ def _section_headlines(figures: dict) -> list[tuple]:
     return [(figures["outcomes"]["pairs"], "people asked at the start and at follow-up")]
 
 
+#: The reports page's key figure of outcomes (the programme page hides it where needed).
+LIFE_SATISFACTION_ASKED = "People asked about life satisfaction at both times"
+
+
 def _section_key_figures(tables: dict) -> list[list]:
     change = tables["outcome_change"].rows[0]
-    return [["People asked about life satisfaction at both times", change[1]]]
+    return [[LIFE_SATISFACTION_ASKED, change[1]]]
 
 
 OUTCOMES_SECTION = ReportSection(

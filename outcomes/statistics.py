@@ -81,11 +81,17 @@ def _points(value: float, scale: str) -> str:
     return f"{value:.1f} {unit}{plural} {scale}"
 
 
-def describe(change: Change) -> str:
+def describe(change: Change, *, count: bool = True) -> str:
     """One sentence in plain words, e.g. "On average, life satisfaction rose by 1.8 points out
-    of 10 (between 1.2 and 2.4) for the 64 people asked at both times"."""
+    of 10 (between 1.2 and 2.4) for the 64 people asked at both times". ``count=False``
+    leaves the number of people out (where it is hidden beside another's small count)."""
     label, scale = OUTCOME_SCORES[change.key]
     if not change.enough:
+        if not count:
+            return (
+                "Too few people were asked at both times to say how "
+                f"{label[0].lower() + label[1:]} changed."
+            )
         return (
             f"{change.pairs} people were asked at both times: too few to say how "
             f"{label[0].lower() + label[1:]} changed."
@@ -103,6 +109,12 @@ def describe(change: Change) -> str:
     else:
         verb = "rose" if raw_mean > 0 else "fell"
         moved = f"{subject} {verb} by {_points(raw_mean, scale)}"
+    if not count:
+        return (
+            f"On average, {moved} (between {low:+.1f} and {high:+.1f}) for the people asked "
+            "at both times (how many is not shown, so that a small count beside it cannot "
+            "be worked out)."
+        )
     return (
         f"On average, {moved} (between {low:+.1f} and {high:+.1f}) for the "
         f"{change.pairs} people asked at both times."

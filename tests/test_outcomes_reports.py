@@ -379,3 +379,112 @@ def test_the_call_list_shows_a_page_of_follow_ups_and_links_the_rest(
     monkeypatch.setitem(app.config, "PER_PAGE", 2)
     page = coordinator.get("/reminders").get_data(as_text=True)
     assert "1 more follow-up due</a>" in page
+
+
+def _consistent_small_values(counts, shown, hidden_index):
+    """Every value the count at ``hidden_index`` could have, for a reader who sees
+    ``shown`` and the exact whole ``sum(counts)`` (brute force over the hidden parts)."""
+    from itertools import product
+
+    from inclusion.disclosure import NOT_SHOWN, SUPPRESSED
+
+    hidden = [i for i, s in enumerate(shown) if s in (SUPPRESSED, NOT_SHOWN)]
+    rest = sum(c for c, s in zip(counts, shown, strict=True) if s not in (SUPPRESSED, NOT_SHOWN))
+    ranges = [range(1, 5) if shown[i] == SUPPRESSED else range(5, 40) for i in hidden]
+    found = set()
+    for values in product(*ranges):
+        if rest + sum(values) == sum(counts):
+            found.add(values[hidden.index(hidden_index)])
+    return found
+
+
+def test_no_organisation_count_hidden_beside_the_programme_total_can_be_worked_out():
+    """Every way of hiding: each "fewer than 5" could still be any of 1 to 4 for a reader
+    who has the programme's exact total, and as few other counts are hidden as that needs."""
+    import random
+
+    from inclusion.disclosure import NOT_SHOWN, SUPPRESSED, protect_parts
+
+    assert protect_parts([20, 30]) == ([20, 30], True)
+    assert protect_parts([0, 20, 3, 8]) == ([0, 20, SUPPRESSED, NOT_SHOWN], True)  # 8 + 3 = 11
+    assert protect_parts([9, 3, 5, 5]) == ([NOT_SHOWN, SUPPRESSED, 5, 5], True)  # 5 + 3 says 3
+    assert protect_parts([2, 3]) == ([SUPPRESSED, SUPPRESSED], True)  # 5: 1+4, 2+3, 3+2, 4+1
+    assert protect_parts([1, 5]) == ([SUPPRESSED, NOT_SHOWN], False)  # 6 would say the 1
+    rng = random.Random(17)
+    for _ in range(400):
+        counts = [rng.choice([0, 1, 2, 3, 4, 5, 6, 7, 9, 12, 20]) for _ in range(rng.randint(1, 4))]
+        shown, whole_safe = protect_parts(counts)
+        for i, count in enumerate(counts):
+            assert (shown[i] == count) or (shown[i] in (SUPPRESSED, NOT_SHOWN)), (counts, shown)
+            if 0 < count < 5:
+                assert shown[i] == SUPPRESSED
+                if whole_safe and sum(counts) >= 5:
+                    assert _consistent_small_values(counts, shown, i) == {1, 2, 3, 4}, (
+                        counts,
+                        shown,
+                    )
+
+
+def test_the_programme_page_hides_a_second_count_so_a_small_one_cannot_be_worked_out(
+    app, db, org, coordinator_user
+):
+    second = OrganisationFactory(name="Small Scheme", code="SML")
+    second_coordinator = UserFactory(organisation=second, role="coordinator")
+    programme = Programme(name="Two scheme programme")
+    db.session.add(programme)
+    db.session.flush()
+    for member in (org, second):
+        db.session.add(ProgrammeMember(programme_id=programme.id, organisation_id=member.id))
+    commissioner = UserFactory(organisation=org, role="commissioner")
+    db.session.add(ProgrammeCommissioner(programme_id=programme.id, user_id=commissioner.id))
+    for _ in range(12):
+        _with_pair(org, coordinator_user, ANSWERS, ANSWERS | {"life_satisfaction": 7})
+    for _ in range(3):
+        _with_pair(second, second_coordinator, ANSWERS, ANSWERS | {"life_satisfaction": 6})
+    db.session.flush()
+
+    page = sign_in(app, commissioner).get("/outcomes/programme").get_data(as_text=True)
+    table = page[page.index('id="programme-organisations"') :].split("</table>", 1)[0]
+    mine = table.split(org.name, 1)[1].split("</tr>", 1)[0]
+    small = table.split("Small Scheme", 1)[1].split("</tr>", 1)[0]
+    cells = lambda row: [c.split(">", 1)[1].split("<", 1)[0] for c in row.split("<td")[1:]]  # noqa: E731
+    # referrals, people asked at both times, life satisfaction
+    assert cells(small)[1] == "fewer than 5"
+    # 15 across the programme: the 12 shown would give the small scheme's 3 away
+    assert cells(mine)[1] == "not shown"
+    assert "for the people asked at both times (how many is not shown" in cells(mine)[2]
+    assert "for the 15 people asked at both times" in page  # the programme's own figure
+    key_figures = page[page.index('id="programme-key-figures"') :].split("</table>", 1)[0]
+    head = key_figures.split("</thead>", 1)[0]
+    headers = [
+        h.split(">", 1)[1].split("<", 1)[0].strip() for h in head.split('<th scope="col"')[1:]
+    ]
+    column = headers.index("People asked about life satisfaction at both times") - 1
+    mine_key = key_figures.split(org.name, 1)[1].split("</tr>", 1)[0]
+    got = cells(mine_key)
+    assert got[column] == "not shown", (headers, got)
+
+
+def test_the_programme_outcomes_are_withheld_when_hiding_counts_is_not_enough(
+    app, db, org, coordinator_user
+):
+    """5 and 1: the whole, 6, says the 1 whatever is hidden (the other is at least 5)."""
+    second = OrganisationFactory(name="Tiny Scheme", code="TNY")
+    second_coordinator = UserFactory(organisation=second, role="coordinator")
+    programme = Programme(name="Tiny programme")
+    db.session.add(programme)
+    db.session.flush()
+    for member in (org, second):
+        db.session.add(ProgrammeMember(programme_id=programme.id, organisation_id=member.id))
+    commissioner = UserFactory(organisation=org, role="commissioner")
+    db.session.add(ProgrammeCommissioner(programme_id=programme.id, user_id=commissioner.id))
+    for _ in range(5):
+        _with_pair(org, coordinator_user, ANSWERS, ANSWERS)
+    _with_pair(second, second_coordinator, ANSWERS, ANSWERS)
+    db.session.flush()
+
+    page = sign_in(app, commissioner).get("/outcomes/programme").get_data(as_text=True)
+    assert 'id="programme-outcomes-withheld"' in page
+    assert "6 people" not in page and ">6<" not in page
+    table = page[page.index('id="programme-organisations"') :].split("</table>", 1)[0]
+    assert "not shown" in table and "fewer than 5" in table
