@@ -22,7 +22,7 @@ from inclusion.pdf import Document
 from inclusion.typesetting import SCRIPT_OF_LANGUAGE, isolate
 
 # The widths of the label column of the agreement's table, in normal and large print.
-LABEL_WIDTH = {False: 40 * mm, True: 56 * mm}
+LABEL_WIDTH = {False: 46 * mm, True: 56 * mm}
 SIGNATURE_WIDTH = 70 * mm
 
 
@@ -81,7 +81,9 @@ def _build(loan, language, large_print: bool) -> bytes:
     doc = Document(
         _("Loan agreement %(reference)s", reference=loan.reference),
         org,
-        print_size="large" if large_print else "normal",
+        # A resident reads it: 13 pt at least ("larger"; clear print asks 12 pt or more),
+        # large print for a sight need.
+        print_size="large" if large_print else "larger",
         script=SCRIPT_OF_LANGUAGE[language.code],
         rtl=language.rtl,
         language=language.code,
