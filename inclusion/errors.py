@@ -17,6 +17,8 @@ from flask_babel import lazy_gettext as _
 from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
 
+from .i18n import current_language
+
 log = logging.getLogger(__name__)
 
 
@@ -70,8 +72,10 @@ def minimal_page(code: int, title: str, detail: str) -> str:
     from flask import current_app
 
     try:
+        # In the visitor's language (inclusion.i18n.select_locale), passed in: no
+        # context processor runs here.
         template = current_app.jinja_env.get_template("errors/minimal.html")
-        return template.render(code=code, title=title, detail=detail)
+        return template.render(code=code, title=title, detail=detail, language=current_language())
     except Exception:
         log.exception("the minimal error page failed")
         return (

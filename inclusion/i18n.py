@@ -61,7 +61,9 @@ RESIDENT_FACING = (
     "templates/base.html",
     "templates/_macros.html",
     "templates/error.html",
+    "templates/errors/_bare.html",
     "templates/errors/minimal.html",
+    "templates/errors/busy.html",
     "inclusion/errors.py",
     "templates/residents/refer.html",
     "templates/residents/referral_received.html",
@@ -158,9 +160,10 @@ def _public_codes() -> list[str]:
                 select(Organisation.languages).execution_options(all_organisations=True)
             ).all()
         except SQLAlchemyError:
-            # An error page drawn while the database is down still needs a language.
+            # An error page drawn while the database is down: the organisations' choice
+            # cannot be read, so the page speaks the visitor's language if it is complete.
             db.session.rollback()
-            rows = []
+            rows = [ALL_CODES]
         chosen = {c for row in rows for c in (row or "").split(",")}
         done = complete_languages()
         g.public_languages = [c for c in LANGUAGES if c == DEFAULT or (c in chosen and c in done)]
@@ -191,7 +194,8 @@ def select_locale() -> str:
 def _select_language() -> str:
     if not has_request_context() or (request.blueprint or "").startswith("api"):
         return DEFAULT  # commands, papers (in_language), and the API speak English
-    if current_user.is_authenticated and not _is_public_page():
+    # The page first: a public page never needs the signed-in user (read from the database).
+    if not _is_public_page() and current_user.is_authenticated:
         return DEFAULT
     offered = _public_codes()
     asked = request.args.get("lang", "")
@@ -206,6 +210,21 @@ def _select_language() -> str:
 def current_language() -> Language:
     locale = get_locale()
     return LANGUAGES.get(locale.language if locale else DEFAULT, LANGUAGES[DEFAULT])
+
+
+def language_without_database() -> Language:
+    """The page's language, chosen without asking the database (the "busy, please try
+    again" page: SQLite is busy). As :func:`select_locale` chooses, except that a page that
+    is not public is in English, and when the organisations' choice was not read yet in
+    this request every language whose catalogue is complete counts as offered."""
+    if not has_request_context() or (request.blueprint or "").startswith("api"):
+        return LANGUAGES[DEFAULT]
+    if not _is_public_page():
+        return LANGUAGES[DEFAULT]  # staff pages ship in English; no user is read
+    if "public_languages" not in g:
+        done = complete_languages()
+        g.public_languages = [c for c in LANGUAGES if c in done]
+    return LANGUAGES[_select_language()]
 
 
 def language_for_preference(preferred: str | None) -> str | None:

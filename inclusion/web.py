@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from .errors import RuleBroken
 from .extensions import db
+from .i18n import in_language, language_without_database
 from .transactions import WRITE_METHODS, is_busy
 
 
@@ -130,7 +131,8 @@ _PASSWORD_HINT = "password"
 
 def _busy_page_html() -> str:
     # Straight from the Jinja environment: context processors (the navigation) would
-    # read the signed-in user from a database that is busy.
+    # read the signed-in user from a database that is busy. Nor is the language read
+    # from it: a write request's every transaction waits for the write lock.
     form = request.form if request.method in WRITE_METHODS else None
     fields, passwords, typed = [], [], []
     for name, values in form.lists() if form is not None else ():
@@ -142,14 +144,17 @@ def _busy_page_html() -> str:
             if value.strip() and name != "csrf_token":
                 typed.append((name.replace("_", " ").capitalize(), value))
     template = current_app.jinja_env.get_template("errors/busy.html")
-    return template.render(
-        method=request.method,
-        action=request.full_path.rstrip("?"),
-        fields=fields,
-        passwords=passwords,
-        typed=typed,
-        lost_files=bool(form is not None and request.files),
-    )
+    language = language_without_database()
+    with in_language(language.code):
+        return template.render(
+            language=language,
+            method=request.method,
+            action=request.full_path.rstrip("?"),
+            fields=fields,
+            passwords=passwords,
+            typed=typed,
+            lost_files=bool(form is not None and request.files),
+        )
 
 
 def _become_busy_page(response: Response) -> None:

@@ -470,3 +470,7 @@ def test_the_error_page_draws_when_the_database_is_gone(doomed_app):
         assert "Something went wrong" in page and "Cleo" not in page
         assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
         assert response.headers["Cache-Control"] == "no-store"
+    # The organisations' choice of languages cannot be read: a public page's error
+    # speaks the visitor's language all the same (its catalogue is complete).
+    page = client.get("/refer?lang=ur").get_data(as_text=True)
+    assert '<html lang="ur" dir="rtl"' in page and "کچھ غلط ہو گیا" in page

@@ -269,6 +269,26 @@ def test_error_page_in_the_visitors_language(client, org):
     assert _html_lang(html) == ("ar", "rtl") and "الصفحة غير موجودة" in html
 
 
+def test_minimal_error_page_in_the_visitors_language(app, client, org, monkeypatch):
+    # A 500 is drawn without the base layout (inclusion.errors.minimal_page).
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+
+    def broken():
+        raise RuntimeError("a bug on a public page")
+
+    broken.permission = None  # as @public marks it
+    monkeypatch.setitem(app.view_functions, "main.home", broken)
+    response = client.get("/?lang=ar")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert _html_lang(html) == ("ar", "rtl")
+    for message in ("Something went wrong", "Nothing was saved. Please try again."):
+        assert catalogue("ar")[message].string in html
+    assert f">{catalogue('ar')['Go to the start page'].string}</a>" in html
+    english = ("Something went wrong", "Go to the start page", "Skip to main content")
+    assert [e for e in english if e in html] == []
+
+
 def test_staff_pages_stay_in_english_with_a_language_cookie(app, coordinator_user):
     client = sign_in(app, coordinator_user)
     client.get("/refer?lang=ur")

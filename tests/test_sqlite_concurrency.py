@@ -99,6 +99,27 @@ class _HoldWriteLock:
         self.conn.close()
 
 
+class _HoldDatabaseExclusively:
+    """Another program holding the whole file (SQLite's exclusive locking mode, as a
+    maintenance script may): even reading waits, so a GET finds the database busy."""
+
+    def __init__(self, app):
+        with app.app_context():
+            self.path = db.engine.url.database
+            db.engine.dispose()  # an open connection of the app would keep it from locking
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+
+    def __enter__(self):
+        self.conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+        self.conn.execute("BEGIN EXCLUSIVE")
+        self.conn.execute("UPDATE organisation SET name = name")
+        return self
+
+    def __exit__(self, *exc):
+        self.conn.execute("ROLLBACK")
+        self.conn.close()  # leaving exclusive locking mode takes closing the connection
+
+
 def _hidden_form(html: str) -> dict[str, str]:
     return {
         unescape(name): unescape(value)
@@ -226,6 +247,124 @@ def test_a_busy_sign_in_keeps_the_email_but_never_echoes_the_password(sqlite_app
     again = client.post("/login", data={"email": email, "password": PASSWORD})
     assert again.status_code == 302
     assert client.get("/dashboard").status_code == 200
+
+
+# ---- the busy page in the visitor's language ---------------------------------------
+
+# Every sentence the busy page and its shell say in English.
+BUSY_ENGLISH = (
+    "Busy, please try again",
+    "Many people are saving at this moment",
+    "nothing was saved",
+    "What you typed is kept below",
+    "What you typed",
+    "Try again",
+    "Skip to main content",
+    "helps people get online",
+)
+
+
+def _in(code: str, message: str) -> str:
+    from inclusion.i18n import catalogue
+
+    return catalogue(code)[message].string
+
+
+def _html_lang(html: str) -> tuple[str, str]:
+    m = re.search(r'<html lang="([^"]+)" dir="([^"]+)"', html)
+    return m.group(1), m.group(2)
+
+
+def _organisation(app) -> int:
+    from tests.factories import OrganisationFactory
+
+    with app.app_context():
+        org = OrganisationFactory()  # offers every language
+        db.session.commit()
+        org_id = org.id
+        db.session.remove()
+    return org_id
+
+
+def test_a_busy_public_form_answers_in_the_residents_language(sqlite_app):
+    app = sqlite_app(SQLITE_BUSY_TIMEOUT=0.05, BUSY_ATTEMPTS=2)
+    org_id = _organisation(app)
+    client = app.test_client()
+    client.set_cookie("lang", "ur")  # chosen on an earlier page
+    referral = {
+        "organisation": str(org_id),
+        "on_behalf": "self",
+        "first_name": "Nasreen",
+        "last_name": "Akhtar",
+        "phone": "07911 123456",
+        "postcode": "WV3 0AA",
+        "preferred_language": "Urdu",
+        "needs_device": "y",
+        "referral_reason": "آن لائن نسخہ منگوانا",
+        "consent": "y",
+    }
+
+    with _HoldWriteLock(app):
+        busy = client.post("/refer", data=referral)
+
+    html = busy.get_data(as_text=True)
+    assert busy.status_code == 503
+    assert _html_lang(html) == ("ur", "rtl")
+    assert _in("ur", "Busy, please try again") in html
+    assert _in("ur", "What you typed") in html
+    assert f">{_in('ur', 'Try again')}</button>" in html
+    # the markup and the button's name survive the translation
+    assert "<strong>کچھ محفوظ نہیں ہوا</strong>" in html
+    assert f'"{_in("ur", "Try again")}"' in html
+    assert [english for english in BUSY_ENGLISH if english in html] == []
+    # what was typed is kept, and shown in its own direction
+    assert _hidden_form(html) == referral
+    assert "<bdi>آن لائن نسخہ منگوانا</bdi>" in html
+    made = select(func.count()).where(Resident.last_name == "Akhtar")
+    assert _count(app, made) == 0
+    again = client.post("/refer", data=_hidden_form(html))
+    assert again.status_code == 302 and _count(app, made) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "headers", "code"),
+    [("/refer?lang=cy", {}, "cy"), ("/refer", {"Accept-Language": "pl-PL,pl;q=0.9"}, "pl")],
+    ids=["cy-asked", "pl-browser"],
+)
+def test_a_busy_public_page_answers_in_the_visitors_language(sqlite_app, url, headers, code):
+    app = sqlite_app(SQLITE_BUSY_TIMEOUT=0.05, BUSY_ATTEMPTS=2)
+    _organisation(app)
+    client = app.test_client()
+
+    with _HoldDatabaseExclusively(app):
+        busy = client.get(url, headers=headers)
+
+    html = busy.get_data(as_text=True)
+    assert busy.status_code == 503
+    assert _html_lang(html) == (code, "ltr")
+    assert _in(code, "Busy, please try again") in html
+    assert (
+        _in(code, "Many people are saving at this moment and the page could not be shown.") in html
+    )
+    assert f'href="{url}">{_in(code, "Try again")}</a>' in html
+    assert [english for english in BUSY_ENGLISH if english in html] == []
+    assert client.get(url, headers=headers).status_code == 200  # once the file is let go
+
+
+def test_a_busy_staff_page_stays_in_english_with_a_language_cookie(sqlite_app):
+    app = sqlite_app(SQLITE_BUSY_TIMEOUT=0.05, BUSY_ATTEMPTS=2)
+    (email,) = _users(app)
+    client = app.test_client()
+    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    client.set_cookie("lang", "ur")
+
+    with _HoldWriteLock(app):
+        busy = client.post("/residents/new", data=RESIDENT_FORM)
+
+    html = busy.get_data(as_text=True)
+    assert busy.status_code == 503
+    assert _html_lang(html) == ("en", "ltr")
+    assert "Busy, please try again" in html
 
 
 def test_a_busy_database_tells_a_partner_system_in_json(sqlite_app):
