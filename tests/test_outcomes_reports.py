@@ -425,18 +425,25 @@ def test_no_organisation_count_hidden_beside_the_programme_total_can_be_worked_o
                     )
 
 
-def test_the_programme_page_hides_a_second_count_so_a_small_one_cannot_be_worked_out(
-    app, db, org, coordinator_user
-):
-    second = OrganisationFactory(name="Small Scheme", code="SML")
+def _two_scheme_programme(db, org, name: str):
+    """A programme of ``org`` and a second organisation called ``name``, with a commissioner:
+    (the second organisation, its coordinator, the commissioner)."""
+    second = OrganisationFactory(name=name, code=name[:3].upper())
     second_coordinator = UserFactory(organisation=second, role="coordinator")
-    programme = Programme(name="Two scheme programme")
+    programme = Programme(name=f"Programme with {name}")
     db.session.add(programme)
     db.session.flush()
     for member in (org, second):
         db.session.add(ProgrammeMember(programme_id=programme.id, organisation_id=member.id))
     commissioner = UserFactory(organisation=org, role="commissioner")
     db.session.add(ProgrammeCommissioner(programme_id=programme.id, user_id=commissioner.id))
+    return second, second_coordinator, commissioner
+
+
+def test_the_programme_page_hides_a_second_count_so_a_small_one_cannot_be_worked_out(
+    app, db, org, coordinator_user
+):
+    second, second_coordinator, commissioner = _two_scheme_programme(db, org, "Small Scheme")
     for _ in range(12):
         _with_pair(org, coordinator_user, ANSWERS, ANSWERS | {"life_satisfaction": 7})
     for _ in range(3):
@@ -469,15 +476,7 @@ def test_the_programme_outcomes_are_withheld_when_hiding_counts_is_not_enough(
     app, db, org, coordinator_user
 ):
     """5 and 1: the whole, 6, says the 1 whatever is hidden (the other is at least 5)."""
-    second = OrganisationFactory(name="Tiny Scheme", code="TNY")
-    second_coordinator = UserFactory(organisation=second, role="coordinator")
-    programme = Programme(name="Tiny programme")
-    db.session.add(programme)
-    db.session.flush()
-    for member in (org, second):
-        db.session.add(ProgrammeMember(programme_id=programme.id, organisation_id=member.id))
-    commissioner = UserFactory(organisation=org, role="commissioner")
-    db.session.add(ProgrammeCommissioner(programme_id=programme.id, user_id=commissioner.id))
+    second, second_coordinator, commissioner = _two_scheme_programme(db, org, "Tiny Scheme")
     for _ in range(5):
         _with_pair(org, coordinator_user, ANSWERS, ANSWERS)
     _with_pair(second, second_coordinator, ANSWERS, ANSWERS)
